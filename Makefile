@@ -1,0 +1,67 @@
+# The two commands a newcomer needs: `make demo` (serve the demo territory) and `make test` (the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENDOR := static/vendor
+
+.PHONY: demo test lint format assets messages services database lock run clean
+
+## demo: environment, database, migrations, demo territory, then web + Celery worker + beat (Ctrl-C stops all)
+demo: $(VENV)/.installed $(VENDOR)/.installed messages .env services
+	$(PY) manage.py ensure_database
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@scripts/run-demo.sh
+
+## test: lint, then the whole suite (browser journeys included) against the real PostgreSQL and Redis
+test: $(VENV)/.installed $(VENDOR)/.installed messages
+	@scripts/check-services.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# The virtual environment is rebuilt when the lock changes; every package is pinned and hash-checked.
+$(VENV)/.installed: requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	touch $@
+
+## lock: re-resolve requirements.lock from pyproject.toml (needs uv: pipx install uv)
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform linux -o requirements.lock
+
+# Front-end assets come from the npm registry at build time (package-lock.json), never from a CDN.
+assets: $(VENDOR)/.installed
+$(VENDOR)/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(VENDOR)/htmx $(VENDOR)/pico $(VENDOR)/bootstrap-icons
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
+	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico/
+	cp node_modules/bootstrap-icons/bootstrap-icons.svg $(VENDOR)/bootstrap-icons/
+	touch $@
+
+messages: $(VENV)/.installed
+	@$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+
+.env:
+	scripts/write-demo-env.sh > .env
+	@echo "Wrote .env for the demo (DEBUG and DEMO_MODE on, random SECRET_KEY)."
+
+services:
+	@scripts/check-services.sh
+
+run: $(VENV)/.installed $(VENDOR)/.installed messages .env services
+	@scripts/run-demo.sh
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) var

@@ -1,0 +1,129 @@
+"""The demo territory: a fictional CPTS with the accounts every role needs (``manage.py seed_demo``).
+
+Every name, number and address here is invented. The directory, referrals and other apps add their own
+demo data as they are built.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role
+from accounts.services import user_create
+from directory.models import Activity, Practice, Practitioner, RoleGrant, Specialty, Territory
+from directory.services import role_grant_create
+
+DEMO_PASSWORD = "cpts-demo-2026"  # noqa: S105 - public on purpose: shown on the login page in demo mode only
+DEMO_DOMAIN = "demo.cpts.test"
+
+SPECIALTIES = {
+    "SM54": "Médecine générale",
+    "SM04": "Cardiologie et maladies vasculaires",
+    "SM15": "Dermatologie et vénéréologie",
+}
+
+PRACTICES = {
+    "tilleuls": ("Maison de santé des Tilleuls", "12 rue des Tilleuls", "85000", "Belleville-sur-Vie (démo)"),
+    "port": ("Cabinet médical du Port", "3 quai du Port", "85100", "Port-Vendée (démo)"),
+    "cardio": ("Cabinet de cardiologie du Centre", "8 place du Marché", "85000", "Belleville-sur-Vie (démo)"),
+    "dermato": ("Centre dermatologique des Halles", "21 rue des Halles", "85300", "Saint-Bocage (démo)"),
+}
+
+# local part -> (first name, last name, rpps body (10 digits), specialty code, practice key)
+PRACTITIONERS = {
+    "generaliste": ("Claire", "Martin", "1000000001", "SM54", "tilleuls"),
+    "generaliste2": ("Karim", "Benali", "1000000002", "SM54", "port"),
+    "cardiologue": ("Hélène", "Rousseau", "1000000003", "SM04", "cardio"),
+    "dermatologue": ("Paul", "Lefèvre", "1000000004", "SM15", "dermato"),
+}
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    local_part: str
+    first_name: str
+    last_name: str
+    label: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.local_part}@{DEMO_DOMAIN}"
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount("coordinateur", "Sophie", "Durand", _("Coordination de la CPTS")),
+    DemoAccount("generaliste", "Claire", "Martin", _("Médecin généraliste")),
+    DemoAccount("generaliste2", "Karim", "Benali", _("Médecin généraliste (autre cabinet)")),
+    DemoAccount("cardiologue", "Hélène", "Rousseau", _("Cardiologue")),
+    DemoAccount("dermatologue", "Paul", "Lefèvre", _("Dermatologue")),
+    DemoAccount("secretaire.cardio", "Julie", "Moreau", _("Secrétariat du cabinet de cardiologie")),
+    DemoAccount("secretaire.autre", "Nadia", "Girard", _("Secrétariat d'un autre cabinet (dermatologie)")),
+    DemoAccount("regulateur", "Marc", "Fontaine", _("Régulation (SAS, 15)")),
+    DemoAccount("observateur", "Anne", "Petit", _("Observation (ARS)")),
+]
+
+
+def _account(account: DemoAccount) -> User:
+    user = User.objects.filter(email=account.email).first()
+    if user is None:
+        user = user_create(
+            email=account.email,
+            password=DEMO_PASSWORD,
+            first_name=account.first_name,
+            last_name=account.last_name,
+            email_verified=True,
+        )
+    else:  # a demo visitor may have changed it: the login page must stay true
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
+def _grant(user: User, role: str, **scope) -> None:
+    existing = RoleGrant.objects.filter(user=user, role=role)
+    if "territory" in scope and role not in (Role.PROFESSIONAL, Role.SECRETARY):
+        existing = existing.filter(territory=scope["territory"])
+    if not existing.exists():
+        role_grant_create(user=user, role=role, **scope)
+
+
+@transaction.atomic
+def seed_demo() -> dict[str, int]:
+    """Creates or completes the demo territory; running it again changes nothing."""
+    from cpts_portal.lib.identifiers import with_luhn_check_digit
+
+    territory, _created = Territory.objects.get_or_create(
+        slug="demo-bocage", defaults={"name": "CPTS du Bocage (démonstration)"}
+    )
+    specialties = {
+        code: Specialty.objects.get_or_create(code=code, defaults={"label": label})[0]
+        for code, label in SPECIALTIES.items()
+    }
+    practices = {}
+    for key, (name, address, postal_code, city) in PRACTICES.items():
+        practices[key], _created = Practice.objects.get_or_create(
+            name=name,
+            territory=territory,
+            defaults={"address": address, "postal_code": postal_code, "city": city},
+        )
+    users = {account.local_part: _account(account) for account in DEMO_ACCOUNTS}
+    for local_part, (first_name, last_name, rpps_body, specialty, practice) in PRACTITIONERS.items():
+        practitioner, _created = Practitioner.objects.get_or_create(
+            rpps=with_luhn_check_digit(rpps_body),
+            defaults={"first_name": first_name, "last_name": last_name, "territory": territory},
+        )
+        practitioner.specialties.add(specialties[specialty])
+        Activity.objects.get_or_create(practitioner=practitioner, practice=practices[practice])
+        _grant(users[local_part], Role.PROFESSIONAL, practitioner=practitioner, territory=territory)
+    _grant(users["secretaire.cardio"], Role.SECRETARY, practices=[practices["cardio"]], territory=territory)
+    _grant(users["secretaire.autre"], Role.SECRETARY, practices=[practices["dermato"]], territory=territory)
+    _grant(users["coordinateur"], Role.COORDINATOR, territory=territory)
+    _grant(users["regulateur"], Role.REGULATOR, territory=territory)
+    _grant(users["observateur"], Role.OBSERVER, territory=territory)
+    return {
+        "accounts": len(users),
+        "practitioners": Practitioner.objects.filter(territory=territory).count(),
+        "practices": Practice.objects.filter(territory=territory).count(),
+    }

@@ -1,0 +1,14 @@
+"""The one domain error that services raise; the API and the pages each translate it once."""
+
+
+class ApplicationError(Exception):
+    """A refusal the user can act on, with a French message meant for them.
+
+    ``field`` names the input at fault when there is one, so forms and the API can attach it there.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "invalid"):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.code = code

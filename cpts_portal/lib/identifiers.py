@@ -1,0 +1,67 @@
+"""Checks of French health identifiers, shared by every app that receives one.
+
+RPPS: 11 digits, Luhn check digit. ADELI: 9 characters. NIR/INS: 15 characters, key = 97 - (number mod 97),
+with Corsica's 2A/2B department codes replaced by 19/18 for the computation.
+"""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+_DIGITS = re.compile(r"^\d+$")
+_NIR = re.compile(r"^[12378]\d{2}(0[1-9]|1[0-2]|[2-9]\d)(\d{2}|2A|2B)\d{6}\d{2}$")
+
+
+def luhn_is_valid(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def rpps_is_valid(value: str) -> bool:
+    return len(value) == 11 and bool(_DIGITS.match(value)) and luhn_is_valid(value)
+
+
+def validate_rpps(value: str) -> None:
+    if not rpps_is_valid(value or ""):
+        raise ValidationError(
+            _("Numéro RPPS invalide : 11 chiffres dont une clé de contrôle (« %(value)s »)."),
+            code="invalid_rpps",
+            params={"value": value},
+        )
+
+
+def nir_key(body: str) -> int:
+    """The 2-digit key of a 13-character NIR body (Corsica handled)."""
+    department = body[5:7].upper()
+    digits = body[:5] + {"2A": "19", "2B": "18"}.get(department, department) + body[7:]
+    return 97 - (int(digits) % 97)
+
+
+def nir_is_valid(value: str) -> bool:
+    cleaned = re.sub(r"\s", "", value or "").upper()
+    if not _NIR.match(cleaned):
+        return False
+    return nir_key(cleaned[:13]) == int(cleaned[13:])
+
+
+def validate_nir(value: str) -> None:
+    if not nir_is_valid(value):
+        raise ValidationError(
+            _("Matricule INS / NIR invalide : 15 caractères dont une clé de contrôle."), code="invalid_nir"
+        )
+
+
+def with_luhn_check_digit(body: str) -> str:
+    """Appends the Luhn check digit to a string of digits (fictitious RPPS numbers for demo and tests)."""
+    for digit in "0123456789":
+        if luhn_is_valid(body + digit):
+            return body + digit
+    raise AssertionError("unreachable: one digit always completes a Luhn number")

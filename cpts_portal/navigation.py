@@ -1,0 +1,67 @@
+"""The navigation: each entry says which named predicate shows it, so each role sees what it can do.
+
+Domain apps add their entries here as they are built (the project package is the one place allowed to
+know every app).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from accounts.permissions import can_search_access_log, can_see_outbox_failures
+
+
+def _signed_in(user) -> bool:
+    return user.is_authenticated
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: Promise
+    url_name: str
+    icon: str
+    visible_to: Callable[..., bool]
+    description: Promise | str = ""
+
+
+NAVIGATION = [
+    NavEntry(_("Accueil"), "home", "house", _signed_in, _("Votre tableau de bord.")),
+    NavEntry(
+        _("Journal des accès"),
+        "accounts:access_log",
+        "journal-text",
+        can_search_access_log,
+        _("Qui a consulté ou modifié quelles données de patients, quand et par quelle page."),
+    ),
+    NavEntry(
+        _("Envois en échec"),
+        "notifications:outbox",
+        "envelope-exclamation",
+        can_see_outbox_failures,
+        _("Les e-mails et SMS qui n'ont pas pu partir, et un message de test."),
+    ),
+    NavEntry(
+        _("Mon compte"),
+        "accounts:profile",
+        "person-circle",
+        _signed_in,
+        _("Vos rôles, la double authentification et vos jetons d'API."),
+    ),
+]
+
+
+def navigation_for(user) -> list[dict]:
+    return [
+        {
+            "label": entry.label,
+            "url": reverse(entry.url_name),
+            "icon": entry.icon,
+            "description": entry.description,
+            "url_name": entry.url_name,
+        }
+        for entry in NAVIGATION
+        if entry.visible_to(user)
+    ]

@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from cpts_portal import health, views
+from directory.api import MeView
+
+# The technical admin signs in through allauth too, so MFA and the lock-out apply there as well.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "Portail CPTS — administration technique"
+
+api_v1 = [
+    path("me/", MeView.as_view(), name="me"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("compte/", include("accounts.urls")),
+    path("envois/", include("notifications.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
+    path(
+        "api/docs/",
+        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        name="api-docs",
+    ),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+]
+
+handler400 = "cpts_portal.errors.bad_request"
+handler403 = "cpts_portal.errors.permission_denied"
+handler404 = "cpts_portal.errors.page_not_found"
+handler500 = "cpts_portal.errors.server_error"

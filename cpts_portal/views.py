@@ -1,0 +1,10 @@
+from django.shortcuts import render
+
+from cpts_portal.lib.access import public
+
+
+@public
+def home(request):
+    """Anonymous visitors get the portal's welcome; a signed-in user gets their dashboard, by role."""
+    template = "dashboard.html" if request.user.is_authenticated else "welcome.html"
+    return render(request, template)

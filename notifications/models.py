@@ -1,0 +1,50 @@
+"""The outbox: every e-mail and SMS the portal sends is a row here first, written in the caller's transaction."""
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cpts_portal.lib.models import TimestampedModel
+
+
+class OutboundMessage(TimestampedModel):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("En attente")
+        SENDING = "sending", _("En cours d'envoi")
+        SENT = "sent", _("Envoyé")
+        FAILED = "failed", _("En échec")
+
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("destinataire"), max_length=254)
+    template = models.CharField(_("modèle"), max_length=120)
+    context = models.JSONField(_("contexte"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    language = models.CharField(_("langue"), max_length=8, default="fr")
+    # Callers derive it from what the message is about ("referral-accepted:<id>"): writing the same
+    # message twice yields one row, so a retried service never sends twice.
+    idempotency_key = models.CharField(_("clé d'idempotence"), max_length=200, unique=True)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    next_attempt_at = models.DateTimeField(_("prochaine tentative"), default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message sortant")
+        verbose_name_plural = _("messages sortants")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_status_next")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="outbox_sent_has_date",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} {self.template} → {self.recipient} ({self.get_status_display()})"

@@ -1,0 +1,288 @@
+"""Writing outbox rows, delivering them once, sweeping what was left behind."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.permissions import can_see_outbox_failures
+from cpts_portal.lib.errors import ApplicationError
+from notifications.models import OutboundMessage
+from notifications.sms import get_sms_backend
+
+logger = logging.getLogger(__name__)
+
+Channel = OutboundMessage.Channel
+Status = OutboundMessage.Status
+
+# Rows written by Django's mail API (allauth and others) arrive already rendered.
+PRERENDERED_TEMPLATE = "_prerendered"
+MAX_BACKOFF_SECONDS = 30 * 60
+
+
+class DeliveryDeferred(Exception):
+    """Delivery failed but will be tried again after ``countdown`` seconds."""
+
+    def __init__(self, countdown: int):
+        super().__init__(countdown)
+        self.countdown = countdown
+
+
+def _template_names(channel: str, template: str) -> dict[str, str]:
+    if channel == Channel.EMAIL:
+        base = f"notifications/email/{template}"
+        return {
+            "subject": f"{base}_subject.txt",
+            "text": f"{base}_message.txt",
+            "html": f"{base}_message.html",
+        }
+    return {"text": f"notifications/sms/{template}.txt"}
+
+
+def _normalise_recipient(channel: str, recipient: str) -> str:
+    recipient = (recipient or "").strip()
+    if channel == Channel.EMAIL:
+        try:
+            validate_email(recipient)
+        except ValidationError:
+            raise ApplicationError(_("Adresse e-mail invalide : « %(value)s ».") % {"value": recipient}) from None
+        return recipient
+    try:
+        number = phonenumbers.parse(recipient, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ApplicationError(_("Numéro de téléphone invalide : « %(value)s ».") % {"value": recipient})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _queue_delivery(message_id: int) -> None:
+    """Hands the row to Celery. If Redis is down the row stays pending and the sweep queues it later."""
+    from notifications.tasks import deliver_message
+
+    try:
+        deliver_message.delay(message_id)
+    except Exception:  # the broker is unreachable: nothing is lost, the row is in PostgreSQL
+        logger.warning("Could not queue outbox message %s; the sweep will queue it", message_id, exc_info=True)
+
+
+def _create(*, channel, recipient, template, context, idempotency_key, language) -> OutboundMessage:
+    if not idempotency_key:
+        raise ValueError("An idempotency key is required")
+    message, created = OutboundMessage.objects.get_or_create(
+        idempotency_key=idempotency_key,
+        defaults={
+            "channel": channel,
+            "recipient": recipient,
+            "template": template,
+            "context": context,
+            "language": language,
+        },
+    )
+    if created:
+        transaction.on_commit(lambda: _queue_delivery(message.pk))
+    return message
+
+
+def message_enqueue(
+    *,
+    channel: str,
+    recipient: str,
+    template: str,
+    context: dict,
+    idempotency_key: str,
+    language: str = "fr",
+) -> OutboundMessage:
+    """Writes one message in the caller's transaction; it is queued for delivery once that commits.
+
+    The same ``idempotency_key`` twice gives back the first row: nothing is sent twice.
+    """
+    if channel not in Channel.values:
+        raise ValueError(f"Unknown channel {channel!r}")
+    recipient = _normalise_recipient(channel, recipient)
+    for name in _template_names(channel, template).values():
+        get_template(name)  # a missing template fails here, in the caller's test, not later in a worker
+    json.dumps(context, cls=DjangoJSONEncoder)  # ids and values only, never model instances
+    return _create(
+        channel=channel,
+        recipient=recipient,
+        template=template,
+        context=context,
+        idempotency_key=idempotency_key,
+        language=language,
+    )
+
+
+def message_enqueue_rendered_email(
+    *,
+    recipient: str,
+    subject: str,
+    text: str,
+    html: str,
+    from_email: str,
+    reply_to: list[str],
+    idempotency_key: str,
+) -> OutboundMessage:
+    """An e-mail already rendered by its sender (allauth, Django); it is delivered as it is."""
+    return _create(
+        channel=Channel.EMAIL,
+        recipient=_normalise_recipient(Channel.EMAIL, recipient),
+        template=PRERENDERED_TEMPLATE,
+        context={
+            "subject": subject,
+            "text": text,
+            "html": html,
+            "from_email": from_email,
+            "reply_to": reply_to,
+        },
+        idempotency_key=idempotency_key,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )
+
+
+def _render(message: OutboundMessage) -> dict[str, str]:
+    if message.template == PRERENDERED_TEMPLATE:
+        return message.context
+    context = {**message.context, "site_url": settings.SITE_URL}
+    rendered = {}
+    with translation.override(message.language):
+        for part, name in _template_names(message.channel, message.template).items():
+            try:
+                rendered[part] = render_to_string(name, context).strip()
+            except TemplateDoesNotExist:
+                if part != "html":
+                    raise
+    if "subject" in rendered:
+        rendered["subject"] = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(rendered["subject"].splitlines())
+    return rendered
+
+
+def _send(message: OutboundMessage) -> None:
+    rendered = _render(message)
+    if message.channel == Channel.SMS:
+        get_sms_backend().send(to=message.recipient, text=rendered["text"])
+        return
+    email = EmailMultiAlternatives(
+        subject=rendered["subject"],
+        body=rendered.get("text") or "",
+        from_email=rendered.get("from_email") or settings.DEFAULT_FROM_EMAIL,
+        to=[message.recipient],
+        reply_to=rendered.get("reply_to") or None,
+        headers={"X-CPTS-Message": str(message.public_id)},
+        connection=get_connection(settings.OUTBOX_EMAIL_BACKEND),
+    )
+    if rendered.get("html"):
+        email.attach_alternative(rendered["html"], "text/html")
+    email.send(fail_silently=False)
+
+
+def _backoff_seconds(attempts: int) -> int:
+    return min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Sends one pending message at most once; returns ``sent``, ``failed`` or ``skipped``.
+
+    The row is claimed with a conditional update (pending -> sending): a second worker, or the same task
+    delivered again after its worker died, changes no row and sends nothing. Raises DeliveryDeferred when
+    the send failed and attempts remain.
+    """
+    now = timezone.now()
+    claimed = OutboundMessage.objects.filter(pk=message_id, status=Status.PENDING).update(
+        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if claimed != 1:
+        return "skipped"
+    message = OutboundMessage.objects.get(pk=message_id)
+    try:
+        _send(message)
+    except Exception as error:
+        logger.warning("Outbox message %s failed (attempt %s): %s", message_id, message.attempts, error)
+        final = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        countdown = _backoff_seconds(message.attempts)
+        OutboundMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+            status=Status.FAILED if final else Status.PENDING,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            next_attempt_at=timezone.now() + timedelta(seconds=countdown),
+            updated_at=timezone.now(),
+        )
+        if final:
+            return "failed"
+        raise DeliveryDeferred(countdown) from error
+    OutboundMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+    )
+    return "sent"
+
+
+def outbox_sweep(*, grace: timedelta | None = None, stale_claim: timedelta | None = None) -> dict[str, int]:
+    """Queues again the pending rows that no task is carrying; gives up on claims left by a dead worker.
+
+    A row stays pending with no task when Redis was down as it was written, or when a queued task was
+    lost. A row left ``sending`` means its worker died during delivery: the message may have left, so it
+    is never re-sent automatically; it becomes ``failed`` and a coordinator decides.
+    """
+    now = timezone.now()
+    grace = grace if grace is not None else timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
+    stale_claim = stale_claim if stale_claim is not None else timedelta(seconds=settings.OUTBOX_STALE_CLAIM_SECONDS)
+    abandoned = OutboundMessage.objects.filter(status=Status.SENDING, claimed_at__lt=now - stale_claim).update(
+        status=Status.FAILED,
+        last_error=_(
+            "Envoi interrompu (processus arrêté pendant l'envoi) : le message a pu partir. "
+            "Vérifiez auprès du destinataire avant de le relancer."
+        ),
+        updated_at=now,
+    )
+    due = list(
+        OutboundMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=now - grace)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for message_id in due:
+        _queue_delivery(message_id)
+    return {"requeued": len(due), "abandoned": abandoned}
+
+
+def message_retry(*, acting_user, message_public_id) -> OutboundMessage:
+    """A coordinator sends a failed message again (after checking it did not leave)."""
+    if not can_see_outbox_failures(acting_user):
+        raise ApplicationError(_("Réservé à la coordination de la CPTS."), code="forbidden")
+    with transaction.atomic():
+        changed = OutboundMessage.objects.filter(public_id=message_public_id, status=Status.FAILED).update(
+            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, updated_at=timezone.now()
+        )
+        message = OutboundMessage.objects.filter(public_id=message_public_id).first()
+        if message is None:
+            raise ApplicationError(_("Ce message n'existe pas."), code="not_found")
+        if changed != 1:
+            raise ApplicationError(_("Seul un message en échec peut être relancé."))
+        transaction.on_commit(lambda: _queue_delivery(message.pk))
+    return message
+
+
+def delivery_check_send(*, acting_user, channel: str, recipient: str) -> OutboundMessage:
+    """A coordinator checks that e-mail or SMS delivery works, with a message to an address of their choice."""
+    if not can_see_outbox_failures(acting_user):
+        raise ApplicationError(_("Réservé à la coordination de la CPTS."), code="forbidden")
+    now = timezone.now()
+    return message_enqueue(
+        channel=channel,
+        recipient=recipient,
+        template="delivery_check",
+        context={"requested_by": acting_user.email, "requested_at": now.isoformat()},
+        idempotency_key=f"delivery-check:{acting_user.public_id}:{now.isoformat()}",
+    )

@@ -1,4 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context
+from allauth.mfa.utils import is_mfa_enabled
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -10,3 +12,11 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        # A professional is sent to enrol a second factor right after typing their password: asking for it
+        # again would only be in the way. Changing or removing an existing factor still needs it.
+        user = getattr(context.request, "user", None)
+        if app == "allauth.mfa" and user is not None and user.is_authenticated and not is_mfa_enabled(user):
+            return False
+        return super().is_reauthentication_required(app=app, **kwargs)

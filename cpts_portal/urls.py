@@ -1,5 +1,5 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
@@ -8,7 +8,7 @@ from cpts_portal import health, views
 from directory.api import MeView
 
 # The technical admin signs in through allauth too, so MFA and the lock-out apply there as well.
-admin.site.login = login_required(admin.site.login)
+admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Portail CPTS — administration technique"
 
 api_v1 = [

@@ -41,10 +41,14 @@ def _outbox_is_the_mail_backend(settings):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    # Rate-limit counters live in the (real) Redis cache: each test starts with none.
+    # Rate-limit counters live in the (real) Redis cache: each test starts with none. Only the tests' own
+    # keys are removed (not FLUSHDB): the same Redis database is the Celery broker of the worker tests.
     from django.core.cache import cache
 
-    cache.clear()
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
     yield
 
 

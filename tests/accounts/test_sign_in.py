@@ -141,3 +141,22 @@ def test_pages_need_a_session_except_the_welcome_page(client, db, path):
     else:
         assert response.status_code == 302
         assert response["Location"].startswith(LOGIN)
+
+
+def test_unverified_address_gets_a_verification_email_through_the_outbox(client, db):
+    from django.core import mail
+
+    from accounts.services import user_create
+    from notifications.models import OutboundMessage
+    from notifications.tasks import deliver_message
+
+    user_create(email="nouveau@cpts.test", password="un-mot-de-passe-long", email_verified=False)
+
+    response = client.post(LOGIN, {"login": "nouveau@cpts.test", "password": "un-mot-de-passe-long"})
+
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+    row = OutboundMessage.objects.get(recipient="nouveau@cpts.test")
+    deliver_message.apply(args=[row.pk])
+    assert len(mail.outbox) == 1
+    assert "/accounts/confirm-email/" in mail.outbox[0].body

@@ -8,7 +8,7 @@ VENDOR := static/vendor
 .PHONY: demo test lint format assets messages services database lock run clean
 
 ## demo: environment, database, migrations, demo territory, then web + Celery worker + beat (Ctrl-C stops all)
-demo: $(VENV)/.installed $(VENDOR)/.installed messages .env services
+demo: .env $(VENV)/.installed $(VENDOR)/.installed messages services
 	$(PY) manage.py ensure_database
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -50,8 +50,12 @@ $(VENDOR)/.installed: package-lock.json
 	cp node_modules/bootstrap-icons/bootstrap-icons.svg $(VENDOR)/bootstrap-icons/
 	touch $@
 
+# Translations are compiled from the .po files (gettext's msgfmt); without it the portal stays in French.
 messages: $(VENV)/.installed
-	@$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules -v 0
+	@if command -v msgfmt >/dev/null; then \
+		DJANGO_SETTINGS_MODULE=cpts_portal.settings_test $(PY) manage.py compilemessages \
+			--ignore=.venv --ignore=node_modules -v 0; \
+	else echo "gettext (msgfmt) absent : interface en français seulement (sudo apt-get install gettext)."; fi
 
 .env:
 	scripts/write-demo-env.sh > .env
@@ -60,7 +64,7 @@ messages: $(VENV)/.installed
 services:
 	@scripts/check-services.sh
 
-run: $(VENV)/.installed $(VENDOR)/.installed messages .env services
+run: .env $(VENV)/.installed $(VENDOR)/.installed messages services
 	@scripts/run-demo.sh
 
 clean:

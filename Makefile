@@ -30,15 +30,18 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 # The virtual environment is rebuilt when the lock changes; every package is pinned and hash-checked.
-$(VENV)/.installed: requirements.lock
+$(VENV)/.installed: requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-dev.lock
 	touch $@
 
-## lock: re-resolve requirements.lock from pyproject.toml (needs uv: pipx install uv)
+## lock: re-resolve the locks from pyproject.toml (needs uv: pipx install uv). requirements.lock is what
+## production installs; requirements-dev.lock adds the test and lint tools.
 lock:
-	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
 		--python-platform linux -o requirements.lock
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--python-platform linux -o requirements-dev.lock
 
 # Front-end assets come from the npm registry at build time (package-lock.json), never from a CDN.
 assets: $(VENDOR)/.installed

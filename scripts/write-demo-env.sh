@@ -11,4 +11,6 @@ DATABASE_URL=postgres://postgres@127.0.0.1:5432/cpts_portal
 REDIS_URL=redis://127.0.0.1:6379/0
 EMAIL_URL=console://
 SITE_URL=http://127.0.0.1:8000
+# Lets `docker compose up -d db redis` start a PostgreSQL that accepts this passwordless URL (development only).
+POSTGRES_HOST_AUTH_METHOD=trust
 ENV

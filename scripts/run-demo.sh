@@ -6,8 +6,8 @@ mkdir -p var
 pids=()
 stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; }
 trap stop INT TERM EXIT
-.venv/bin/celery -A cpts_portal worker --loglevel=INFO & pids+=($!)
-.venv/bin/celery -A cpts_portal beat --loglevel=INFO & pids+=($!)
+.venv/bin/celery -A cpts_portal worker & pids+=($!)
+.venv/bin/celery -A cpts_portal beat & pids+=($!)
 echo "Portail : http://127.0.0.1:8000 (Ctrl-C pour tout arrêter)"
 .venv/bin/python manage.py runserver 127.0.0.1:8000 & pids+=($!)
 wait -n "${pids[@]}"

@@ -226,12 +226,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # `celery -A cpts_portal worker` without -Q consumes every queue listed here.
-CELERY_TASK_QUEUES = (Queue("default"), Queue("outbox"))
+CELERY_TASK_QUEUES = (Queue("default", routing_key="default"), Queue("outbox", routing_key="outbox"))
 CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "outbox"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged task comes back after this delay; it must exceed the longest retry countdown.
     "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=5),
+    # A Redis that vanished without closing the connection must not hang a web request that publishes.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 2,
 }
 # Publishing gives up quickly when Redis is down: the outbox row is saved and the sweep queues it later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}

@@ -223,7 +223,8 @@ def message_deliver(*, message_id: int) -> str:
         if final:
             return "failed"
         raise DeliveryDeferred(countdown) from error
-    OutboundMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+    # FAILED too: a slow send may outlive the sweep's stale-claim limit; having left, the message is sent.
+    OutboundMessage.objects.filter(pk=message_id, status__in=[Status.SENDING, Status.FAILED]).update(
         status=Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
     )
     return "sent"
@@ -252,6 +253,8 @@ def outbox_sweep(*, grace: timedelta | None = None, stale_claim: timedelta | Non
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:1000]
     )
+    # The next sweep waits a full grace period before queuing these rows again, even if the queue is slow.
+    OutboundMessage.objects.filter(pk__in=due, status=Status.PENDING).update(next_attempt_at=now)
     for message_id in due:
         _queue_delivery(message_id)
     return {"requeued": len(due), "abandoned": abandoned}

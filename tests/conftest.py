@@ -9,8 +9,12 @@ Every persona who reaches patient data has a TOTP device (``totp_secret_of``), a
 the ``*_without_mfa`` fixtures build the same people before enrolment.
 """
 
+from datetime import timedelta
+
 import pytest
+from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
 
 from accounts.roles import Role
 from directory.models import Activity
@@ -53,8 +57,10 @@ def _empty_cache():
 
 
 def enrol_totp(user) -> str:
+    """The persona set up their authenticator app weeks ago (not during this sign-in)."""
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
+    Authenticator.objects.filter(user=user).update(created_at=timezone.now() - timedelta(days=30))
     _TOTP_SECRETS[user.pk] = secret
     return secret
 

@@ -1,5 +1,7 @@
 """Signing in: e-mail and password, a second factor for roles that reach patient data, lock-out on brute force."""
 
+from datetime import timedelta
+
 import pyotp
 import pytest
 from django.urls import reverse
@@ -160,3 +162,26 @@ def test_unverified_address_gets_a_verification_email_through_the_outbox(client,
     deliver_message.apply(args=[row.pk])
     assert len(mail.outbox) == 1
     assert "/accounts/confirm-email/" in mail.outbox[0].body
+
+
+def test_recovery_codes_are_shown_right_after_enrolment_without_the_password_again(client, gp_without_mfa, password):
+    post_login(client, gp_without_mfa.email, password)
+    secret = client.get(reverse("mfa_activate_totp")).context["form"].secret
+    client.post(reverse("mfa_activate_totp"), {"code": pyotp.TOTP(secret).now()})
+
+    response = client.get(reverse("mfa_view_recovery_codes"))
+
+    assert response.status_code == 200
+
+
+def test_removing_a_factor_set_up_earlier_asks_for_the_password_again(client, gp, password):
+    from allauth.mfa.models import Authenticator
+    from django.utils import timezone
+
+    Authenticator.objects.filter(user=gp).update(created_at=timezone.now() - timedelta(hours=2))
+    client.force_login(gp)
+
+    response = client.get(reverse("mfa_deactivate_totp"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")

@@ -248,3 +248,22 @@ def test_password_reset_email_of_allauth_goes_through_the_outbox(client, observe
     assert len(mail.outbox) == 1
     assert "mot de passe" in mail.outbox[0].subject.lower()
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_sweep_does_not_queue_the_same_row_again_within_the_grace_period(db):
+    message = enqueue_check()
+    OutboundMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(minutes=5))
+
+    assert outbox_sweep(grace=timedelta(minutes=2))["requeued"] == 1
+    assert outbox_sweep(grace=timedelta(minutes=2))["requeued"] == 0
+
+
+def test_a_send_that_outlived_the_stale_limit_ends_sent(db, settings):
+    settings.OUTBOX_EMAIL_BACKEND = "tests.notifications.failing_backend.SweptWhileSendingBackend"
+    message = enqueue_check()
+
+    assert message_deliver(message_id=message.pk) == "sent"
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert message.last_error == ""

@@ -5,11 +5,13 @@
 FROM node:22-bookworm-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
+COPY static/icons.txt static/icons.txt
+COPY scripts/build-icon-sprite.mjs scripts/build-icon-sprite.mjs
 RUN npm ci --no-audit --no-fund --loglevel=error \
- && mkdir -p static/vendor/htmx static/vendor/pico static/vendor/bootstrap-icons \
+ && mkdir -p static/vendor/htmx static/vendor/pico \
  && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/ \
  && cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico/ \
- && cp node_modules/bootstrap-icons/bootstrap-icons.svg static/vendor/bootstrap-icons/
+ && node scripts/build-icon-sprite.mjs static/icons.txt node_modules/bootstrap-icons/icons static/vendor/icons.svg
 
 # --- Application: Python 3.11 on Debian 12 ----------------------------------------------------------------------
 FROM python:3.11-slim-bookworm AS app

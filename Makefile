@@ -45,12 +45,12 @@ lock:
 
 # Front-end assets come from the npm registry at build time (package-lock.json), never from a CDN.
 assets: $(VENDOR)/.installed
-$(VENDOR)/.installed: package-lock.json
+$(VENDOR)/.installed: package-lock.json static/icons.txt scripts/build-icon-sprite.mjs
 	npm ci --no-audit --no-fund --loglevel=error
-	mkdir -p $(VENDOR)/htmx $(VENDOR)/pico $(VENDOR)/bootstrap-icons
+	mkdir -p $(VENDOR)/htmx $(VENDOR)/pico
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico/
-	cp node_modules/bootstrap-icons/bootstrap-icons.svg $(VENDOR)/bootstrap-icons/
+	node scripts/build-icon-sprite.mjs static/icons.txt node_modules/bootstrap-icons/icons $(VENDOR)/icons.svg
 	touch $@
 
 # Translations are compiled from the .po files (gettext's msgfmt); without it the portal stays in French.

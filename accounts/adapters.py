@@ -6,6 +6,7 @@ from allauth.core import context
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -14,6 +15,15 @@ class PortalAccountAdapter(DefaultAccountAdapter):
     allauth's e-mails (verification, password reset, MFA notices) need nothing here: Django's EMAIL_BACKEND
     is the outbox (``notifications.email.OutboxEmailBackend``), so they are rows first like every message.
     """
+
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        # Say how long the lock lasts and what to do instead (see ACCOUNT_RATE_LIMITS["login_failed"]).
+        "too_many_login_attempts": _(
+            "Trop de tentatives de connexion échouées : ce compte est bloqué pendant 5 minutes. "
+            "Réessayez ensuite, ou choisissez « Mot de passe oublié ? »."
+        ),
+    }
 
     def is_open_for_signup(self, request):
         return False

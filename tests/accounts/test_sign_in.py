@@ -110,7 +110,9 @@ def test_brute_force_locks_the_address_out_with_a_clear_french_message(client, o
     response = post_login(client, observer.email, password)
 
     assert response.status_code in (200, 429)
-    assert "Trop de tentatives de connexion échouées" in response.content.decode()
+    assert "Trop de tentatives de connexion échouées : ce compte est bloqué pendant 5 minutes" in (
+        response.content.decode()
+    )
     assert "_auth_user_id" not in client.session
 
 

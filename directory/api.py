@@ -13,8 +13,14 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer, summary="Mon compte, mes rôles et ma fiche")
     def get(self, request):
         user = request.user
-        user.grants = list(selectors.role_grants_of(user))
         practitioner = selectors.practitioner_of(user)
-        user.practitioner_public_id = practitioner.public_id if practitioner else None
-        user.mfa_enabled = is_mfa_enabled(user)
-        return Response(MeSerializer(user).data)
+        me = {
+            "id": user.public_id,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "roles": selectors.role_grants_of(user),
+            "practitioner": practitioner.public_id if practitioner else None,
+            "mfa_enabled": is_mfa_enabled(user),
+        }
+        return Response(MeSerializer(me).data)

@@ -1,6 +1,5 @@
 from rest_framework import serializers
 
-from accounts.models import User
 from accounts.roles import Role
 from directory.models import RoleGrant
 
@@ -17,16 +16,13 @@ class RoleGrantSerializer(serializers.ModelSerializer):
         fields = ["role", "role_label", "territory", "practitioner", "practices"]
 
 
-class MeSerializer(serializers.ModelSerializer):
-    id = serializers.UUIDField(source="public_id")
-    roles = RoleGrantSerializer(source="grants", many=True)
+class MeSerializer(serializers.Serializer):
+    id = serializers.UUIDField(help_text="Identifiant public du compte.")
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    roles = RoleGrantSerializer(many=True)
     practitioner = serializers.UUIDField(
-        source="practitioner_public_id",
-        allow_null=True,
-        help_text="Identifiant public de la fiche de l'annuaire, pour un professionnel.",
+        allow_null=True, help_text="Identifiant public de la fiche de l'annuaire, pour un professionnel."
     )
     mfa_enabled = serializers.BooleanField()
-
-    class Meta:
-        model = User
-        fields = ["id", "email", "first_name", "last_name", "roles", "practitioner", "mfa_enabled"]

@@ -114,8 +114,12 @@ def message_enqueue(
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}")
     recipient = _normalise_recipient(channel, recipient)
-    for name in _template_names(channel, template).values():
-        get_template(name)  # a missing template fails here, in the caller's test, not later in a worker
+    for part, name in _template_names(channel, template).items():
+        try:
+            get_template(name)  # a missing template fails here, in the caller's test, not later in a worker
+        except TemplateDoesNotExist:
+            if part != "html":  # an e-mail may be plain text only
+                raise
     json.dumps(context, cls=DjangoJSONEncoder)  # ids and values only, never model instances
     return _create(
         channel=channel,

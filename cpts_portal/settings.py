@@ -159,7 +159,12 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/180s/key",
     "change_password": "5/m/user",
 }
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Security keys and passkeys (WebAuthn) as a second factor, next to the authenticator app. The relying party
+# is the host of the request (ALLOWED_HOSTS vetted it); fido2 accepts only https:// origins, and http://localhost
+# for development and the browser tests, so no insecure-origin switch is needed. Passwordless sign-in with a
+# passkey stays off: the key is a second factor after the password.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", default="Portail CPTS")
 MFA_RECOVERY_CODE_COUNT = 10
 

@@ -39,7 +39,7 @@ _email_settings = env_email("EMAIL_URL")
 # Django's mail API writes outbox rows; the outbox task delivers them through the backend of EMAIL_URL.
 EMAIL_BACKEND = "notifications.email.OutboxEmailBackend"
 OUTBOX_EMAIL_BACKEND = _email_settings.pop("EMAIL_BACKEND")
-vars().update(_email_settings)
+globals().update(_email_settings)  # EMAIL_HOST, EMAIL_PORT, … of EMAIL_URL
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="CPTS <ne-pas-repondre@cpts.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SMS_BACKEND = env_str("SMS_BACKEND", default="notifications.sms.LogSmsBackend")

@@ -12,6 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_search_access_log, can_see_outbox_failures
+from directory.permissions import can_manage_accounts
 
 
 def _signed_in(user) -> bool:
@@ -42,6 +43,13 @@ NAVIGATION = [
         "envelope-exclamation",
         can_see_outbox_failures,
         _("Les e-mails et SMS qui n'ont pas pu partir, et un message de test."),
+    ),
+    NavEntry(
+        _("Comptes et rôles"),
+        "directory:account_list",
+        "people",
+        can_manage_accounts,
+        _("Inviter une secrétaire, un régulateur ou un observateur, et attribuer ou retirer des rôles."),
     ),
     NavEntry(
         _("Mon compte"),

@@ -1,14 +1,23 @@
-"""Writes of the directory that this foundation needs: entries, practices and role grants."""
+"""Writes of the directory: entries, practices, role grants, and the accounts coordinators open."""
 
 from collections.abc import Iterable
 
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role, forget_roles
+from accounts.services import user_create
 from cpts_portal.lib.errors import ApplicationError
+from directory import selectors
 from directory.models import ROLES_SCOPED_TO_TERRITORY, Practice, Practitioner, RoleGrant, Territory
+from directory.permissions import can_manage_accounts, can_manage_grant, coordinated_territory_ids
+from notifications.models import OutboundMessage
+from notifications.services import message_enqueue
 
 
 @transaction.atomic
@@ -52,4 +61,110 @@ def role_grant_create(
         practitioner.user = user
         practitioner.save(update_fields=["user", "updated_at"])
     forget_roles(user)
+    return grant
+
+
+def _refuse_unless_coordinator(acting_user: User) -> None:
+    if not can_manage_accounts(acting_user):
+        raise ApplicationError(_("Réservé à la coordination de la CPTS."), code="forbidden")
+
+
+def set_password_url(user: User) -> str:
+    """An absolute link to allauth's "new password" page, valid until used or PASSWORD_RESET_TIMEOUT."""
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+    )
+    return f"{settings.SITE_URL}{path}"
+
+
+@transaction.atomic
+def account_invite(*, acting_user: User, email: str, first_name: str, last_name: str) -> User:
+    """A coordinator opens an account and e-mails its owner a link to choose a password.
+
+    The address counts as verified: the coordinator vouches for it, and the link proves it on first use.
+    The account holds no role yet; the coordinator grants them from the account's page.
+    """
+    _refuse_unless_coordinator(acting_user)
+    user = user_create(
+        email=email,
+        password=None,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email_verified=True,
+    )
+    territories = selectors.territories_coordinated_by(acting_user)
+    message_enqueue(
+        channel=OutboundMessage.Channel.EMAIL,
+        recipient=user.email,
+        template="account_invitation",
+        context={
+            "first_name": user.first_name,
+            "invited_by": acting_user.get_full_name() or acting_user.email,
+            "territory": ", ".join(territory.name for territory in territories),
+            "set_password_url": set_password_url(user),
+            "valid_days": max(settings.PASSWORD_RESET_TIMEOUT // 86400, 1),
+        },
+        idempotency_key=f"account-invitation:{user.public_id}",
+    )
+    return user
+
+
+@transaction.atomic
+def role_grant_give(
+    *,
+    acting_user: User,
+    account: User,
+    role: str,
+    territory: Territory | None = None,
+    practices: Iterable[Practice] = (),
+    practitioner: Practitioner | None = None,
+) -> RoleGrant:
+    """A coordinator grants a role whose whole scope lies in the territories they coordinate."""
+    _refuse_unless_coordinator(acting_user)
+    if selectors.account_managed_by(acting_user, account.public_id) is None:
+        raise ApplicationError(_("Ce compte n'existe pas ou ne relève pas de votre territoire."), code="not_found")
+    territories = coordinated_territory_ids(acting_user)
+    practices = list(practices)
+    if role in ROLES_SCOPED_TO_TERRITORY and territory is not None and territory.pk not in territories:
+        raise ApplicationError(_("Vous ne coordonnez pas ce territoire."), field="territory")
+    if role == Role.SECRETARY and any(practice.territory_id not in territories for practice in practices):
+        raise ApplicationError(_("Ce cabinet ne relève pas de votre territoire."), field="practices")
+    if role == Role.PROFESSIONAL and practitioner is not None and practitioner.territory_id not in territories:
+        raise ApplicationError(_("Cette fiche de l'annuaire ne relève pas de votre territoire."), field="practitioner")
+    return role_grant_create(
+        user=account,
+        role=role,
+        territory=territory if role in ROLES_SCOPED_TO_TERRITORY else None,
+        practices=practices if role == Role.SECRETARY else (),
+        practitioner=practitioner if role == Role.PROFESSIONAL else None,
+        granted_by=acting_user,
+    )
+
+
+@transaction.atomic
+def role_grant_revoke(*, acting_user: User, grant_public_id) -> RoleGrant:
+    """A coordinator takes back a role granted in their territories; a professional's entry is freed."""
+    _refuse_unless_coordinator(acting_user)
+    grant = (
+        RoleGrant.objects.select_for_update(of=("self",))
+        .select_related("user", "practitioner")
+        .filter(public_id=grant_public_id)
+        .first()
+    )
+    if grant is None or not can_manage_grant(acting_user, grant):
+        raise ApplicationError(_("Ce rôle n'existe pas ou ne relève pas de votre territoire."), code="not_found")
+    if grant.user_id == acting_user.pk and grant.role == Role.COORDINATOR:
+        raise ApplicationError(
+            _("Vous ne pouvez pas retirer votre propre rôle de coordination : demandez-le à un autre coordinateur.")
+        )
+    if (
+        grant.role == Role.PROFESSIONAL
+        and grant.practitioner is not None
+        and grant.practitioner.user_id == grant.user_id
+    ):
+        grant.practitioner.user = None
+        grant.practitioner.save(update_fields=["user", "updated_at"])
+    grant.delete()
+    forget_roles(grant.user)
     return grant

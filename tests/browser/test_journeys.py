@@ -100,7 +100,14 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
     shot("tableau-de-bord")
 
     expect(open_menu(page).get_by_role("link")).to_have_text(
-        ["Accueil", "Journal des accès", "Envois en échec", "Mon compte", "Double authentification"]
+        [
+            "Accueil",
+            "Journal des accès",
+            "Envois en échec",
+            "Comptes et rôles",
+            "Mon compte",
+            "Double authentification",
+        ]
     )
     audit()  # the open menu too
     shot("menu")

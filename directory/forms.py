@@ -1,0 +1,74 @@
+"""Input of the coordination pages: searching accounts, inviting one, granting a role. Parsing only."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.roles import Role
+from directory import selectors
+from directory.models import ROLES_SCOPED_TO_TERRITORY
+
+
+class AccountSearchForm(forms.Form):
+    q = forms.CharField(label=_("Nom ou adresse e-mail"), required=False, max_length=150)
+
+
+class AccountInviteForm(forms.Form):
+    first_name = forms.CharField(label=_("Prénom"), max_length=150)
+    last_name = forms.CharField(label=_("Nom"), max_length=150)
+    email = forms.EmailField(
+        label=_("Adresse e-mail"),
+        max_length=254,
+        help_text=_("La personne y recevra un lien pour choisir son mot de passe."),
+    )
+
+
+class PractitionerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, practitioner):
+        return f"{practitioner.last_name.upper()} {practitioner.first_name} — RPPS {practitioner.rpps}"
+
+
+class RoleGrantForm(forms.Form):
+    """The role and the scope it needs; the choices are limited to the coordinator's territories."""
+
+    role = forms.ChoiceField(label=_("Rôle"), choices=[("", "—"), *Role.choices])
+    territory = forms.ModelChoiceField(
+        label=_("Territoire"),
+        queryset=None,
+        required=False,
+        empty_label="—",
+        help_text=_("Coordination, régulation et observation."),
+    )
+    practices = forms.ModelMultipleChoiceField(
+        label=_("Cabinets"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Secrétariat : les cabinets dont la personne traite les demandes."),
+    )
+    practitioner = PractitionerChoiceField(
+        label=_("Fiche de l'annuaire"),
+        queryset=None,
+        required=False,
+        empty_label="—",
+        help_text=_("Professionnel de santé : sa fiche, parmi celles qu'aucun compte n'utilise encore."),
+    )
+
+    def __init__(self, *args, acting_user, **kwargs):
+        super().__init__(*args, **kwargs)
+        territories = selectors.territories_coordinated_by(acting_user)
+        self.fields["territory"].queryset = territories
+        if len(territories) == 1:
+            self.fields["territory"].initial = territories[0]
+        self.fields["practices"].queryset = selectors.practices_grantable_by(acting_user)
+        self.fields["practitioner"].queryset = selectors.practitioners_grantable_by(acting_user)
+
+    def clean(self):
+        cleaned = super().clean()
+        role = cleaned.get("role")
+        if role in ROLES_SCOPED_TO_TERRITORY and not cleaned.get("territory"):
+            self.add_error("territory", _("Choisissez le territoire de ce rôle."))
+        if role == Role.SECRETARY and not cleaned.get("practices"):
+            self.add_error("practices", _("Choisissez au moins un cabinet pour un rôle de secrétariat."))
+        if role == Role.PROFESSIONAL and not cleaned.get("practitioner"):
+            self.add_error("practitioner", _("Choisissez la fiche de l'annuaire de ce professionnel."))
+        return cleaned

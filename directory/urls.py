@@ -1,0 +1,12 @@
+from django.urls import path
+
+from directory import views
+
+app_name = "directory"
+
+urlpatterns = [
+    path("", views.account_list, name="account_list"),
+    path("inviter/", views.account_invite, name="account_invite"),
+    path("<uuid:account_id>/", views.account_detail, name="account_detail"),
+    path("<uuid:account_id>/roles/<uuid:grant_id>/retirer/", views.role_grant_revoke, name="role_grant_revoke"),
+]

@@ -1,0 +1,113 @@
+"""Coordination pages: the accounts of the coordinator's territories, invitations, role grants."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from cpts_portal.lib.access import permission_required
+from cpts_portal.lib.errors import ApplicationError
+from directory import selectors, services
+from directory.forms import AccountInviteForm, AccountSearchForm, RoleGrantForm
+from directory.permissions import can_manage_accounts, can_manage_grant
+
+
+def _raise_for_access(error: ApplicationError) -> None:
+    """Out-of-scope objects look like missing ones (404); a refusal of the role itself is a 403."""
+    if error.code == "not_found":
+        raise Http404(error.message)
+    if error.code == "forbidden":
+        raise PermissionDenied(error.message)
+
+
+@permission_required(can_manage_accounts)
+def account_list(request):
+    """Accounts of the coordinator's territories and accounts still without a role; HTMX gets the results only."""
+    form = AccountSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(selectors.accounts_managed_by(request.user, query), 50).get_page(request.GET.get("page"))
+    template = "directory/_account_results.html" if request.htmx else "directory/account_list.html"
+    status = 400 if form.is_bound and form.errors else 200
+    response = render(request, template, {"form": form, "page": page, "query": query}, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@permission_required(can_manage_accounts)
+@require_http_methods(["GET", "POST"])
+def account_invite(request):
+    form = AccountInviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_invite(acting_user=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            _raise_for_access(error)
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(
+                request,
+                _("Compte ouvert : %(email)s va recevoir un lien pour choisir son mot de passe.")
+                % {"email": account.email},
+            )
+            return redirect("directory:account_detail", account_id=account.public_id)
+    status = 400 if form.errors else 200
+    return render(request, "directory/account_invite.html", {"form": form}, status=status)
+
+
+@permission_required(can_manage_accounts)
+@require_http_methods(["GET", "POST"])
+def account_detail(request, account_id):
+    """An account's roles, each with a way to revoke it, and the form to grant one more."""
+    account = selectors.account_managed_by(request.user, account_id)
+    if account is None:
+        raise Http404
+    form = RoleGrantForm(request.POST or None, acting_user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant = services.role_grant_give(acting_user=request.user, account=account, **form.cleaned_data)
+        except ApplicationError as error:
+            _raise_for_access(error)
+            form.add_error(error.field, error.message)
+        else:
+            messages.success(
+                request,
+                _("Rôle « %(role)s » attribué à %(name)s.") % {"role": grant.get_role_display(), "name": account},
+            )
+            return redirect("directory:account_detail", account_id=account.public_id)
+    grants = list(account.role_grants.all())
+    context = {
+        "account": account,
+        "grants": [grant for grant in grants if can_manage_grant(request.user, grant)],
+        "other_grants_count": sum(1 for grant in grants if not can_manage_grant(request.user, grant)),
+        "form": form,
+    }
+    return render(request, "directory/account_detail.html", context, status=400 if form.errors else 200)
+
+
+@permission_required(can_manage_accounts)
+@require_http_methods(["GET", "POST"])
+def role_grant_revoke(request, account_id, grant_id):
+    """GET asks for confirmation; POST revokes."""
+    account = selectors.account_managed_by(request.user, account_id)
+    grant = (
+        next((grant for grant in account.role_grants.all() if grant.public_id == grant_id), None) if account else None
+    )
+    if grant is None or not can_manage_grant(request.user, grant):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.role_grant_revoke(acting_user=request.user, grant_public_id=grant.public_id)
+        except ApplicationError as error:
+            _raise_for_access(error)
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Rôle « %(role)s » retiré à %(name)s.") % {"role": grant.get_role_display(), "name": account},
+            )
+        return redirect("directory:account_detail", account_id=account.public_id)
+    return render(request, "directory/role_grant_revoke.html", {"account": account, "grant": grant})

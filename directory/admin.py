@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from directory.models import Activity, Practice, Practitioner, RoleGrant, Specialty, Territory
+from directory.models import Activity, Practice, Practitioner, RoleGrant, RoleGrantEvent, Specialty, Territory
 
 
 @admin.register(Territory)
@@ -41,3 +41,21 @@ class RoleGrantAdmin(admin.ModelAdmin):
     list_filter = ["role", "territory"]
     search_fields = ["user__email"]
     autocomplete_fields = ["user", "practitioner", "practices"]
+
+
+@admin.register(RoleGrantEvent)
+class RoleGrantEventAdmin(admin.ModelAdmin):
+    """Read-only: the history of role changes is evidence."""
+
+    list_display = ["at", "user", "action", "role", "scope", "actor_email"]
+    list_filter = ["action", "role"]
+    search_fields = ["user__email", "actor_email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -6,6 +6,7 @@ who works where. The directory issue extends these models (communes, contact cha
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
@@ -152,3 +153,31 @@ class RoleGrant(TimestampedModel):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()}"
+
+
+class RoleGrantEvent(models.Model):
+    """A role given or taken back: who, whose, which role and scope, when. Kept when the grant is deleted."""
+
+    class Action(models.TextChoices):
+        GRANTED = "granted", _("Attribué")
+        REVOKED = "revoked", _("Retiré")
+
+    at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_grant_events")
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    # The scope as it read at the time (practice names change, entries are merged).
+    scope = models.CharField(_("périmètre"), max_length=500, blank=True)
+    territory = models.ForeignKey(Territory, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_email = models.EmailField(_("par"), blank=True)
+
+    class Meta:
+        verbose_name = _("changement de rôle")
+        verbose_name_plural = _("changements de rôle")
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.role}"

@@ -4,7 +4,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import User
 from accounts.roles import Role
-from directory.models import Activity, Practice, Practitioner, RoleGrant, Territory
+from directory.models import Activity, Practice, Practitioner, RoleGrant, RoleGrantEvent, Territory
 from directory.permissions import coordinated_territory_ids
 
 
@@ -93,3 +93,10 @@ def practitioners_grantable_by(user: User) -> QuerySet[Practitioner]:
 
 def territories_coordinated_by(user: User) -> QuerySet[Territory]:
     return Territory.objects.filter(pk__in=coordinated_territory_ids(user)).order_by("name")
+
+
+def role_grant_history(user: User, account: User) -> QuerySet[RoleGrantEvent]:
+    """Role changes of ``account`` that the coordinator may read: those of their territories."""
+    return RoleGrantEvent.objects.filter(user=account, territory__in=coordinated_territory_ids(user)).order_by(
+        "-at", "-id"
+    )

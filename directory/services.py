@@ -14,7 +14,7 @@ from accounts.roles import Role, forget_roles
 from accounts.services import user_create
 from cpts_portal.lib.errors import ApplicationError
 from directory import selectors
-from directory.models import ROLES_SCOPED_TO_TERRITORY, Practice, Practitioner, RoleGrant, Territory
+from directory.models import ROLES_SCOPED_TO_TERRITORY, Practice, Practitioner, RoleGrant, RoleGrantEvent, Territory
 from directory.permissions import can_manage_accounts, can_manage_grant, coordinated_territory_ids
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
@@ -60,8 +60,39 @@ def role_grant_create(
     if role == Role.PROFESSIONAL and practitioner.user_id is None:
         practitioner.user = user
         practitioner.save(update_fields=["user", "updated_at"])
+    _record_grant_event(grant, RoleGrantEvent.Action.GRANTED, actor=granted_by)
     forget_roles(user)
     return grant
+
+
+def _grant_territory(grant: RoleGrant) -> Territory | None:
+    if grant.territory_id:
+        return grant.territory
+    if grant.role == Role.PROFESSIONAL and grant.practitioner is not None:
+        return grant.practitioner.territory
+    practice = grant.practices.select_related("territory").first()
+    return practice.territory if practice else None
+
+
+def _grant_scope_text(grant: RoleGrant) -> str:
+    if grant.role == Role.SECRETARY:
+        return ", ".join(grant.practices.order_by("name").values_list("name", flat=True))
+    if grant.role == Role.PROFESSIONAL and grant.practitioner is not None:
+        return f"{grant.practitioner} — RPPS {grant.practitioner.rpps}"
+    return str(grant.territory or "")
+
+
+def _record_grant_event(grant: RoleGrant, action: str, *, actor: User | None) -> RoleGrantEvent:
+    """Called before a revoked grant is deleted, so that its scope can still be read."""
+    return RoleGrantEvent.objects.create(
+        user=grant.user,
+        role=grant.role,
+        action=action,
+        scope=_grant_scope_text(grant)[:500],
+        territory=_grant_territory(grant),
+        actor=actor,
+        actor_email=actor.email if actor else "",
+    )
 
 
 def _refuse_unless_coordinator(acting_user: User) -> None:
@@ -165,6 +196,7 @@ def role_grant_revoke(*, acting_user: User, grant_public_id) -> RoleGrant:
     ):
         grant.practitioner.user = None
         grant.practitioner.save(update_fields=["user", "updated_at"])
+    _record_grant_event(grant, RoleGrantEvent.Action.REVOKED, actor=acting_user)
     grant.delete()
     forget_roles(grant.user)
     return grant

@@ -83,6 +83,7 @@ def account_detail(request, account_id):
         "account": account,
         "grants": [grant for grant in grants if can_manage_grant(request.user, grant)],
         "other_grants_count": sum(1 for grant in grants if not can_manage_grant(request.user, grant)),
+        "history": selectors.role_grant_history(request.user, account)[:50],
         "form": form,
     }
     return render(request, "directory/account_detail.html", context, status=400 if form.errors else 200)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from accounts.models import User
 from accounts.roles import Role
 from cpts_portal.lib.errors import ApplicationError
-from directory.models import RoleGrant
+from directory.models import RoleGrant, RoleGrantEvent
 from directory.selectors import accounts_managed_by, practices_served_by
 from directory.services import account_invite, role_grant_create, role_grant_give, role_grant_revoke
 from notifications.models import OutboundMessage
@@ -382,3 +382,29 @@ def test_selector_prefetches_grants_and_their_scope(coordinator, cardio_secretar
             for grant in account.role_grants.all():
                 str(grant.territory), str(grant.practitioner), [p.name for p in grant.practices.all()]
     assert {account.email for account in accounts} >= {"denise@cpts.test", "alice@cpts.test", "fanny@cpts.test"}
+
+
+def test_role_changes_are_kept_in_a_history_after_the_grant_is_gone(client, coordinator, outsider, cardio_practice):
+    client.force_login(coordinator)
+    client.post(detail_url(outsider), {"role": Role.SECRETARY, "practices": [cardio_practice.pk]})
+    grant = RoleGrant.objects.get(user=outsider)
+    client.post(revoke_url(grant))
+
+    events = list(RoleGrantEvent.objects.filter(user=outsider).order_by("at", "id"))
+
+    assert [(event.action, event.role, event.scope, event.actor) for event in events] == [
+        ("granted", Role.SECRETARY, "Cabinet de cardiologie du Centre", coordinator),
+        ("revoked", Role.SECRETARY, "Cabinet de cardiologie du Centre", coordinator),
+    ]
+    page = client.get(detail_url(outsider)).content.decode()
+    assert "Historique des rôles" in page
+    assert "Retiré : <strong>Secrétariat</strong> (Cabinet de cardiologie du Centre), par fanny@cpts.test" in page
+
+
+def test_history_of_another_territory_is_not_shown(client, other_coordinator, cardio_secretary):
+    # Denise's grant belongs to the Bocage territory: the other territory's coordinator reads none of it.
+    assert RoleGrantEvent.objects.filter(user=cardio_secretary).exists()
+
+    from directory.selectors import role_grant_history
+
+    assert list(role_grant_history(other_coordinator, cardio_secretary)) == []

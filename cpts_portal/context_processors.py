@@ -10,6 +10,7 @@ def portal(request):
     held = roles_of(user) if user is not None else frozenset()
     context = {
         "DEMO_MODE": settings.DEMO_MODE,
+        "site_url": settings.SITE_URL,
         "navigation": navigation_for(user) if user is not None else [],
         "user_role_labels": [label for value, label in Role.choices if value in held],
     }

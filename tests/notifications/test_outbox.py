@@ -248,6 +248,8 @@ def test_password_reset_email_of_allauth_goes_through_the_outbox(client, observe
     assert len(mail.outbox) == 1
     assert "mot de passe" in mail.outbox[0].subject.lower()
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+    assert mail.outbox[0].body.startswith("Bonjour,")
+    assert "Portail de votre CPTS" in mail.outbox[0].body
 
 
 def test_sweep_does_not_queue_the_same_row_again_within_the_grace_period(db):

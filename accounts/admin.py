@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessLog, ApiToken, User
+from cpts_portal.lib.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -27,18 +28,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(ReadOnlyAdmin):
     """Read-only: the access log is evidence and is never edited."""
 
     list_display = ["at", "user_email", "action", "subject_type", "subject_id", "via"]
     list_filter = ["action", "subject_type"]
     search_fields = ["user_email", "subject_id", "patient_ref"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

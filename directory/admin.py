@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from cpts_portal.lib.admin import ReadOnlyAdmin
 from directory.models import Activity, Practice, Practitioner, RoleGrant, RoleGrantEvent, Specialty, Territory
 
 
@@ -44,18 +45,9 @@ class RoleGrantAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoleGrantEvent)
-class RoleGrantEventAdmin(admin.ModelAdmin):
+class RoleGrantEventAdmin(ReadOnlyAdmin):
     """Read-only: the history of role changes is evidence."""
 
     list_display = ["at", "user", "action", "role", "scope", "actor_email"]
     list_filter = ["action", "role"]
     search_fields = ["user__email", "actor_email"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

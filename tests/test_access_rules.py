@@ -1,18 +1,18 @@
 """Deny by default: every page of the project's apps declares who may open it."""
 
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from cpts_portal.lib.access import ACCESS_RULE_ATTRIBUTE
 
-PROJECT_MODULES = (
-    "cpts_portal",
-    "accounts",
-    "notifications",
-    "directory",
-    "referrals",
-    "snp",
-    "waitlist",
-    "newsletter",
+# The project's own apps: those in this repository, not installed packages (the .venv lives here too).
+PROJECT_MODULES = tuple(
+    config.name
+    for config in apps.get_app_configs()
+    if Path(config.path).is_relative_to(settings.BASE_DIR) and "site-packages" not in Path(config.path).parts
 )
 # Views whose protection comes from their framework: allauth's own checks, Django's admin and i18n,
 # DRF's permission classes (default: signed in, with MFA where the roles reach patient data).

@@ -13,7 +13,12 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_create
 from directory.models import Activity, Practice, Practitioner, RoleGrant, Specialty, Territory
+from directory.selectors import communes_within
 from directory.services import role_grant_create
+
+# The demo CPTS covers the communes around La Roche-sur-Yon (INSEE 85191), as a real CPTS covers a bassin de vie.
+DEMO_CENTRE_INSEE = "85191"
+DEMO_RADIUS_KM = 25
 
 DEMO_PASSWORD = "cpts-demo-2026"  # noqa: S105 - public on purpose: shown on the login page in demo mode only
 DEMO_DOMAIN = "demo.cpts.test"
@@ -97,6 +102,8 @@ def seed_demo() -> dict[str, int]:
     territory, _created = Territory.objects.get_or_create(
         slug="demo-bocage", defaults={"name": "CPTS du Bocage (démonstration)"}
     )
+    # add() is idempotent; a database emptied by a test flush has no communes, and the demo then has none.
+    territory.communes.add(*communes_within(insee_code=DEMO_CENTRE_INSEE, radius_km=DEMO_RADIUS_KM))
     specialties = {
         code: Specialty.objects.get_or_create(code=code, defaults={"label": label})[0]
         for code, label in SPECIALTIES.items()
@@ -126,4 +133,5 @@ def seed_demo() -> dict[str, int]:
         "accounts": len(users),
         "practitioners": Practitioner.objects.filter(territory=territory).count(),
         "practices": Practice.objects.filter(territory=territory).count(),
+        "communes": territory.communes.count(),
     }

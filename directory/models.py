@@ -5,7 +5,10 @@ who works where. The directory issue extends these models (communes, contact cha
 """
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models import F, Func, TextField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,11 +17,78 @@ from cpts_portal.lib.identifiers import validate_rpps
 from cpts_portal.lib.models import TimestampedModel
 
 
+class SearchText(Func):
+    """``directory_search_text(text)``: lower case, no accents, words separated by single spaces.
+
+    A SQL function created by migration 0003: an IMMUTABLE wrapper around ``unaccent`` (which is only STABLE, so
+    it cannot appear in an index by itself). Names are indexed and compared through it, so "Saint-Gilles",
+    "saint gilles" and "SAINT GILLES" are the same text for the search and its index.
+    """
+
+    function = "directory_search_text"
+    output_field = TextField()
+
+
+class Commune(models.Model):
+    """A French commune (or an arrondissement of Paris, Lyon, Marseille), from the INSEE official geographic code.
+
+    Reference data loaded by a migration from ``directory/data/communes-fr.csv.gz`` (see its README).
+    """
+
+    insee_code = models.CharField(_("code INSEE"), max_length=5, primary_key=True)
+    name = models.CharField(_("nom"), max_length=100)
+    postal_codes = ArrayField(models.CharField(max_length=5), verbose_name=_("codes postaux"), default=list)
+    department = models.CharField(_("département"), max_length=3, db_index=True)
+    region = models.CharField(_("région"), max_length=3)
+    population = models.PositiveIntegerField(_("population"), default=0)
+    # The town hall's position; unknown for a few overseas or newly merged communes.
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        ordering = ["name"]
+        indexes = [
+            # "which communes does 85000 serve?": postal_codes @> ARRAY['85000'].
+            GinIndex(fields=["postal_codes"], name="commune_postal_codes_gin"),
+            # Name search by prefix (LIKE 'la roche%') and by trigram similarity, on the normalised name. An
+            # expression index rather than a stored normalised column: nothing to keep in step when a name
+            # changes, and the query states the same expression, so PostgreSQL matches it to the index.
+            GinIndex(
+                OpClass(SearchText(F("name")), name="gin_trgm_ops"),
+                name="commune_name_search_trgm",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.department})"
+
+
+class Profession(models.Model):
+    """A health profession, keyed by its code in the RPPS nomenclature (TRE_G15: 10 Médecin, 60 Infirmier…)."""
+
+    code = models.CharField(_("code RPPS"), max_length=4, unique=True)
+    label = models.CharField(_("libellé"), max_length=200)
+    synonyms = ArrayField(
+        models.CharField(max_length=50), verbose_name=_("synonymes de recherche"), default=list, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("profession")
+        verbose_name_plural = _("professions")
+        ordering = ["label"]
+
+    def __str__(self):
+        return self.label
+
+
 class Territory(TimestampedModel):
     """A CPTS: the territory its professionals share."""
 
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(_("identifiant court"), max_length=80, unique=True)
+    communes = models.ManyToManyField(Commune, blank=True, related_name="territories", verbose_name=_("communes"))
 
     class Meta:
         verbose_name = _("territoire (CPTS)")
@@ -30,10 +100,17 @@ class Territory(TimestampedModel):
 
 
 class Specialty(models.Model):
-    """A profession or medical specialty, keyed by its code in the RPPS nomenclature (e.g. SM54)."""
+    """A specialty ("savoir-faire"), keyed by its code in the RPPS nomenclature (TRE_R38: SM54, SM04…)."""
 
     code = models.CharField(_("code RPPS"), max_length=10, unique=True)
     label = models.CharField(_("libellé"), max_length=200)
+    profession = models.ForeignKey(
+        Profession, on_delete=models.PROTECT, null=True, blank=True, related_name="specialties"
+    )
+    # What people type instead of the official label: "cardio", "dermato", "MG"… (compared without accents).
+    synonyms = ArrayField(
+        models.CharField(max_length=50), verbose_name=_("synonymes de recherche"), default=list, blank=True
+    )
 
     class Meta:
         verbose_name = _("spécialité")

@@ -1,10 +1,42 @@
-"""Reads of the directory scoped to a user, starting with the scopes of their role grants."""
+"""Reads of the directory scoped to a user, starting with the scopes of their role grants; reference data lookups.
 
-from django.db.models import Prefetch, Q, QuerySet
+Reference data (communes, professions, specialties) is public: its selectors take no user.
+"""
+
+import re
+
+from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.search import TrigramWordSimilarity
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Model,
+    Prefetch,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Concat
 
 from accounts.models import User
 from accounts.roles import Role
-from directory.models import Activity, Practice, Practitioner, RoleGrant, RoleGrantEvent, Territory
+from directory.models import (
+    Activity,
+    Commune,
+    Practice,
+    Practitioner,
+    Profession,
+    RoleGrant,
+    RoleGrantEvent,
+    SearchText,
+    Specialty,
+    Territory,
+)
 from directory.permissions import coordinated_territory_ids
 
 
@@ -100,3 +132,109 @@ def role_grant_history(user: User, account: User) -> QuerySet[RoleGrantEvent]:
     return RoleGrantEvent.objects.filter(user=account, territory__in=coordinated_territory_ids(user)).order_by(
         "-at", "-id"
     )
+
+
+# --- Reference data -------------------------------------------------------------------------------------------
+
+_POSTAL_CODE = re.compile(r"^\d{5}$")
+_INSEE_CODE = re.compile(r"^(\d{5}|\d[AB]\d{3})$", re.IGNORECASE)  # 2A004: Corsica
+_SAINT = re.compile(r"\b(st|ste)\b\.?", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+
+
+def _expand_saints(query: str) -> str:
+    """Expands how commune names are abbreviated: "st gilles" -> "saint gilles", "Ste-Foy" -> "sainte-Foy"."""
+    return _SAINT.sub(lambda match: "saint" if match.group(1).lower() == "st" else "sainte", query)
+
+
+def communes_matching(query: str, limit: int = 10) -> list[Commune]:
+    """Communes a place typed by a user may mean, best first; an empty list when nothing fits.
+
+    A postal code gives every commune it serves (there may be more than ``limit``); otherwise an INSEE code gives
+    that commune; anything else is a name, compared without accents or case: names starting with the query first,
+    then names with a word starting with it, then near spellings (trigrams), each group by population.
+    """
+    query = (query or "").strip()
+    if not query:
+        return []
+    code = query.upper()
+    if _POSTAL_CODE.match(code):
+        # Five digits are a postal code first (85300 serves Challans; INSEE 85300 is another commune).
+        served = list(Commune.objects.filter(postal_codes__contains=[code]).order_by("-population", "name"))
+        if served:
+            return served
+    if _INSEE_CODE.match(code):
+        return list(Commune.objects.filter(insee_code=code))
+    text = _expand_saints(query)
+    if not _WORD.search(text):
+        return []
+    # Both sides go through the same SQL normalisation, so the index on SearchText(name) serves the filters.
+    name = SearchText(F("name"))
+    wanted = SearchText(Value(text))
+    communes = (
+        Commune.objects.annotate(search_name=name)
+        .filter(
+            Q(search_name__startswith=wanted)
+            | Q(search_name__contains=Concat(Value(" "), wanted, output_field=TextField()))
+            | TrigramWordSimilar(name, wanted)
+        )
+        .annotate(
+            rank=Case(
+                When(search_name=wanted, then=Value(0)),
+                When(search_name__startswith=wanted, then=Value(1)),
+                When(search_name__contains=Concat(Value(" "), wanted, output_field=TextField()), then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+            similarity=TrigramWordSimilarity(wanted, name),
+        )
+        .order_by("rank", "-similarity", "-population", "name")
+    )
+    return list(communes[:limit])
+
+
+def communes_within(*, insee_code: str, radius_km: float) -> QuerySet[Commune]:
+    """Communes whose town hall lies within ``radius_km`` of that of ``insee_code`` (earthdistance, in SQL)."""
+    center = Commune.objects.filter(insee_code=insee_code, latitude__isnull=False).first()
+    if center is None:
+        return Commune.objects.none()
+    distance = Func(
+        Func(Value(center.latitude), Value(center.longitude), function="ll_to_earth"),
+        Func(F("latitude"), F("longitude"), function="ll_to_earth"),
+        function="earth_distance",
+        output_field=FloatField(),
+    )
+    return (
+        Commune.objects.filter(latitude__isnull=False)
+        .annotate(distance_m=distance)
+        .filter(distance_m__lte=radius_km * 1000)
+        .order_by("distance_m")
+    )
+
+
+def _matching_label_or_synonym(model: type[Model], query: str) -> QuerySet:
+    """Rows of ``model`` (label + synonyms) where every word of the query starts a word, accents and case aside."""
+    words = _WORD.findall(query or "")
+    if not words:
+        return model.objects.none()
+    # " cardiologie et maladies vasculaires cardio cardiologue coeur": one normalised text per row.
+    synonyms = Func(F("synonyms"), Value(" "), function="array_to_string", output_field=TextField())
+    haystack = Concat(
+        Value(" "),
+        SearchText(Concat(F("label"), Value(" "), synonyms, output_field=TextField())),
+        output_field=TextField(),
+    )
+    rows = model.objects.annotate(haystack=haystack)
+    for word in words:
+        rows = rows.filter(haystack__contains=Concat(Value(" "), SearchText(Value(word)), output_field=TextField()))
+    return rows.order_by("label")
+
+
+def specialties_matching(query: str) -> list[Specialty]:
+    """Specialties whose label or a synonym the query names: "cardio", "Cardiologie", "gyneco", "ORL"."""
+    return list(_matching_label_or_synonym(Specialty, query))
+
+
+def professions_matching(query: str) -> list[Profession]:
+    """Professions whose label or a synonym the query names: "kiné", "infirmière", "dentiste"."""
+    return list(_matching_label_or_synonym(Profession, query))

@@ -1,20 +1,23 @@
 """The territory's directory, and the role grants whose scopes point at it.
 
-This foundation holds what accounts and roles need: territories, specialties, practitioners, practices and
-who works where. The directory issue extends these models (communes, contact channels, tools, absences…).
+Reference data (communes, professions, specialties), territories, practitioners and their practices, who works
+where; how to reach each of them and for whom (contact channels), the digital tools they use, their absences and
+the changes the newsletter reports (arrivals, departures…).
 """
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, TextField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
-from cpts_portal.lib.identifiers import validate_rpps
+from cpts_portal.lib.identifiers import validate_finess, validate_rpps, validate_siret
 from cpts_portal.lib.models import TimestampedModel
+from directory.languages import validate_language_code
 
 
 class SearchText(Func):
@@ -121,6 +124,32 @@ class Specialty(models.Model):
         return self.label
 
 
+class PracticeTag(models.TextChoices):
+    """What a colleague or a patient needs to know of a practice, in a word: searched and shown as badges."""
+
+    HOME_VISITS = "home_visits", _("Visites à domicile")
+    ULTRASOUND = "ultrasound", _("Échographie sur place")
+    CHILDREN = "children", _("Enfants")
+    WITHOUT_APPOINTMENT = "without_appointment", _("Consultation sans rendez-vous")
+    TELECONSULTATION = "teleconsultation", _("Téléconsultation")
+    EMERGENCY_SLOTS = "emergency_slots", _("Créneaux d'urgence pour les confrères")
+    ECG = "ecg", _("ECG sur place")
+    SMALL_SURGERY = "small_surgery", _("Petite chirurgie")
+    GYNAECOLOGY = "gynaecology", _("Suivi gynécologique")
+    SPORTS_MEDICINE = "sports_medicine", _("Médecine du sport")
+    PALLIATIVE_CARE = "palliative_care", _("Soins palliatifs")
+    ELDERLY = "elderly", _("Personnes âgées")
+
+
+class AccessibilityTag(models.TextChoices):
+    WHEELCHAIR = "wheelchair", _("Accessible en fauteuil roulant")
+    GROUND_FLOOR = "ground_floor", _("De plain-pied")
+    LIFT = "lift", _("Ascenseur")
+    DISABLED_PARKING = "disabled_parking", _("Place de stationnement PMR")
+    HEARING_LOOP = "hearing_loop", _("Boucle magnétique")
+    PUBLIC_TRANSPORT = "public_transport", _("Desservi par les transports en commun")
+
+
 class Practitioner(TimestampedModel):
     """A health professional of the directory, identified by their RPPS number."""
 
@@ -139,6 +168,27 @@ class Practitioner(TimestampedModel):
         blank=True,
         related_name="practitioner",
     )
+    languages = ArrayField(
+        models.CharField(max_length=2, validators=[validate_language_code]),
+        verbose_name=_("langues parlées"),
+        default=list,
+        blank=True,
+        help_text=_("Codes ISO 639-1 : « en », « es », « ar »…"),
+    )
+    # Unknown (None) until the practitioner says: the search must not read "unknown" as "no".
+    accepting_new_patients = models.BooleanField(
+        _("accepte de nouveaux patients (médecin traitant)"), null=True, blank=True
+    )
+    answers_teleexpertise = models.BooleanField(_("répond aux demandes de télé-expertise"), default=False)
+    practice_tags = ArrayField(
+        models.CharField(max_length=30, choices=PracticeTag.choices),
+        verbose_name=_("particularités de l'exercice"),
+        default=list,
+        blank=True,
+    )
+    practice_notes = models.TextField(_("précisions sur l'exercice"), blank=True)
+    cpts_member_since = models.DateField(_("membre de la CPTS depuis"), null=True, blank=True)
+    last_confirmed_at = models.DateTimeField(_("fiche confirmée le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("professionnel")
@@ -157,12 +207,35 @@ class Practice(TimestampedModel):
     address = models.CharField(_("adresse"), max_length=255, blank=True)
     postal_code = models.CharField(_("code postal"), max_length=5, blank=True)
     city = models.CharField(_("commune"), max_length=150, blank=True)
+    # Null for practices entered before communes were loaded; ``city`` keeps what was typed.
+    commune = models.ForeignKey(
+        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="practices", verbose_name=_("commune")
+    )
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    finess = models.CharField(_("numéro FINESS"), max_length=9, blank=True, validators=[validate_finess])
+    siret = models.CharField(_("numéro SIRET"), max_length=14, blank=True, validators=[validate_siret])
+    opening_hours = models.TextField(_("horaires d'ouverture"), blank=True)
+    secretariat_hours = models.TextField(_("horaires du secrétariat"), blank=True)
+    accessibility = ArrayField(
+        models.CharField(max_length=30, choices=AccessibilityTag.choices),
+        verbose_name=_("accessibilité"),
+        default=list,
+        blank=True,
+    )
     practitioners = models.ManyToManyField(Practitioner, through="Activity", related_name="practices")
 
     class Meta:
         verbose_name = _("cabinet ou site")
         verbose_name_plural = _("cabinets et sites")
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True, longitude__isnull=True)
+                | models.Q(latitude__range=(-90, 90), longitude__range=(-180, 180)),
+                name="practice_position_complete_and_in_range",
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -258,3 +331,200 @@ class RoleGrantEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.role}"
+
+
+# --- How to reach a practitioner, with what, and when not ------------------------------------------------------
+
+
+class Audience(models.TextChoices):
+    """Who a contact channel is meant for. ``selectors.channels_for_audience`` says who sees which."""
+
+    PUBLIC = "public", _("Public")
+    PROFESSIONALS = "professionals", _("Professionnels de santé")
+    REGULATORS = "regulators", _("Régulation (SAS / 15)")
+    PHARMACISTS_AND_LABS = "pharmacists_labs", _("Pharmacies et laboratoires")
+
+
+class ContactChannel(TimestampedModel):
+    """One way to reach a practitioner, a practice, or a practitioner at one of their practices, for one audience.
+
+    The owner is the (practitioner, practice) pair, either part possibly empty, never both: at most one channel is
+    preferred per owner and audience (a partial unique index whose NULLs count as equal). ``value`` is stored
+    normalised (E.164 for phone numbers) by ``directory.contact_values``, through ``clean()``.
+    """
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Téléphone")
+        PROFESSIONAL_LINE = "professional_line", _("Ligne réservée aux professionnels")
+        SECRETARY = "secretary", _("Secrétariat")
+        MSSANTE = "mssante", _("Messagerie sécurisée de santé (MSSanté)")
+        EMAIL = "email", _("E-mail")
+        FAX = "fax", _("Fax")
+        BOOKING_LINK = "booking_link", _("Prise de rendez-vous en ligne")
+        WEBSITE = "website", _("Site web")
+
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, null=True, blank=True, related_name="contact_channels"
+    )
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, null=True, blank=True, related_name="contact_channels"
+    )
+    audience = models.CharField(_("pour qui"), max_length=20, choices=Audience.choices)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    value = models.CharField(_("coordonnée"), max_length=255)
+    hours = models.CharField(
+        _("horaires"), max_length=200, blank=True, help_text=_("Par exemple « 9h-12h en semaine ».")
+    )
+    note = models.CharField(_("remarque"), max_length=255, blank=True)
+    preferred = models.BooleanField(_("à utiliser en premier"), default=False)
+
+    class Meta:
+        verbose_name = _("moyen de contact")
+        verbose_name_plural = _("moyens de contact")
+        ordering = ["-preferred", "audience", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(practitioner__isnull=False) | models.Q(practice__isnull=False),
+                name="contactchannel_has_owner",
+            ),
+            models.UniqueConstraint(
+                fields=["practitioner", "practice", "audience"],
+                condition=models.Q(preferred=True),
+                nulls_distinct=False,
+                name="contactchannel_one_preferred_per_owner_audience",
+                violation_error_message=_("Un autre moyen de contact est déjà le premier à utiliser pour ce public."),
+            ),
+        ]
+        indexes = [models.Index(fields=["practice", "audience"], name="contactchannel_practice_aud")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_audience_display()}) : {self.value}"
+
+    def clean(self):
+        from directory.contact_values import normalised_channel_value
+
+        super().clean()
+        if self.kind and self.value:
+            try:
+                self.value = normalised_channel_value(self.kind, self.value)
+            except ValidationError as error:
+                raise ValidationError({"value": error}) from None
+
+
+class DigitalTool(models.Model):
+    """A tool of the catalogue the coordinator keeps: MSSanté, Omnidoc, Doctolib…"""
+
+    class Category(models.TextChoices):
+        MESSAGING = "messaging", _("Messagerie sécurisée")
+        TELEEXPERTISE = "teleexpertise", _("Télé-expertise")
+        APPOINTMENTS = "appointments", _("Prise de rendez-vous")
+        HEALTH_RECORD = "health_record", _("Dossier partagé")
+        COORDINATION = "coordination", _("Coordination des parcours")
+        ORIENTATION = "orientation", _("Orientation et admissions")
+
+    name = models.CharField(_("nom"), max_length=100, unique=True)
+    slug = models.SlugField(_("identifiant court"), max_length=50, unique=True)
+    category = models.CharField(_("catégorie"), max_length=20, choices=Category.choices)
+
+    class Meta:
+        verbose_name = _("outil numérique")
+        verbose_name_plural = _("outils numériques")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ToolUse(models.TextChoices):
+    REFERRALS = "referrals", _("Adressages")
+    TELEEXPERTISE = "teleexpertise", _("Télé-expertise")
+    APPOINTMENTS = "appointments", _("Rendez-vous")
+    RESULTS = "results", _("Résultats")
+
+
+class PractitionerTool(models.Model):
+    """A practitioner uses a tool, for some purposes, under a handle or at a link."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="tools")
+    tool = models.ForeignKey(DigitalTool, on_delete=models.PROTECT, related_name="users")
+    uses = ArrayField(
+        models.CharField(max_length=20, choices=ToolUse.choices), verbose_name=_("pour"), default=list, blank=True
+    )
+    handle_or_link = models.CharField(_("identifiant ou lien"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("outil utilisé")
+        verbose_name_plural = _("outils utilisés")
+        constraints = [
+            models.UniqueConstraint(fields=["practitioner", "tool"], name="practitionertool_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner} — {self.tool}"
+
+
+class Absence(TimestampedModel):
+    """A practitioner is away from ``starts_on`` to ``ends_on`` included, possibly replaced by a colleague."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="absences")
+    starts_on = models.DateField(_("du"))
+    ends_on = models.DateField(_("au (inclus)"))
+    replacement = models.ForeignKey(
+        Practitioner,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replacements",
+        verbose_name=_("remplacé par"),
+    )
+    note = models.CharField(_("remarque"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=F("starts_on")),
+                name="absence_ends_after_it_starts",
+                violation_error_message=_("La fin de l'absence précède son début."),
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(replacement=F("practitioner")),
+                name="absence_replacement_is_someone_else",
+                violation_error_message=_("Un professionnel ne se remplace pas lui-même."),
+            ),
+        ]
+        indexes = [models.Index(fields=["practitioner", "ends_on"], name="absence_practitioner_ends")]
+
+    def __str__(self):
+        return f"{self.practitioner} : {self.starts_on:%d/%m/%Y} au {self.ends_on:%d/%m/%Y}"
+
+
+class ChangeEvent(models.Model):
+    """Something the territory should hear of: an arrival, a departure… The newsletter and the statistics read them."""
+
+    class Kind(models.TextChoices):
+        ARRIVAL = "arrival", _("Arrivée")
+        DEPARTURE = "departure", _("Départ")
+        RETIREMENT = "retirement", _("Départ en retraite")
+        NEW_CPTS_MEMBER = "new_cpts_member", _("Nouveau membre de la CPTS")
+        MOVED_PRACTICE = "moved_practice", _("Changement de cabinet")
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="change_events")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    happened_on = models.DateField(_("date"))
+    territory = models.ForeignKey(
+        Territory, on_delete=models.SET_NULL, null=True, blank=True, related_name="change_events"
+    )
+    note = models.CharField(_("remarque"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("changement dans le territoire")
+        verbose_name_plural = _("changements dans le territoire")
+        ordering = ["-happened_on", "-id"]
+        indexes = [models.Index(fields=["territory", "happened_on"], name="changeevent_territory_date")]
+
+    def __str__(self):
+        return f"{self.happened_on:%d/%m/%Y} {self.get_kind_display()} : {self.practitioner}"

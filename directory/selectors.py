@@ -27,7 +27,9 @@ from accounts.models import User
 from accounts.roles import Role
 from directory.models import (
     Activity,
+    Audience,
     Commune,
+    ContactChannel,
     Practice,
     Practitioner,
     Profession,
@@ -238,3 +240,62 @@ def specialties_matching(query: str) -> list[Specialty]:
 def professions_matching(query: str) -> list[Profession]:
     """Professions whose label or a synonym the query names: "kiné", "infirmière", "dentiste"."""
     return list(_matching_label_or_synonym(Profession, query))
+
+
+# --- Entries --------------------------------------------------------------------------------------------------
+
+# Who sees the channels meant for whom. A channel says who it is *for*; a wider audience never sees a narrower
+# audience's line, while a narrower one sees what is meant for the wider ones:
+# - the public sees the public channels only (never a professional line, a regulators' line or an MSSanté box
+#   meant for colleagues);
+# - health professionals see the public channels and those for professionals;
+# - pharmacists and labs are health professionals with their own lines (a pharmacy's line for prescription
+#   questions, a lab's line for urgent results): they see those, plus everything professionals see;
+# - regulators (SAS / 15) must reach anyone at once: they see every channel.
+VISIBLE_AUDIENCES: dict[str, tuple[str, ...]] = {
+    Audience.PUBLIC: (Audience.PUBLIC,),
+    Audience.PROFESSIONALS: (Audience.PROFESSIONALS, Audience.PUBLIC),
+    Audience.PHARMACISTS_AND_LABS: (Audience.PHARMACISTS_AND_LABS, Audience.PROFESSIONALS, Audience.PUBLIC),
+    Audience.REGULATORS: (
+        Audience.REGULATORS,
+        Audience.PHARMACISTS_AND_LABS,
+        Audience.PROFESSIONALS,
+        Audience.PUBLIC,
+    ),
+}
+
+
+def channels_for_audience(practitioner: Practitioner, audience: str) -> list[ContactChannel]:
+    """The channels ``audience`` may use to reach ``practitioner``, the one to use first at the top.
+
+    Visible audiences: see ``VISIBLE_AUDIENCES`` (the public sees public channels only; professionals see public
+    and professional ones; pharmacists and labs see those and their own; regulators see all). The channels are
+    the practitioner's own (with or without a practice) and those of the practices where they work (a practice's
+    secretary line serves all of its practitioners).
+
+    Order: preferred first; then the channels meant for this very audience before those meant for wider ones
+    (the regulators' line before the public phone); then the practitioner's own before their practices'; then
+    by kind (in the order ``ContactChannel.Kind`` declares them) and age. An unknown audience sees what the
+    public sees.
+    """
+    visible = VISIBLE_AUDIENCES.get(audience, VISIBLE_AUDIENCES[Audience.PUBLIC])
+    audience_rank = Case(
+        *(When(audience=value, then=Value(rank)) for rank, value in enumerate(visible)),
+        output_field=IntegerField(),
+    )
+    at_practices = Activity.objects.filter(practitioner=practitioner).values("practice")
+    channels = (
+        ContactChannel.objects.filter(audience__in=visible)
+        .filter(Q(practitioner=practitioner) | Q(practitioner__isnull=True, practice__in=at_practices))
+        .select_related("practice")
+        .annotate(
+            audience_rank=audience_rank,
+            owner_rank=Case(When(practitioner__isnull=False, then=Value(0)), default=Value(1)),
+            kind_rank=Case(
+                *(When(kind=value, then=Value(rank)) for rank, value in enumerate(ContactChannel.Kind.values)),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("-preferred", "audience_rank", "owner_rank", "kind_rank", "id")
+    )
+    return list(channels)

@@ -1,10 +1,13 @@
-"""Writes of the directory: entries, practices, role grants, and the accounts coordinators open."""
+"""Writes of the directory: entries, practices, contact channels, absences, role grants, and the accounts
+coordinators open."""
 
+import datetime
 from collections.abc import Iterable
 
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,8 +17,24 @@ from accounts.roles import Role, forget_roles
 from accounts.services import user_create
 from cpts_portal.lib.errors import ApplicationError
 from directory import selectors
-from directory.models import ROLES_SCOPED_TO_TERRITORY, Practice, Practitioner, RoleGrant, RoleGrantEvent, Territory
-from directory.permissions import can_manage_accounts, can_manage_grant, coordinated_territory_ids
+from directory.models import (
+    ROLES_SCOPED_TO_TERRITORY,
+    Absence,
+    Activity,
+    ContactChannel,
+    Practice,
+    Practitioner,
+    RoleGrant,
+    RoleGrantEvent,
+    Territory,
+)
+from directory.permissions import (
+    can_edit_practice,
+    can_edit_practitioner,
+    can_manage_accounts,
+    can_manage_grant,
+    coordinated_territory_ids,
+)
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
 
@@ -200,3 +219,166 @@ def role_grant_revoke(*, acting_user: User, grant_public_id) -> RoleGrant:
     grant.delete()
     forget_roles(grant.user)
     return grant
+
+
+# --- Entries: contact channels and absences ---------------------------------------------------------------------
+
+_NOT_YOURS = _("Vous ne pouvez pas modifier cette fiche de l'annuaire.")
+
+
+def _raise_first_error(error: ValidationError) -> None:
+    """Turns a model validation error into the one ``ApplicationError`` the pages and the API translate."""
+    if hasattr(error, "error_dict"):
+        field, errors = next(iter(error.error_dict.items()))
+        raise ApplicationError(errors[0].messages[0], field=None if field == NON_FIELD_ERRORS else field) from None
+    raise ApplicationError(error.messages[0]) from None
+
+
+def _refuse_unless_channel_owner_editable(
+    acting_user: User, practitioner: Practitioner | None, practice: Practice | None
+) -> None:
+    if practitioner is None and practice is None:
+        raise ApplicationError(_("Un moyen de contact appartient à un professionnel ou à un cabinet."))
+    allowed = (
+        can_edit_practitioner(acting_user, practitioner) if practitioner else can_edit_practice(acting_user, practice)
+    )
+    if not allowed:
+        raise ApplicationError(_NOT_YOURS, code="forbidden")
+    if practitioner and practice and not Activity.objects.filter(practitioner=practitioner, practice=practice).exists():
+        raise ApplicationError(_("Ce professionnel n'exerce pas dans ce cabinet."), field="practice")
+
+
+def _lock_owner(practitioner: Practitioner | None, practice: Practice | None) -> None:
+    """Serialises the writes on one owner's channels, so that two "preferred" never race into the unique index."""
+    if practitioner is not None:
+        Practitioner.objects.select_for_update().filter(pk=practitioner.pk).first()
+    else:
+        Practice.objects.select_for_update().filter(pk=practice.pk).first()
+
+
+def _save_channel(channel: ContactChannel, *, update_fields: list[str] | None = None) -> ContactChannel:
+    try:
+        # The unique "one preferred" constraint is checked after the previous preferred channel let go.
+        channel.full_clean(validate_constraints=False)
+    except ValidationError as error:
+        _raise_first_error(error)
+    if channel.preferred:
+        ContactChannel.objects.filter(
+            practitioner=channel.practitioner,
+            practice=channel.practice,
+            audience=channel.audience,
+            preferred=True,
+        ).exclude(pk=channel.pk).update(preferred=False)
+    if update_fields is None:
+        channel.save()
+    else:
+        channel.save(update_fields=[*update_fields, "updated_at"])
+    return channel
+
+
+@transaction.atomic
+def contact_channel_create(
+    *,
+    acting_user: User,
+    practitioner: Practitioner | None = None,
+    practice: Practice | None = None,
+    audience: str,
+    kind: str,
+    value: str,
+    hours: str = "",
+    note: str = "",
+    preferred: bool = False,
+) -> ContactChannel:
+    """Adds a way to reach a practitioner, a practice, or a practitioner at one practice, for one audience.
+
+    The value is normalised (phone numbers in E.164) or refused with a French message. A preferred channel
+    takes the place of the owner's previous preferred one for that audience.
+    """
+    _refuse_unless_channel_owner_editable(acting_user, practitioner, practice)
+    _lock_owner(practitioner, practice)
+    channel = ContactChannel(
+        practitioner=practitioner,
+        practice=practice,
+        audience=audience,
+        kind=kind,
+        value=value,
+        hours=hours.strip(),
+        note=note.strip(),
+        preferred=preferred,
+    )
+    return _save_channel(channel)
+
+
+_CHANNEL_EDITABLE_FIELDS = ("audience", "kind", "value", "hours", "note", "preferred")
+
+
+@transaction.atomic
+def contact_channel_update(
+    *,
+    acting_user: User,
+    channel: ContactChannel,
+    audience: str | None = None,
+    kind: str | None = None,
+    value: str | None = None,
+    hours: str | None = None,
+    note: str | None = None,
+    preferred: bool | None = None,
+) -> ContactChannel:
+    """Changes the fields given (None leaves a field as it is); the owner of a channel does not change."""
+    _refuse_unless_channel_owner_editable(acting_user, channel.practitioner, channel.practice)
+    _lock_owner(channel.practitioner, channel.practice)
+    changes = {"audience": audience, "kind": kind, "value": value, "hours": hours, "note": note, "preferred": preferred}
+    changed = []
+    for field in _CHANNEL_EDITABLE_FIELDS:
+        new_value = changes[field]
+        if new_value is None:
+            continue
+        if isinstance(new_value, str) and field in ("hours", "note"):
+            new_value = new_value.strip()
+        setattr(channel, field, new_value)
+        changed.append(field)
+    if not changed:
+        return channel
+    if "kind" in changed and "value" not in changed:
+        changed.append("value")  # the stored value is re-checked, and re-normalised, for its new kind
+    return _save_channel(channel, update_fields=changed)
+
+
+@transaction.atomic
+def contact_channel_delete(*, acting_user: User, channel: ContactChannel) -> None:
+    _refuse_unless_channel_owner_editable(acting_user, channel.practitioner, channel.practice)
+    channel.delete()
+
+
+@transaction.atomic
+def absence_declare(
+    *,
+    acting_user: User,
+    practitioner: Practitioner,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    replacement: Practitioner | None = None,
+    note: str = "",
+) -> Absence:
+    """Records that ``practitioner`` is away from ``starts_on`` to ``ends_on`` included, perhaps replaced."""
+    if not can_edit_practitioner(acting_user, practitioner):
+        raise ApplicationError(_NOT_YOURS, code="forbidden")
+    if starts_on is None or ends_on is None:
+        raise ApplicationError(_("Indiquez les dates de début et de fin de l'absence."), field="starts_on")
+    if ends_on < starts_on:
+        raise ApplicationError(
+            _("La fin de l'absence (%(ends)s) précède son début (%(starts)s).")
+            % {"ends": ends_on.strftime("%d/%m/%Y"), "starts": starts_on.strftime("%d/%m/%Y")},
+            field="ends_on",
+        )
+    if replacement is not None and replacement.pk == practitioner.pk:
+        raise ApplicationError(_("Un professionnel ne se remplace pas lui-même."), field="replacement")
+    absence = Absence(
+        practitioner=practitioner, starts_on=starts_on, ends_on=ends_on, replacement=replacement, note=note.strip()
+    )
+    try:
+        absence.full_clean()
+    except ValidationError as error:
+        _raise_first_error(error)
+    absence.save()
+    return absence

@@ -1,7 +1,11 @@
 """Checks of French health identifiers, shared by every app that receives one.
 
 RPPS: 11 digits, Luhn check digit. ADELI: 9 characters. NIR/INS: 15 characters, key = 97 - (number mod 97),
-with Corsica's 2A/2B department codes replaced by 19/18 for the computation.
+with Corsica's 2A/2B department codes replaced by 19/18 for the computation. SIRET (an establishment): 14 digits,
+Luhn check digit, except La Poste's offices (SIREN 356 000 000, head office 356 000 000 00048 aside), whose 14
+digits add up to a multiple of 5.
+FINESS (a health or social establishment): 9 characters, the department (2 characters, 2A/2B for Corsica) then
+6 digits and a Luhn check digit over the first 8.
 """
 
 import re
@@ -65,3 +69,57 @@ def with_luhn_check_digit(body: str) -> str:
         if luhn_is_valid(body + digit):
             return body + digit
     raise AssertionError("unreachable: one digit always completes a Luhn number")
+
+
+_SIRET = re.compile(r"^\d{14}$")
+_FINESS = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
+# La Poste registered all its offices under one SIREN, more than the NIC's check digit can number: INSEE checks
+# those SIRET with the sum of their digits instead. The head office keeps an ordinary Luhn key.
+_LA_POSTE_SIREN = "356000000"
+_LA_POSTE_HEAD_OFFICE = "35600000000048"
+
+
+def _without_spaces(value: str) -> str:
+    return re.sub(r"\s", "", value or "").upper()
+
+
+def siret_is_valid(value: str) -> bool:
+    cleaned = _without_spaces(value)
+    if not _SIRET.match(cleaned):
+        return False
+    if cleaned.startswith(_LA_POSTE_SIREN) and cleaned != _LA_POSTE_HEAD_OFFICE:
+        return sum(int(digit) for digit in cleaned) % 5 == 0
+    return luhn_is_valid(cleaned)
+
+
+def validate_siret(value: str) -> None:
+    if not siret_is_valid(value):
+        raise ValidationError(
+            _("Numéro SIRET invalide : 14 chiffres dont une clé de contrôle (« %(value)s »)."),
+            code="invalid_siret",
+            params={"value": value},
+        )
+
+
+def finess_is_valid(value: str) -> bool:
+    """9 characters; the last is the Luhn check digit of the first 8.
+
+    Corsica (2A, 2B): the format is checked, not the key. How the ANS computes the key over a department with a
+    letter is not published where we could verify it (the NIR's 19/18 substitution is not documented for FINESS),
+    and refusing a real Corsican establishment would be worse than accepting a mistyped one.
+    """
+    cleaned = _without_spaces(value)
+    if not _FINESS.match(cleaned):
+        return False
+    if cleaned[:2] in ("2A", "2B"):
+        return True
+    return luhn_is_valid(cleaned)
+
+
+def validate_finess(value: str) -> None:
+    if not finess_is_valid(value):
+        raise ValidationError(
+            _("Numéro FINESS invalide : 9 caractères dont une clé de contrôle (« %(value)s »)."),
+            code="invalid_finess",
+            params={"value": value},
+        )

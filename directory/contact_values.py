@@ -1,0 +1,82 @@
+"""Parses and normalises what a contact channel holds, by kind: phone numbers, MSSanté and e-mail addresses, links.
+
+Raises ``ValidationError`` with a French message; ``ContactChannel.clean()`` calls it, so the services (through
+``full_clean()``) and the admin store the same normalised value.
+"""
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.utils.translation import gettext as _
+
+from directory.models import ContactChannel
+
+Kind = ContactChannel.Kind
+
+PHONE_KINDS = frozenset({Kind.PHONE, Kind.PROFESSIONAL_LINE, Kind.SECRETARY, Kind.FAX})
+LINK_KINDS = frozenset({Kind.BOOKING_LINK, Kind.WEBSITE})
+# The national secure health messaging space: every operator's domain ends with it (medecin.mssante.fr,
+# ch-xxx.mssante.fr, pharmacien.mssante.fr…).
+MSSANTE_DOMAIN = "mssante.fr"
+
+_validate_url = URLValidator(schemes=["https", "http"])
+
+
+def phone_number_e164(value: str) -> str:
+    """A French or international number in E.164 ("02 51 44 61 61" -> "+33251446161"); refused when invalid."""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("Numéro de téléphone invalide : « %(value)s ».") % {"value": value}, code="invalid_phone"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mssante_address(value: str) -> str:
+    """An e-mail address of the MSSanté space (its domain ends with mssante.fr), lower-cased."""
+    address = value.strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError(
+            _("Adresse MSSanté invalide : « %(value)s ».") % {"value": value}, code="invalid_mssante"
+        ) from None
+    domain = address.rpartition("@")[2]
+    if domain != MSSANTE_DOMAIN and not domain.endswith("." + MSSANTE_DOMAIN):
+        raise ValidationError(
+            _("« %(value)s » n'est pas une adresse MSSanté : son domaine doit se terminer par mssante.fr.")
+            % {"value": value},
+            code="invalid_mssante",
+        )
+    return address
+
+
+def normalised_channel_value(kind: str, value: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(_("Indiquez la coordonnée."), code="required")
+    if kind in PHONE_KINDS:
+        return phone_number_e164(value)
+    if kind == Kind.MSSANTE:
+        return mssante_address(value)
+    if kind == Kind.EMAIL:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ValidationError(
+                _("Adresse e-mail invalide : « %(value)s ».") % {"value": value}, code="invalid_email"
+            ) from None
+        return value
+    if kind in LINK_KINDS:
+        try:
+            _validate_url(value)
+        except ValidationError:
+            raise ValidationError(
+                _("Lien invalide : « %(value)s » (une adresse web commençant par https://).") % {"value": value},
+                code="invalid_url",
+            ) from None
+        return value
+    raise ValidationError(_("Type de moyen de contact inconnu."), code="invalid_kind")

@@ -12,7 +12,17 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_create
-from directory.models import Activity, Practice, Practitioner, RoleGrant, Specialty, Territory
+from directory.models import (
+    Activity,
+    Audience,
+    Commune,
+    ContactChannel,
+    Practice,
+    Practitioner,
+    RoleGrant,
+    Specialty,
+    Territory,
+)
 from directory.selectors import communes_within
 from directory.services import role_grant_create
 
@@ -29,11 +39,12 @@ SPECIALTIES = {
     "SM15": "Dermatologie et vénéréologie",
 }
 
+# key -> (name, address, INSEE code of a real commune of the territory, position of the (invented) address)
 PRACTICES = {
-    "tilleuls": ("Maison de santé des Tilleuls", "12 rue des Tilleuls", "85000", "Belleville-sur-Vie (démo)"),
-    "port": ("Cabinet médical du Port", "3 quai du Port", "85100", "Port-Vendée (démo)"),
-    "cardio": ("Cabinet de cardiologie du Centre", "8 place du Marché", "85000", "Belleville-sur-Vie (démo)"),
-    "dermato": ("Centre dermatologique des Halles", "21 rue des Halles", "85300", "Saint-Bocage (démo)"),
+    "tilleuls": ("Maison de santé des Tilleuls", "12 rue des Tilleuls", "85155", (46.7231, -1.4562)),
+    "port": ("Cabinet médical du Port", "3 quai du Port", "85300", (46.6689, -1.5160)),
+    "cardio": ("Cabinet de cardiologie du Centre", "8 place du Marché", "85191", (46.6705, -1.4260)),
+    "dermato": ("Centre dermatologique des Halles", "21 rue des Halles", "85089", (46.7140, -1.3135)),
 }
 
 # local part -> (first name, last name, rpps body (10 digits), specialty code, practice key)
@@ -42,6 +53,14 @@ PRACTITIONERS = {
     "generaliste2": ("Karim", "Benali", "1000000002", "SM54", "port"),
     "cardiologue": ("Hélène", "Rousseau", "1000000003", "SM04", "cardio"),
     "dermatologue": ("Paul", "Lefèvre", "1000000004", "SM15", "dermato"),
+}
+
+# local part -> the channel colleagues should use first (invented numbers and addresses).
+PROFESSIONAL_CHANNELS = {
+    "generaliste": (ContactChannel.Kind.PROFESSIONAL_LINE, "+33251000001", "8h-9h et 13h-14h en semaine"),
+    "generaliste2": (ContactChannel.Kind.PROFESSIONAL_LINE, "+33251000002", "12h-14h en semaine"),
+    "cardiologue": (ContactChannel.Kind.PROFESSIONAL_LINE, "+33251000003", "9h-12h en semaine"),
+    "dermatologue": (ContactChannel.Kind.MSSANTE, "paul.lefevre@demo-bocage.mssante.fr", ""),
 }
 
 
@@ -109,12 +128,23 @@ def seed_demo() -> dict[str, int]:
         for code, label in SPECIALTIES.items()
     }
     practices = {}
-    for key, (name, address, postal_code, city) in PRACTICES.items():
-        practices[key], _created = Practice.objects.get_or_create(
-            name=name,
-            territory=territory,
-            defaults={"address": address, "postal_code": postal_code, "city": city},
-        )
+    for key, (name, address, insee_code, (latitude, longitude)) in PRACTICES.items():
+        practice, _created = Practice.objects.get_or_create(name=name, territory=territory)
+        # A database emptied by a test flush has no communes: the practice then keeps its position only.
+        commune = Commune.objects.filter(insee_code=insee_code).first()
+        place = {
+            "address": address,
+            "postal_code": commune.postal_codes[0] if commune else "",
+            "city": commune.name if commune else "",
+            "commune": commune,
+            "latitude": latitude,
+            "longitude": longitude,
+        }
+        if any(getattr(practice, field) != value for field, value in place.items()):
+            for field, value in place.items():
+                setattr(practice, field, value)
+            practice.save(update_fields=[*place, "updated_at"])
+        practices[key] = practice
     users = {account.local_part: _account(account) for account in DEMO_ACCOUNTS}
     for local_part, (first_name, last_name, rpps_body, specialty, practice) in PRACTITIONERS.items():
         practitioner, _created = Practitioner.objects.get_or_create(
@@ -124,6 +154,14 @@ def seed_demo() -> dict[str, int]:
         practitioner.specialties.add(specialties[specialty])
         Activity.objects.get_or_create(practitioner=practitioner, practice=practices[practice])
         _grant(users[local_part], Role.PROFESSIONAL, practitioner=practitioner, territory=territory)
+        kind, value, hours = PROFESSIONAL_CHANNELS[local_part]
+        ContactChannel.objects.get_or_create(
+            practitioner=practitioner,
+            practice=None,
+            audience=Audience.PROFESSIONALS,
+            preferred=True,
+            defaults={"kind": kind, "value": value, "hours": hours},
+        )
     _grant(users["secretaire.cardio"], Role.SECRETARY, practices=[practices["cardio"]], territory=territory)
     _grant(users["secretaire.autre"], Role.SECRETARY, practices=[practices["dermato"]], territory=territory)
     _grant(users["coordinateur"], Role.COORDINATOR, territory=territory)

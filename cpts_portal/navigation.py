@@ -31,6 +31,13 @@ class NavEntry:
 NAVIGATION = [
     NavEntry(_("Accueil"), "home", "house", _signed_in, _("Votre tableau de bord.")),
     NavEntry(
+        _("Annuaire"),
+        "directory:search",
+        "search",
+        _signed_in,
+        _("Trouver un professionnel du territoire par spécialité ou par nom, près d'une commune, et le joindre."),
+    ),
+    NavEntry(
         _("Journal des accès"),
         "accounts:access_log",
         "journal-text",

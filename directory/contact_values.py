@@ -80,3 +80,18 @@ def normalised_channel_value(kind: str, value: str) -> str:
             ) from None
         return value
     raise ValidationError(_("Type de moyen de contact inconnu."), code="invalid_kind")
+
+
+def display_value(kind: str, value: str) -> str:
+    """How a stored value reads on a page: phone numbers in the French national format ("02 51 00 00 00")."""
+    if kind in PHONE_KINDS:
+        try:
+            number = phonenumbers.parse(value, "FR")
+        except phonenumbers.NumberParseException:
+            return value
+        region = phonenumbers.region_code_for_number(number)
+        style = (
+            phonenumbers.PhoneNumberFormat.NATIONAL if region == "FR" else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        return phonenumbers.format_number(number, style)
+    return value

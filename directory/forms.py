@@ -72,3 +72,52 @@ class RoleGrantForm(forms.Form):
         if role == Role.PROFESSIONAL and not cleaned.get("practitioner"):
             self.add_error("practitioner", _("Choisissez la fiche de l'annuaire de ce professionnel."))
         return cleaned
+
+
+RADIUS_CHOICES_KM = (5, 10, 20, 30, 50, 100)
+_RADIUS_ERROR = _("Le rayon doit être un nombre de kilomètres entre 1 et 200.")
+
+# The languages patients ask for most, named in French (ISO 639-1 codes, as stored on the entries).
+SEARCH_LANGUAGES = (
+    ("en", _("Anglais")),
+    ("de", _("Allemand")),
+    ("ar", _("Arabe")),
+    ("zh", _("Chinois")),
+    ("es", _("Espagnol")),
+    ("it", _("Italien")),
+    ("nl", _("Néerlandais")),
+    ("pl", _("Polonais")),
+    ("pt", _("Portugais")),
+    ("ro", _("Roumain")),
+    ("ru", _("Russe")),
+    ("tr", _("Turc")),
+    ("uk", _("Ukrainien")),
+)
+
+
+class PractitionerSearchForm(forms.Form):
+    """The directory search, read from the query string so that a search is a link to share."""
+
+    q = forms.CharField(label=_("Spécialité ou nom"), required=False, max_length=150)
+    place = forms.CharField(label=_("Commune ou code postal"), required=False, max_length=100)
+    radius_km = forms.IntegerField(
+        label=_("Rayon"),
+        required=False,
+        min_value=1,
+        max_value=200,
+        error_messages={"invalid": _RADIUS_ERROR, "min_value": _RADIUS_ERROR, "max_value": _RADIUS_ERROR},
+    )
+    language = forms.ChoiceField(label=_("Langue parlée"), required=False, choices=[("", _("Toutes"))])
+    tool = forms.ChoiceField(label=_("Outil utilisé"), required=False, choices=[("", _("Tous"))])
+    accepting_new_patients = forms.BooleanField(label=_("Accepte de nouveaux patients"), required=False)
+    teleexpertise = forms.BooleanField(label=_("Répond en télé-expertise"), required=False)
+    available_this_week = forms.BooleanField(label=_("Disponible cette semaine"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Toutes")), *SEARCH_LANGUAGES]
+        self.fields["tool"].choices = [("", _("Tous")), *selectors.digital_tool_choices()]
+
+    def has_criteria(self) -> bool:
+        data = self.cleaned_data
+        return any(data.get(name) for name in self.fields if name != "radius_km")

@@ -7,7 +7,7 @@ the changes the newsletter reports (arrivals, departures…).
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, TextField
@@ -30,6 +30,17 @@ class SearchText(Func):
 
     function = "directory_search_text"
     output_field = TextField()
+
+
+class LlToEarth(Func):
+    """``ll_to_earth(latitude, longitude)``: a point of earthdistance (a ``cube``), IMMUTABLE, so indexable.
+
+    GiST indexes on it serve ``earth_box(centre, radius) @> ll_to_earth(...)``: the radius search reads the
+    index, then ``earth_distance`` refines the box to the circle on those few rows only.
+    """
+
+    function = "ll_to_earth"
+    output_field = models.FloatField()  # an ``earth``: no Django field maps it; only used inside SQL
 
 
 class Commune(models.Model):
@@ -62,6 +73,8 @@ class Commune(models.Model):
                 OpClass(SearchText(F("name")), name="gin_trgm_ops"),
                 name="commune_name_search_trgm",
             ),
+            # Practices without a position of their own are placed at their commune's town hall.
+            GistIndex(LlToEarth(F("latitude"), F("longitude")), name="commune_position_earth_gist"),
         ]
 
     def __str__(self):
@@ -194,6 +207,11 @@ class Practitioner(TimestampedModel):
         verbose_name = _("professionnel")
         verbose_name_plural = _("professionnels")
         ordering = ["last_name", "first_name"]
+        indexes = [
+            # Name search, accents and case aside, by word prefix and by trigram (see practitioners_search).
+            GinIndex(OpClass(SearchText(F("last_name")), name="gin_trgm_ops"), name="practitioner_last_name_trgm"),
+            GinIndex(OpClass(SearchText(F("first_name")), name="gin_trgm_ops"), name="practitioner_first_name_trgm"),
+        ]
 
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
@@ -236,6 +254,7 @@ class Practice(TimestampedModel):
                 name="practice_position_complete_and_in_range",
             ),
         ]
+        indexes = [GistIndex(LlToEarth(F("latitude"), F("longitude")), name="practice_position_earth_gist")]
 
     def __str__(self):
         return self.name
@@ -399,6 +418,21 @@ class ContactChannel(TimestampedModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} ({self.get_audience_display()}) : {self.value}"
+
+    @property
+    def is_callable(self) -> bool:
+        """A number to tap to call (a fax is a phone number nobody calls)."""
+        return self.kind in (self.Kind.PHONE, self.Kind.PROFESSIONAL_LINE, self.Kind.SECRETARY)
+
+    @property
+    def is_mail_address(self) -> bool:
+        return self.kind in (self.Kind.MSSANTE, self.Kind.EMAIL)
+
+    @property
+    def display_value(self) -> str:
+        from directory.contact_values import display_value
+
+        return display_value(self.kind, self.value)
 
     def clean(self):
         from directory.contact_values import normalised_channel_value

@@ -4,8 +4,10 @@ Reference data (communes, professions, specialties) is public: its selectors tak
 """
 
 import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from django.contrib.postgres.lookups import TrigramWordSimilar
+from django.contrib.postgres.lookups import DataContains, TrigramWordSimilar
 from django.contrib.postgres.search import TrigramWordSimilarity
 from django.db.models import (
     Case,
@@ -13,6 +15,7 @@ from django.db.models import (
     FloatField,
     Func,
     IntegerField,
+    Min,
     Model,
     Prefetch,
     Q,
@@ -21,17 +24,24 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Concat
+from django.db.models.functions import Coalesce, Concat
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.roles import Role
+from accounts.roles import Role, has_role
+from cpts_portal.lib.errors import ApplicationError
 from directory.models import (
+    Absence,
     Activity,
     Audience,
     Commune,
     ContactChannel,
+    DigitalTool,
+    LlToEarth,
     Practice,
     Practitioner,
+    PractitionerTool,
     Profession,
     RoleGrant,
     RoleGrantEvent,
@@ -279,23 +289,252 @@ def channels_for_audience(practitioner: Practitioner, audience: str) -> list[Con
     public sees.
     """
     visible = VISIBLE_AUDIENCES.get(audience, VISIBLE_AUDIENCES[Audience.PUBLIC])
-    audience_rank = Case(
-        *(When(audience=value, then=Value(rank)) for rank, value in enumerate(visible)),
-        output_field=IntegerField(),
-    )
     at_practices = Activity.objects.filter(practitioner=practitioner).values("practice")
     channels = (
         ContactChannel.objects.filter(audience__in=visible)
         .filter(Q(practitioner=practitioner) | Q(practitioner__isnull=True, practice__in=at_practices))
         .select_related("practice")
-        .annotate(
-            audience_rank=audience_rank,
-            owner_rank=Case(When(practitioner__isnull=False, then=Value(0)), default=Value(1)),
-            kind_rank=Case(
-                *(When(kind=value, then=Value(rank)) for rank, value in enumerate(ContactChannel.Kind.values)),
-                output_field=IntegerField(),
-            ),
-        )
+        .annotate(**_channel_order(visible))
         .order_by("-preferred", "audience_rank", "owner_rank", "kind_rank", "id")
     )
     return list(channels)
+
+
+# --- Search ---------------------------------------------------------------------------------------------------
+
+DEFAULT_RADIUS_KM = 30
+MIN_RADIUS_KM = 1
+MAX_RADIUS_KM = 200
+_HONORIFICS = frozenset({"dr", "docteur", "pr", "professeur", "mme", "m"})
+
+
+@dataclass
+class SearchResults:
+    """What a search found, and what it understood of the query (to say so on the page)."""
+
+    audience: str
+    radius_km: float
+    practitioners: list[Practitioner] = field(default_factory=list)
+    specialties: list[Specialty] = field(default_factory=list)
+    professions: list[Profession] = field(default_factory=list)
+    commune: Commune | None = None
+    unknown_place: bool = False
+
+
+def audience_of(user: User) -> str:
+    """The audience whose channels a signed-in person uses first: regulators see every line, the CPTS's
+    professionals (and their secretaries and coordinators) the professional ones, anybody else the public ones."""
+    if has_role(user, Role.REGULATOR):
+        return Audience.REGULATORS
+    if has_role(user, Role.PROFESSIONAL, Role.SECRETARY, Role.COORDINATOR):
+        return Audience.PROFESSIONALS
+    return Audience.PUBLIC
+
+
+def _earth_distance_m(latitude: float, longitude: float, *, prefix: str = "") -> Func:
+    """Metres from a point to a practice, placed at its commune's town hall when it has no position."""
+    return Func(
+        LlToEarth(Value(latitude), Value(longitude)),
+        LlToEarth(
+            Coalesce(F(f"{prefix}latitude"), F(f"{prefix}commune__latitude")),
+            Coalesce(F(f"{prefix}longitude"), F(f"{prefix}commune__longitude")),
+        ),
+        function="earth_distance",
+        output_field=FloatField(),
+    )
+
+
+def _practices_near(centre: Commune, radius_km: float) -> QuerySet[Practice]:
+    """Practices within ``radius_km`` of the commune's town hall, found through the GiST indexes.
+
+    ``earth_box`` is a cube around the centre that the indexes on ``ll_to_earth`` answer; it holds a little more
+    than the circle, so ``earth_distance`` then keeps what is really within the radius.
+    """
+    radius_m = radius_km * 1000
+    box = Func(LlToEarth(Value(centre.latitude), Value(centre.longitude)), Value(radius_m), function="earth_box")
+    in_box = Q(DataContains(box, LlToEarth(F("latitude"), F("longitude"))))
+    communes_in_box = Commune.objects.filter(DataContains(box, LlToEarth(F("latitude"), F("longitude")))).values(
+        "insee_code"
+    )
+    candidates = Practice.objects.filter(in_box | Q(latitude__isnull=True, commune__in=communes_in_box))
+    return candidates.annotate(distance_m=_earth_distance_m(centre.latitude, centre.longitude)).filter(
+        distance_m__lte=radius_m
+    )
+
+
+def _name_matches(query: str) -> Q:
+    """Every word of the query starts a word of the first or last name, or is near a word of the last name."""
+    condition = Q()
+    words = [word for word in _WORD.findall(query) if word.lower() not in _HONORIFICS] or _WORD.findall(query)
+    for word in words:
+        wanted = SearchText(Value(word))
+        spaced = Concat(Value(" "), wanted, output_field=TextField())
+        condition &= (
+            Q(search_last_name__startswith=wanted)
+            | Q(search_last_name__contains=spaced)
+            | Q(search_first_name__startswith=wanted)
+            | Q(search_first_name__contains=spaced)
+            | Q(TrigramWordSimilar(wanted, SearchText(F("last_name"))))
+        )
+    return condition
+
+
+def _week_left(today: date) -> tuple[date, date]:
+    """Today to Sunday: "available this week" means not away on any day left of the week."""
+    return today, today + timedelta(days=6 - today.weekday())
+
+
+def practitioners_search(
+    *,
+    viewer: User,
+    q: str = "",
+    place: str = "",
+    radius_km: float | None = None,
+    language: str = "",
+    tool: str = "",
+    accepting_new_patients: bool | None = None,
+    teleexpertise: bool | None = None,
+    available_this_week: bool = False,
+    limit: int = 50,
+) -> SearchResults:
+    """Practitioners the query names, nearest first when a place is given, each with the channel to use first.
+
+    ``q`` is a specialty or a profession (label or synonym: "cardio", "kiné") or else a name (accents, case and
+    small typos aside). ``place`` is a commune name or postal code; the first commune ``communes_matching`` gives
+    is the centre, and the results are the practitioners with a practice within ``radius_km`` (default 30),
+    annotated ``distance_km`` (to their nearest practice, in SQL) and sorted by distance then name. Raises
+    ``ApplicationError`` (field ``radius_km``) for a radius under 1 or over 200 km.
+
+    The queries do not depend on the number of results: specialties, nearest practice with its commune and
+    the viewer's first channel are fetched for all results at once.
+    """
+    radius_km = DEFAULT_RADIUS_KM if radius_km is None else radius_km
+    if not MIN_RADIUS_KM <= radius_km <= MAX_RADIUS_KM:
+        raise ApplicationError(
+            _("Le rayon doit être compris entre %(min)s et %(max)s km.") % {"min": MIN_RADIUS_KM, "max": MAX_RADIUS_KM},
+            field="radius_km",
+        )
+    q, place = (q or "").strip(), (place or "").strip()
+    results = SearchResults(audience=audience_of(viewer), radius_km=radius_km)
+    practitioners = Practitioner.objects.all()
+
+    if q:
+        specialties = specialties_matching(q)
+        professions = professions_matching(q)
+        if specialties or professions:
+            results.specialties = specialties
+            results.professions = professions
+            with_specialty = Specialty.objects.filter(
+                Q(pk__in=[specialty.pk for specialty in specialties])
+                | Q(profession__in=[profession.pk for profession in professions])
+            )
+            practitioners = practitioners.filter(
+                pk__in=Practitioner.specialties.through.objects.filter(specialty__in=with_specialty).values(
+                    "practitioner"
+                )
+            )
+        else:
+            practitioners = practitioners.annotate(
+                search_last_name=SearchText(F("last_name")), search_first_name=SearchText(F("first_name"))
+            ).filter(_name_matches(q))
+    if language:
+        practitioners = practitioners.filter(languages__contains=[language])
+    if tool:
+        practitioners = practitioners.filter(
+            pk__in=PractitionerTool.objects.filter(tool__slug=tool).values("practitioner")
+        )
+    if accepting_new_patients is not None:
+        practitioners = practitioners.filter(accepting_new_patients=accepting_new_patients)
+    if teleexpertise is not None:
+        practitioners = practitioners.filter(answers_teleexpertise=teleexpertise)
+    if available_this_week:
+        first_day, last_day = _week_left(timezone.localdate())
+        practitioners = practitioners.exclude(
+            pk__in=Absence.objects.filter(starts_on__lte=last_day, ends_on__gte=first_day).values("practitioner")
+        )
+
+    activities = Activity.objects.select_related("practice__commune")
+    if place:
+        centre = next((commune for commune in communes_matching(place, limit=5) if commune.latitude is not None), None)
+        results.commune = centre
+        if centre is None:
+            results.unknown_place = True
+            return results
+        near = _practices_near(centre, radius_km)
+        practitioners = (
+            practitioners.filter(activities__practice__in=near.values("pk"))
+            .annotate(
+                distance_m=Min(_earth_distance_m(centre.latitude, centre.longitude, prefix="activities__practice__"))
+            )
+            .order_by("distance_m", "last_name", "first_name", "pk")
+        )
+        activities = (
+            activities.filter(practice__in=near.values("pk"))
+            .annotate(distance_m=_earth_distance_m(centre.latitude, centre.longitude, prefix="practice__"))
+            .order_by("distance_m", "practice__name")
+        )
+    else:
+        practitioners = practitioners.order_by("last_name", "first_name", "pk")
+        activities = activities.order_by("practice__name")
+
+    found = list(
+        practitioners.prefetch_related(
+            Prefetch("specialties", queryset=Specialty.objects.order_by("label")),
+            Prefetch("activities", queryset=activities, to_attr="nearby_activities"),
+        )[:limit]
+    )
+    first_channels = _first_channels(found, results.audience)
+    for practitioner in found:
+        distance_m = getattr(practitioner, "distance_m", None)
+        practitioner.distance_km = None if distance_m is None else distance_m / 1000
+        practitioner.nearest_practice = (
+            practitioner.nearby_activities[0].practice if practitioner.nearby_activities else None
+        )
+        practitioner.first_channel = first_channels.get(practitioner.pk)
+    results.practitioners = found
+    return results
+
+
+def _channel_order(visible: tuple[str, ...]) -> dict:
+    """The ranks ``channels_for_audience`` orders by (see its docstring)."""
+    return {
+        "audience_rank": Case(
+            *(When(audience=value, then=Value(rank)) for rank, value in enumerate(visible)),
+            output_field=IntegerField(),
+        ),
+        "owner_rank": Case(When(practitioner__isnull=False, then=Value(0)), default=Value(1)),
+        "kind_rank": Case(
+            *(When(kind=value, then=Value(rank)) for rank, value in enumerate(ContactChannel.Kind.values)),
+            output_field=IntegerField(),
+        ),
+    }
+
+
+def _first_channels(practitioners: list[Practitioner], audience: str) -> dict[int, ContactChannel]:
+    """The first channel ``audience`` should use for each practitioner, in one query (the order of
+    ``channels_for_audience``): their own channels and those of every practice where they work."""
+    if not practitioners:
+        return {}
+    visible = VISIBLE_AUDIENCES.get(audience, VISIBLE_AUDIENCES[Audience.PUBLIC])
+    ids = [practitioner.pk for practitioner in practitioners]
+    practice_of = Activity.objects.filter(practitioner_id__in=ids).values_list("practice_id", "practitioner_id")
+    practitioners_at: dict[int, list[int]] = {}
+    for practice_id, practitioner_id in practice_of:
+        practitioners_at.setdefault(practice_id, []).append(practitioner_id)
+    channels = (
+        ContactChannel.objects.filter(audience__in=visible)
+        .filter(Q(practitioner__in=ids) | Q(practitioner__isnull=True, practice__in=list(practitioners_at)))
+        .annotate(**_channel_order(visible))
+        .order_by("-preferred", "audience_rank", "owner_rank", "kind_rank", "id")
+    )
+    first: dict[int, ContactChannel] = {}
+    for channel in channels:
+        owners = [channel.practitioner_id] if channel.practitioner_id else practitioners_at.get(channel.practice_id, [])
+        for owner in owners:
+            first.setdefault(owner, channel)
+    return first
+
+
+def digital_tool_choices() -> list[tuple[str, str]]:
+    """The tools of the catalogue, as (slug, name) for a filter."""
+    return list(DigitalTool.objects.order_by("name").values_list("slug", "name"))

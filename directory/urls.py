@@ -5,8 +5,13 @@ from directory import views
 app_name = "directory"
 
 urlpatterns = [
-    path("", views.account_list, name="account_list"),
-    path("inviter/", views.account_invite, name="account_invite"),
-    path("<uuid:account_id>/", views.account_detail, name="account_detail"),
-    path("<uuid:account_id>/roles/<uuid:grant_id>/retirer/", views.role_grant_revoke, name="role_grant_revoke"),
+    path("annuaire/", views.practitioner_search, name="search"),
+    path("coordination/comptes/", views.account_list, name="account_list"),
+    path("coordination/comptes/inviter/", views.account_invite, name="account_invite"),
+    path("coordination/comptes/<uuid:account_id>/", views.account_detail, name="account_detail"),
+    path(
+        "coordination/comptes/<uuid:account_id>/roles/<uuid:grant_id>/retirer/",
+        views.role_grant_revoke,
+        name="role_grant_revoke",
+    ),
 ]

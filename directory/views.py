@@ -1,4 +1,5 @@
-"""Coordination pages: the accounts of the coordinator's territories, invitations, role grants."""
+"""Directory pages: the search of the territory's professionals; for coordinators, the accounts of their
+territories, invitations, role grants."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -9,10 +10,16 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cpts_portal.lib.access import permission_required
+from cpts_portal.lib.access import authenticated, permission_required
 from cpts_portal.lib.errors import ApplicationError
 from directory import selectors, services
-from directory.forms import AccountInviteForm, AccountSearchForm, RoleGrantForm
+from directory.forms import (
+    RADIUS_CHOICES_KM,
+    AccountInviteForm,
+    AccountSearchForm,
+    PractitionerSearchForm,
+    RoleGrantForm,
+)
 from directory.permissions import can_manage_accounts, can_manage_grant
 
 
@@ -112,3 +119,40 @@ def role_grant_revoke(request, account_id, grant_id):
             )
         return redirect("directory:account_detail", account_id=account.public_id)
     return render(request, "directory/role_grant_revoke.html", {"account": account, "grant": grant})
+
+
+@authenticated
+@require_http_methods(["GET"])
+def practitioner_search(request):
+    """The directory search: the whole page, or the results only for HTMX; a refused input is a 400 that keeps
+    what was typed and says what is wrong, in French."""
+    form = PractitionerSearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.has_criteria():
+        data = form.cleaned_data
+        try:
+            results = selectors.practitioners_search(
+                viewer=request.user,
+                q=data["q"],
+                place=data["place"],
+                radius_km=data["radius_km"],
+                language=data["language"],
+                tool=data["tool"],
+                accepting_new_patients=True if data["accepting_new_patients"] else None,
+                teleexpertise=True if data["teleexpertise"] else None,
+                available_this_week=data["available_this_week"],
+            )
+        except ApplicationError as error:
+            form.add_error(error.field, error.message)
+    radius = request.GET.get("radius_km", "") if form.is_bound else ""
+    context = {
+        "form": form,
+        "results": results,
+        "radius_choices": [str(km) for km in RADIUS_CHOICES_KM],
+        "radius": radius or str(selectors.DEFAULT_RADIUS_KM),
+    }
+    template = "directory/_search_results.html" if request.htmx else "directory/search.html"
+    refused = bool(form.errors) or (results is not None and results.unknown_place)
+    response = render(request, template, context, status=400 if refused else 200)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

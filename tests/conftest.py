@@ -193,3 +193,14 @@ def signed_in(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _french_by_default():
+    # A request activates its language in the thread and nothing resets it: a test that asked for English
+    # would otherwise leave the messages of the next tests in English.
+    from django.utils import translation
+
+    translation.activate("fr")
+    yield
+    translation.deactivate()

@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 
 from accounts.models import User
 from cpts_portal.lib.identifiers import with_luhn_check_digit
-from directory.models import Practice, Practitioner, Specialty, Territory
+from directory.models import Commune, Practice, Practitioner, Specialty, Territory
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -63,3 +63,37 @@ class PracticeFactory(factory.django.DjangoModelFactory):
     territory = factory.SubFactory(TerritoryFactory)
     city = "La Roche-sur-Yon"
     postal_code = "85000"
+
+
+class CommuneFactory(factory.django.DjangoModelFactory):
+    """A commune of the reference data; got, not duplicated, when the migration loaded it already (a browser
+    test's flush empties the table for the tests after it)."""
+
+    class Meta:
+        model = Commune
+        django_get_or_create = ["insee_code"]
+
+    insee_code = "85191"
+    name = "La Roche-sur-Yon"
+    postal_codes = factory.LazyFunction(lambda: ["85000"])
+    department = "85"
+    region = "52"
+    population = 55000
+    latitude = 46.67111
+    longitude = -1.4293
+
+
+def vendee_communes() -> dict[str, Commune]:
+    """La Roche-sur-Yon, two neighbours, and Saint-Jean-de-Monts on the coast (about 50 km away)."""
+    rows = {
+        "la_roche": ("85191", "La Roche-sur-Yon", "85000", 55000, 46.67111, -1.4293),
+        "mouilleron": ("85155", "Mouilleron-le-Captif", "85000", 5000, 46.7219, -1.45386),
+        "venansault": ("85300", "Venansault", "85190", 4700, 46.68, -1.51),
+        "saint_jean": ("85234", "Saint-Jean-de-Monts", "85160", 8700, 46.79154, -2.06437),
+    }
+    return {
+        key: CommuneFactory(
+            insee_code=code, name=name, postal_codes=[postal_code], population=population, latitude=lat, longitude=lon
+        )
+        for key, (code, name, postal_code, population, lat, lon) in rows.items()
+    }

@@ -102,6 +102,7 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
     expect(open_menu(page).get_by_role("link")).to_have_text(
         [
             "Accueil",
+            "Annuaire",
             "Journal des accès",
             "Envois en échec",
             "Comptes et rôles",

@@ -49,7 +49,7 @@ from directory.models import (
     Specialty,
     Territory,
 )
-from directory.permissions import coordinated_territory_ids
+from directory.permissions import can_manage_grant, coordinated_territory_ids
 
 
 def role_grants_of(user: User) -> QuerySet[RoleGrant]:
@@ -538,3 +538,10 @@ def _first_channels(practitioners: list[Practitioner], audience: str) -> dict[in
 def digital_tool_choices() -> list[tuple[str, str]]:
     """The tools of the catalogue, as (slug, name) for a filter."""
     return list(DigitalTool.objects.order_by("name").values_list("slug", "name"))
+
+
+def account_grants_for(user: User, account: User) -> tuple[list[RoleGrant], int]:
+    """The grants of ``account`` the coordinator manages, and how many others it holds elsewhere."""
+    grants = list(account.role_grants.all())
+    managed = [grant for grant in grants if can_manage_grant(user, grant)]
+    return managed, len(grants) - len(managed)

@@ -20,7 +20,7 @@ from directory.forms import (
     PractitionerSearchForm,
     RoleGrantForm,
 )
-from directory.permissions import can_manage_accounts, can_manage_grant
+from directory.permissions import can_manage_accounts
 
 
 def _raise_for_access(error: ApplicationError) -> None:
@@ -85,11 +85,11 @@ def account_detail(request, account_id):
                 _("Rôle « %(role)s » attribué à %(name)s.") % {"role": grant.get_role_display(), "name": account},
             )
             return redirect("directory:account_detail", account_id=account.public_id)
-    grants = list(account.role_grants.all())
+    grants, other_grants_count = selectors.account_grants_for(request.user, account)
     context = {
         "account": account,
-        "grants": [grant for grant in grants if can_manage_grant(request.user, grant)],
-        "other_grants_count": sum(1 for grant in grants if not can_manage_grant(request.user, grant)),
+        "grants": grants,
+        "other_grants_count": other_grants_count,
         "history": selectors.role_grant_history(request.user, account)[:50],
         "form": form,
     }
@@ -101,10 +101,9 @@ def account_detail(request, account_id):
 def role_grant_revoke(request, account_id, grant_id):
     """GET asks for confirmation; POST revokes."""
     account = selectors.account_managed_by(request.user, account_id)
-    grant = (
-        next((grant for grant in account.role_grants.all() if grant.public_id == grant_id), None) if account else None
-    )
-    if grant is None or not can_manage_grant(request.user, grant):
+    managed = selectors.account_grants_for(request.user, account)[0] if account else []
+    grant = next((grant for grant in managed if grant.public_id == grant_id), None)
+    if grant is None:
         raise Http404
     if request.method == "POST":
         try:

@@ -24,7 +24,7 @@ class AccountInviteForm(forms.Form):
 
 class PractitionerChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, practitioner):
-        return f"{practitioner.last_name.upper()} {practitioner.first_name} — RPPS {practitioner.rpps}"
+        return f"{practitioner.last_name.upper()} {practitioner.first_name} — {practitioner.national_id_label}"
 
 
 class RoleGrantForm(forms.Form):

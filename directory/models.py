@@ -5,6 +5,8 @@ where; how to reach each of them and for whom (contact channels), the digital to
 the changes the newsletter reports (arrivals, departures…).
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex, OpClass
@@ -15,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
-from cpts_portal.lib.identifiers import validate_finess, validate_rpps, validate_siret
+from cpts_portal.lib.identifiers import validate_adeli, validate_finess, validate_rpps, validate_siret
 from cpts_portal.lib.models import TimestampedModel
 from directory.languages import validate_language_code
 
@@ -163,12 +165,39 @@ class AccessibilityTag(models.TextChoices):
     PUBLIC_TRANSPORT = "public_transport", _("Desservi par les transports en commun")
 
 
-class Practitioner(TimestampedModel):
-    """A health professional of the directory, identified by their RPPS number."""
+class Source(models.TextChoices):
+    """Who wrote a row: the CPTS by hand (never overwritten by an import) or the national RPPS import."""
 
-    rpps = models.CharField(_("numéro RPPS"), max_length=11, unique=True, validators=[validate_rpps])
+    MANUAL = "manual", _("Saisie dans le portail")
+    RPPS_IMPORT = "rpps_import", _("Import national RPPS")
+
+
+# An entry not confirmed for this long is flagged stale in search; after half of it, the owner is asked to confirm.
+STALE_AFTER_DAYS = 365
+CONFIRMATION_REQUEST_AFTER_DAYS = 182
+
+
+class Practitioner(TimestampedModel):
+    """A health professional of the directory, identified by their RPPS number (ADELI for the few professions
+    the national import still identifies that way)."""
+
+    rpps = models.CharField(
+        _("numéro RPPS"), max_length=11, unique=True, null=True, blank=True, validators=[validate_rpps]
+    )
+    adeli = models.CharField(
+        _("numéro ADELI"), max_length=9, unique=True, null=True, blank=True, validators=[validate_adeli]
+    )
     first_name = models.CharField(_("prénom"), max_length=150)
     last_name = models.CharField(_("nom"), max_length=150)
+    civility = models.CharField(_("civilité d'exercice"), max_length=20, blank=True)
+    profession = models.ForeignKey(
+        Profession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="practitioners",
+        verbose_name=_("profession"),
+    )
     specialties = models.ManyToManyField(Specialty, blank=True, related_name="practitioners")
     territory = models.ForeignKey(
         Territory, on_delete=models.PROTECT, related_name="practitioners", null=True, blank=True
@@ -202,12 +231,24 @@ class Practitioner(TimestampedModel):
     practice_notes = models.TextField(_("précisions sur l'exercice"), blank=True)
     cpts_member_since = models.DateField(_("membre de la CPTS depuis"), null=True, blank=True)
     last_confirmed_at = models.DateTimeField(_("fiche confirmée le"), null=True, blank=True)
+    # When the monthly "is this still right?" e-mail last went out: at most one per period, whatever reruns.
+    confirmation_requested_at = models.DateTimeField(_("confirmation demandée le"), null=True, blank=True)
+    source = models.CharField(_("origine"), max_length=20, choices=Source.choices, default=Source.MANUAL)
+    # Last time the national import saw this person (null: never imported).
+    rpps_seen_at = models.DateTimeField(_("vu dans l'import national le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("professionnel")
         verbose_name_plural = _("professionnels")
         ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rpps__isnull=False) | models.Q(adeli__isnull=False),
+                name="practitioner_has_national_id",
+            ),
+        ]
         indexes = [
+            models.Index(fields=["last_confirmed_at"], name="practitioner_last_confirmed"),
             # Name search, accents and case aside, by word prefix and by trigram (see practitioners_search).
             GinIndex(OpClass(SearchText(F("last_name")), name="gin_trgm_ops"), name="practitioner_last_name_trgm"),
             GinIndex(OpClass(SearchText(F("first_name")), name="gin_trgm_ops"), name="practitioner_first_name_trgm"),
@@ -216,12 +257,26 @@ class Practitioner(TimestampedModel):
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
 
+    @property
+    def national_id_label(self) -> str:
+        return f"RPPS {self.rpps}" if self.rpps else f"ADELI {self.adeli}"
+
+    @property
+    def confirmed_or_created_at(self):
+        return self.last_confirmed_at or self.created_at
+
+    @property
+    def is_stale(self) -> bool:
+        reference = self.confirmed_or_created_at
+        return reference is None or reference < timezone.now() - datetime.timedelta(days=STALE_AFTER_DAYS)
+
 
 class Practice(TimestampedModel):
     """A practice or site (cabinet, centre, maison de santé) where practitioners work."""
 
     name = models.CharField(_("nom"), max_length=200)
-    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="practices")
+    # Null for sites the national import brings outside every territory.
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="practices", null=True, blank=True)
     address = models.CharField(_("adresse"), max_length=255, blank=True)
     postal_code = models.CharField(_("code postal"), max_length=5, blank=True)
     city = models.CharField(_("commune"), max_length=150, blank=True)
@@ -242,6 +297,11 @@ class Practice(TimestampedModel):
         blank=True,
     )
     practitioners = models.ManyToManyField(Practitioner, through="Activity", related_name="practices")
+    # "Identifiant technique de la structure" of the national extract: how the import finds the site again.
+    rpps_structure_id = models.CharField(
+        _("identifiant de la structure (RPPS)"), max_length=50, unique=True, null=True, blank=True
+    )
+    source = models.CharField(_("origine"), max_length=20, choices=Source.choices, default=Source.MANUAL)
 
     class Meta:
         verbose_name = _("cabinet ou site")
@@ -265,6 +325,7 @@ class Activity(models.Model):
 
     practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="activities")
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="activities")
+    source = models.CharField(_("origine"), max_length=20, choices=Source.choices, default=Source.MANUAL)
 
     class Meta:
         verbose_name = _("activité")
@@ -396,6 +457,7 @@ class ContactChannel(TimestampedModel):
     )
     note = models.CharField(_("remarque"), max_length=255, blank=True)
     preferred = models.BooleanField(_("à utiliser en premier"), default=False)
+    source = models.CharField(_("origine"), max_length=20, choices=Source.choices, default=Source.MANUAL)
 
     class Meta:
         verbose_name = _("moyen de contact")
@@ -562,3 +624,136 @@ class ChangeEvent(models.Model):
 
     def __str__(self):
         return f"{self.happened_on:%d/%m/%Y} {self.get_kind_display()} : {self.practitioner}"
+
+
+class EntryRevision(models.Model):
+    """One change to the directory: who, when, what, before and after. The coordinator's feed reads these;
+    a merge moves them to the entry kept, so history survives."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Création")
+        UPDATED = "updated", _("Modification")
+        DELETED = "deleted", _("Suppression")
+        CONFIRMED = "confirmed", _("Confirmation")
+        CLAIMED = "claimed", _("Rattachement à un compte")
+        MERGED = "merged", _("Fusion")
+        IMPORTED = "imported", _("Import national")
+
+    at = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Kept when the account goes, and says "Import RPPS" or "Lien de confirmation" when nobody signed in.
+    actor_label = models.CharField(_("par"), max_length=255, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
+    )
+    practice = models.ForeignKey(Practice, on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions")
+    territory = models.ForeignKey(Territory, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # What changed: "practitioner", "practice", "contact_channel", "tool", "absence", "activity"…
+    object_type = models.CharField(_("objet"), max_length=40)
+    object_label = models.CharField(_("libellé"), max_length=255, blank=True)
+    before = models.JSONField(_("avant"), default=dict, blank=True)
+    after = models.JSONField(_("après"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("modification de l'annuaire")
+        verbose_name_plural = _("modifications de l'annuaire")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["territory", "-at"], name="revision_territory_at")]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y %H:%M} {self.get_action_display()} {self.object_label}"
+
+
+class EntryClaim(TimestampedModel):
+    """A professional asks to manage their own entry: RPPS, then their e-mail proven by a link, then a
+    coordinator's approval opens (or links) their account."""
+
+    class Status(models.TextChoices):
+        AWAITING_EMAIL = "awaiting_email", _("En attente de vérification de l'adresse")
+        AWAITING_APPROVAL = "awaiting_approval", _("En attente de validation par la coordination")
+        APPROVED = "approved", _("Validée")
+        REJECTED = "rejected", _("Refusée")
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="claims")
+    email = models.EmailField(_("adresse e-mail"))
+    message = models.TextField(_("message à la coordination"), blank=True)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.AWAITING_EMAIL)
+    email_verified_at = models.DateTimeField(_("adresse vérifiée le"), null=True, blank=True)
+    # The account that asked, when the claimant was signed in; the account linked, once approved.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="entry_claims"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("décidée le"), null=True, blank=True)
+    decision_note = models.CharField(_("motif"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("demande de rattachement")
+        verbose_name_plural = _("demandes de rattachement")
+        ordering = ["-created_at"]
+        constraints = [
+            # One open claim per entry and address: asking twice re-sends the link instead.
+            models.UniqueConstraint(
+                fields=["practitioner", "email"],
+                condition=models.Q(status__in=["awaiting_email", "awaiting_approval"]),
+                name="entryclaim_one_open_per_entry_and_email",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner} — {self.email} ({self.get_status_display()})"
+
+
+class ErrorReport(TimestampedModel):
+    """ "Signaler une erreur" on an entry: reaches the coordinators of its territory."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("À traiter")
+        RESOLVED = "resolved", _("Traité")
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="error_reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reporter_email = models.EmailField(_("adresse e-mail de la personne qui signale"), blank=True)
+    message = models.TextField(_("ce qui est faux"))
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("traité le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signalement d'erreur")
+        verbose_name_plural = _("signalements d'erreur")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="errorreport_status_created")]
+
+    def __str__(self):
+        return f"{self.practitioner} : {self.message[:60]}"
+
+
+class PractitionerMerge(models.Model):
+    """A duplicate merged into the entry kept: old links and API ids of the duplicate resolve to the kept one."""
+
+    kept = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="merged_duplicates")
+    merged_public_id = models.UUIDField(_("identifiant de la fiche fusionnée"), unique=True)
+    merged_label = models.CharField(_("fiche fusionnée"), max_length=255)
+    merged_snapshot = models.JSONField(_("contenu de la fiche fusionnée"), default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merged_at = models.DateTimeField(_("fusionnée le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fusion de doublons")
+        verbose_name_plural = _("fusions de doublons")
+        ordering = ["-merged_at"]
+
+    def __str__(self):
+        return f"{self.merged_label} → {self.kept}"

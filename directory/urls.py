@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from directory import views
 
@@ -6,6 +6,8 @@ app_name = "directory"
 
 urlpatterns = [
     path("annuaire/", views.practitioner_search, name="search"),
+    path("", include("directory.urls_entries")),
+    path("", include("directory.urls_upkeep")),
     path("coordination/comptes/", views.account_list, name="account_list"),
     path("coordination/comptes/inviter/", views.account_invite, name="account_invite"),
     path("coordination/comptes/<uuid:account_id>/", views.account_detail, name="account_detail"),

@@ -42,6 +42,23 @@ def validate_rpps(value: str) -> None:
         )
 
 
+_ADELI = re.compile(r"^\d[\dAB]\d{7}$")
+
+
+def adeli_is_valid(value: str) -> bool:
+    """ADELI (the register that preceded RPPS for some professions): the department then 7 digits."""
+    return bool(_ADELI.match(value or ""))
+
+
+def validate_adeli(value: str) -> None:
+    if not adeli_is_valid(value):
+        raise ValidationError(
+            _("Numéro ADELI invalide : 9 caractères, le département puis 7 chiffres (« %(value)s »)."),
+            code="invalid_adeli",
+            params={"value": value},
+        )
+
+
 def nir_key(body: str) -> int:
     """The 2-digit key of a 13-character NIR body (Corsica handled)."""
     department = body[5:7].upper()

@@ -22,6 +22,7 @@ from directory.models import (
     Absence,
     Activity,
     ContactChannel,
+    EntryRevision,
     Practice,
     Practitioner,
     RoleGrant,
@@ -35,6 +36,7 @@ from directory.permissions import (
     can_manage_grant,
     coordinated_territory_ids,
 )
+from directory.services.revisions import revision_record, snapshot
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
 
@@ -97,7 +99,7 @@ def _grant_scope_text(grant: RoleGrant) -> str:
     if grant.role == Role.SECRETARY:
         return ", ".join(grant.practices.order_by("name").values_list("name", flat=True))
     if grant.role == Role.PROFESSIONAL and grant.practitioner is not None:
-        return f"{grant.practitioner} — RPPS {grant.practitioner.rpps}"
+        return f"{grant.practitioner} — {grant.practitioner.national_id_label}"
     return str(grant.territory or "")
 
 
@@ -256,6 +258,23 @@ def _lock_owner(practitioner: Practitioner | None, practice: Practice | None) ->
         Practice.objects.select_for_update().filter(pk=practice.pk).first()
 
 
+CHANNEL_RECORDED_FIELDS = ("audience", "kind", "value", "hours", "note", "preferred")
+
+
+def _record_channel(acting_user: User, action: str, channel: ContactChannel, before: dict | None = None) -> None:
+    after = {} if action == EntryRevision.Action.DELETED else snapshot(channel, CHANNEL_RECORDED_FIELDS)
+    revision_record(
+        actor=acting_user,
+        action=action,
+        object_type="contact_channel",
+        object_label=f"{channel.get_kind_display()} ({channel.get_audience_display()})",
+        practitioner=channel.practitioner,
+        practice=channel.practice,
+        before=before,
+        after=after,
+    )
+
+
 def _save_channel(channel: ContactChannel, *, update_fields: list[str] | None = None) -> ContactChannel:
     try:
         # The unique "one preferred" constraint is checked after the previous preferred channel let go.
@@ -306,7 +325,9 @@ def contact_channel_create(
         note=note.strip(),
         preferred=preferred,
     )
-    return _save_channel(channel)
+    _save_channel(channel)
+    _record_channel(acting_user, EntryRevision.Action.CREATED, channel)
+    return channel
 
 
 _CHANNEL_EDITABLE_FIELDS = ("audience", "kind", "value", "hours", "note", "preferred")
@@ -327,6 +348,7 @@ def contact_channel_update(
     """Changes the fields given (None leaves a field as it is); the owner of a channel does not change."""
     _refuse_unless_channel_owner_editable(acting_user, channel.practitioner, channel.practice)
     _lock_owner(channel.practitioner, channel.practice)
+    before = snapshot(channel, CHANNEL_RECORDED_FIELDS)
     changes = {"audience": audience, "kind": kind, "value": value, "hours": hours, "note": note, "preferred": preferred}
     changed = []
     for field in _CHANNEL_EDITABLE_FIELDS:
@@ -341,12 +363,15 @@ def contact_channel_update(
         return channel
     if "kind" in changed and "value" not in changed:
         changed.append("value")  # the stored value is re-checked, and re-normalised, for its new kind
-    return _save_channel(channel, update_fields=changed)
+    _save_channel(channel, update_fields=changed)
+    _record_channel(acting_user, EntryRevision.Action.UPDATED, channel, before)
+    return channel
 
 
 @transaction.atomic
 def contact_channel_delete(*, acting_user: User, channel: ContactChannel) -> None:
     _refuse_unless_channel_owner_editable(acting_user, channel.practitioner, channel.practice)
+    _record_channel(acting_user, EntryRevision.Action.DELETED, channel, snapshot(channel, CHANNEL_RECORDED_FIELDS))
     channel.delete()
 
 
@@ -381,4 +406,12 @@ def absence_declare(
     except ValidationError as error:
         _raise_first_error(error)
     absence.save()
+    revision_record(
+        actor=acting_user,
+        action=EntryRevision.Action.CREATED,
+        object_type="absence",
+        object_label=str(absence),
+        practitioner=practitioner,
+        after=snapshot(absence, ("starts_on", "ends_on", "replacement", "note")),
+    )
     return absence

@@ -1,0 +1,3 @@
+"""Practitioner pages and their editing."""
+
+urlpatterns = []

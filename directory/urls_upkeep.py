@@ -1,0 +1,3 @@
+"""Keeping the directory true: claims, confirmations, change feed, error reports, merges."""
+
+urlpatterns = []

@@ -13,8 +13,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("app", help="Application à mesurer (notifications, directory, referrals…).")
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=None,
+            help="Taille du jeu de données synthétique, pour les applications qui la prennent (directory).",
+        )
 
-    def handle(self, *args, app, **options):
+    def handle(self, *args, app, scale, **options):
         if not apps.is_installed(app):
             raise CommandError(f"Application inconnue : {app}.")
         try:
@@ -23,5 +29,6 @@ class Command(BaseCommand):
             if error.name != f"{app}.benchmarks":
                 raise
             raise CommandError(f"L'application {app} n'a pas encore de mesures ({app}/benchmarks.py).") from None
-        for figure in module.run():
+        figures = module.run() if scale is None else module.run(scale=scale)
+        for figure in figures:
             self.stdout.write(json.dumps(figure, ensure_ascii=False))

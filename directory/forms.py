@@ -112,6 +112,16 @@ class PractitionerSearchForm(forms.Form):
     accepting_new_patients = forms.BooleanField(label=_("Accepte de nouveaux patients"), required=False)
     teleexpertise = forms.BooleanField(label=_("Répond en télé-expertise"), required=False)
     available_this_week = forms.BooleanField(label=_("Disponible cette semaine"), required=False)
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        error_messages={
+            "invalid": _("Numéro de page invalide."),
+            "min_value": _("Numéro de page invalide."),
+            "max_value": _("Numéro de page invalide."),
+        },
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -120,4 +130,18 @@ class PractitionerSearchForm(forms.Form):
 
     def has_criteria(self) -> bool:
         data = self.cleaned_data
-        return any(data.get(name) for name in self.fields if name != "radius_km")
+        return any(data.get(name) for name in self.fields if name not in ("radius_km", "page"))
+
+    def search_arguments(self) -> dict:
+        """The keyword arguments of ``practitioners_search`` this form asks for (without paging)."""
+        data = self.cleaned_data
+        return {
+            "q": data["q"],
+            "place": data["place"],
+            "radius_km": data["radius_km"],
+            "language": data["language"],
+            "tool": data["tool"],
+            "accepting_new_patients": True if data["accepting_new_patients"] else None,
+            "teleexpertise": True if data["teleexpertise"] else None,
+            "available_this_week": data["available_this_week"],
+        }

@@ -43,6 +43,11 @@ def can_manage_accounts(user) -> bool:
     return bool(coordinated_territory_ids(user))
 
 
+def can_export_directory(user) -> bool:
+    """Coordinators export search results (CSV, XLSX) to work on them outside the portal."""
+    return bool(coordinated_territory_ids(user))
+
+
 def can_manage_grant(user, grant: RoleGrant) -> bool:
     """The whole scope of the grant lies in territories the user coordinates."""
     territories = grant_territory_ids(grant)
@@ -90,4 +95,19 @@ def can_edit_practice(user, practice: Practice) -> bool:
         and Activity.objects.filter(
             practice=practice, practitioner__role_grants__user=user, practitioner__role_grants__role=Role.PROFESSIONAL
         ).exists()
+    )
+
+
+def can_follow_directory(user) -> bool:
+    """Coordinators of at least one territory follow its directory: changes, claims, error reports, duplicates."""
+    return bool(coordinated_territory_ids(user))
+
+
+def coordinates_practitioner(user, practitioner: Practitioner) -> bool:
+    """The user coordinates the entry's territory, or that of a practice where the practitioner works."""
+    territories = coordinated_territory_ids(user)
+    if not territories:
+        return False
+    return practitioner.territory_id in territories or (
+        Activity.objects.filter(practitioner=practitioner, practice__territory__in=territories).exists()
     )

@@ -6,6 +6,7 @@ app_name = "directory"
 
 urlpatterns = [
     path("annuaire/", views.practitioner_search, name="search"),
+    path("annuaire/export.<str:file_format>", views.practitioner_search_export, name="search_export"),
     path("", include("directory.urls_entries")),
     path("", include("directory.urls_upkeep")),
     path("coordination/comptes/", views.account_list, name="account_list"),

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django.contrib.postgres.lookups import DataContains, TrigramWordSimilar
 from django.contrib.postgres.search import TrigramWordSimilarity
+from django.core.cache import cache
 from django.db.models import (
     Case,
     F,
@@ -252,6 +253,20 @@ def professions_matching(query: str) -> list[Profession]:
     return list(_matching_label_or_synonym(Profession, query))
 
 
+def specialties_and_professions_matching(query: str) -> tuple[list[Specialty], list[Profession]]:
+    """Both of the above in one query (a UNION), for the search page whose query count is budgeted."""
+    columns = ("pk", "code", "label", "table")
+    specialties = _matching_label_or_synonym(Specialty, query).annotate(table=Value("specialty")).values(*columns)
+    professions = _matching_label_or_synonym(Profession, query).annotate(table=Value("profession")).values(*columns)
+    found_specialties, found_professions = [], []
+    for row in specialties.order_by().union(professions.order_by(), all=True).order_by("label"):
+        if row["table"] == "specialty":
+            found_specialties.append(Specialty(pk=row["pk"], code=row["code"], label=row["label"]))
+        else:
+            found_professions.append(Profession(pk=row["pk"], code=row["code"], label=row["label"]))
+    return found_specialties, found_professions
+
+
 # --- Entries --------------------------------------------------------------------------------------------------
 
 # Who sees the channels meant for whom. A channel says who it is *for*; a wider audience never sees a narrower
@@ -319,14 +334,41 @@ class SearchResults:
     professions: list[Profession] = field(default_factory=list)
     commune: Commune | None = None
     unknown_place: bool = False
+    # Paging: the rows shown start at ``offset``; ``total`` counts every match.
+    offset: int = 0
+    limit: int = 50
+    total: int = 0
+
+    @property
+    def has_more(self) -> bool:
+        return self.offset + len(self.practitioners) < self.total
+
+    @property
+    def page_number(self) -> int:
+        return self.offset // self.limit + 1 if self.limit else 1
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.limit)) if self.limit else 1
+
+
+# Professions whose members use the pharmacists' and labs' lines: pharmacists (21); the labs' biologists are
+# pharmacists or physicians with a biology savoir-faire, and reach the pharmacists' lines through the former.
+PHARMACY_AND_LAB_PROFESSIONS = frozenset({"21"})
 
 
 def audience_of(user: User) -> str:
-    """The audience whose channels a signed-in person uses first: regulators see every line, the CPTS's
-    professionals (and their secretaries and coordinators) the professional ones, anybody else the public ones."""
+    """The audience whose channels a signed-in person uses first: regulators see every line, pharmacists their
+    own lines besides the professional ones, the CPTS's professionals (and their secretaries and coordinators)
+    the professional ones, anybody else the public ones."""
     if has_role(user, Role.REGULATOR):
         return Audience.REGULATORS
-    if has_role(user, Role.PROFESSIONAL, Role.SECRETARY, Role.COORDINATOR):
+    if has_role(user, Role.PROFESSIONAL):
+        pharmacist = RoleGrant.objects.filter(
+            user=user, role=Role.PROFESSIONAL, practitioner__profession__code__in=PHARMACY_AND_LAB_PROFESSIONS
+        ).exists()
+        return Audience.PHARMACISTS_AND_LABS if pharmacist else Audience.PROFESSIONALS
+    if has_role(user, Role.SECRETARY, Role.COORDINATOR):
         return Audience.PROFESSIONALS
     return Audience.PUBLIC
 
@@ -396,6 +438,7 @@ def practitioners_search(
     teleexpertise: bool | None = None,
     available_this_week: bool = False,
     limit: int = 50,
+    offset: int = 0,
 ) -> SearchResults:
     """Practitioners the query names, nearest first when a place is given, each with the channel to use first.
 
@@ -409,18 +452,19 @@ def practitioners_search(
     the viewer's first channel are fetched for all results at once.
     """
     radius_km = DEFAULT_RADIUS_KM if radius_km is None else radius_km
+    if offset < 0 or limit < 1:
+        raise ApplicationError(_("Page de résultats inexistante."), field="page")
     if not MIN_RADIUS_KM <= radius_km <= MAX_RADIUS_KM:
         raise ApplicationError(
             _("Le rayon doit être compris entre %(min)s et %(max)s km.") % {"min": MIN_RADIUS_KM, "max": MAX_RADIUS_KM},
             field="radius_km",
         )
     q, place = (q or "").strip(), (place or "").strip()
-    results = SearchResults(audience=audience_of(viewer), radius_km=radius_km)
+    results = SearchResults(audience=audience_of(viewer), radius_km=radius_km, offset=offset, limit=limit)
     practitioners = Practitioner.objects.all()
 
     if q:
-        specialties = specialties_matching(q)
-        professions = professions_matching(q)
+        specialties, professions = specialties_and_professions_matching(q)
         if specialties or professions:
             results.specialties = specialties
             results.professions = professions
@@ -478,12 +522,14 @@ def practitioners_search(
         activities = activities.order_by("practice__name")
 
     found = list(
-        practitioners.prefetch_related(
+        practitioners.select_related("profession").prefetch_related(
             Prefetch("specialties", queryset=Specialty.objects.order_by("label")),
             Prefetch("activities", queryset=activities, to_attr="nearby_activities"),
-        )[:limit]
+        )[offset : offset + limit]
     )
-    first_channels = _first_channels(found, results.audience)
+    # Always counted, so that a page makes the same queries for 10 matches or a million.
+    results.total = practitioners.order_by().count()
+    first_channels = _first_channels(found, results.audience)  # from the activities just prefetched
     for practitioner in found:
         distance_m = getattr(practitioner, "distance_m", None)
         practitioner.distance_km = None if distance_m is None else distance_m / 1000
@@ -512,15 +558,16 @@ def _channel_order(visible: tuple[str, ...]) -> dict:
 
 def _first_channels(practitioners: list[Practitioner], audience: str) -> dict[int, ContactChannel]:
     """The first channel ``audience`` should use for each practitioner, in one query (the order of
-    ``channels_for_audience``): their own channels and those of every practice where they work."""
+    ``channels_for_audience``): their own channels and those of the practices found for them (their
+    ``nearby_activities``: near the place searched, or all of them without a place)."""
     if not practitioners:
         return {}
     visible = VISIBLE_AUDIENCES.get(audience, VISIBLE_AUDIENCES[Audience.PUBLIC])
     ids = [practitioner.pk for practitioner in practitioners]
-    practice_of = Activity.objects.filter(practitioner_id__in=ids).values_list("practice_id", "practitioner_id")
     practitioners_at: dict[int, list[int]] = {}
-    for practice_id, practitioner_id in practice_of:
-        practitioners_at.setdefault(practice_id, []).append(practitioner_id)
+    for practitioner in practitioners:
+        for activity in practitioner.nearby_activities:
+            practitioners_at.setdefault(activity.practice_id, []).append(practitioner.pk)
     channels = (
         ContactChannel.objects.filter(audience__in=visible)
         .filter(Q(practitioner__in=ids) | Q(practitioner__isnull=True, practice__in=list(practitioners_at)))
@@ -535,9 +582,17 @@ def _first_channels(practitioners: list[Practitioner], audience: str) -> dict[in
     return first
 
 
+DIGITAL_TOOL_CHOICES_CACHE_KEY = "directory:digital-tool-choices"
+
+
 def digital_tool_choices() -> list[tuple[str, str]]:
-    """The tools of the catalogue, as (slug, name) for a filter."""
-    return list(DigitalTool.objects.order_by("name").values_list("slug", "name"))
+    """The tools of the catalogue, as (slug, name) for a filter. Cached for a few minutes: every search page
+    shows the filter, and the catalogue changes a few times a year."""
+    choices = cache.get(DIGITAL_TOOL_CHOICES_CACHE_KEY)
+    if choices is None:
+        choices = list(DigitalTool.objects.order_by("name").values_list("slug", "name"))
+        cache.set(DIGITAL_TOOL_CHOICES_CACHE_KEY, choices, timeout=300)
+    return choices
 
 
 def account_grants_for(user: User, account: User) -> tuple[list[RoleGrant], int]:

@@ -4,15 +4,16 @@ territories, invitations, role grants."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cpts_portal.lib.access import authenticated, permission_required
+from cpts_portal.lib.access import permission_required, public
 from cpts_portal.lib.errors import ApplicationError
-from directory import selectors, services
+from directory import exports, selectors, services
 from directory.forms import (
     RADIUS_CHOICES_KM,
     AccountInviteForm,
@@ -20,7 +21,7 @@ from directory.forms import (
     PractitionerSearchForm,
     RoleGrantForm,
 )
-from directory.permissions import can_manage_accounts
+from directory.permissions import can_export_directory, can_manage_accounts
 
 
 def _raise_for_access(error: ApplicationError) -> None:
@@ -120,38 +121,84 @@ def role_grant_revoke(request, account_id, grant_id):
     return render(request, "directory/role_grant_revoke.html", {"account": account, "grant": grant})
 
 
-@authenticated
+SEARCH_PAGE_SIZE = 20
+# An export is a working list for a coordinator, not a copy of the national directory.
+EXPORT_LIMIT = 5000
+
+
+@public
 @require_http_methods(["GET"])
 def practitioner_search(request):
     """The directory search: the whole page, or the results only for HTMX; a refused input is a 400 that keeps
-    what was typed and says what is wrong, in French."""
+    what was typed and says what is wrong, in French. Anyone may search; each sees the channels of their
+    audience (the public, the public ones only)."""
     form = PractitionerSearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.has_criteria():
-        data = form.cleaned_data
+        page = form.cleaned_data["page"] or 1
         try:
             results = selectors.practitioners_search(
                 viewer=request.user,
-                q=data["q"],
-                place=data["place"],
-                radius_km=data["radius_km"],
-                language=data["language"],
-                tool=data["tool"],
-                accepting_new_patients=True if data["accepting_new_patients"] else None,
-                teleexpertise=True if data["teleexpertise"] else None,
-                available_this_week=data["available_this_week"],
+                **form.search_arguments(),
+                limit=SEARCH_PAGE_SIZE,
+                offset=(page - 1) * SEARCH_PAGE_SIZE,
             )
         except ApplicationError as error:
-            form.add_error(error.field, error.message)
+            form.add_error(error.field if error.field in form.fields else None, error.message)
     radius = request.GET.get("radius_km", "") if form.is_bound else ""
     context = {
         "form": form,
         "results": results,
         "radius_choices": [str(km) for km in RADIUS_CHOICES_KM],
         "radius": radius or str(selectors.DEFAULT_RADIUS_KM),
+        "can_export": can_export_directory(request.user),
+        "query_without_page": _query_without_page(request),
     }
     template = "directory/_search_results.html" if request.htmx else "directory/search.html"
     refused = bool(form.errors) or (results is not None and results.unknown_place)
     response = render(request, template, context, status=400 if refused else 200)
     patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+_EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", exports.as_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exports.as_xlsx),
+}
+
+
+@permission_required(can_export_directory)
+@require_http_methods(["GET"])
+def practitioner_search_export(request, file_format):
+    """The results of a search (same query string as the page) as CSV or XLSX, up to ``EXPORT_LIMIT`` rows."""
+    if file_format not in _EXPORT_FORMATS:
+        raise Http404
+    form = PractitionerSearchForm(request.GET or None)
+    if not (form.is_valid() and form.has_criteria()):
+        message = " ".join(error for errors in form.errors.values() for error in errors) if form.errors else ""
+        return HttpResponse(
+            message or _("Faites d'abord une recherche : l'export reprend ses résultats."),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    try:
+        results = selectors.practitioners_search(viewer=request.user, **form.search_arguments(), limit=EXPORT_LIMIT)
+    except ApplicationError as error:
+        return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+    if results.unknown_place:
+        return HttpResponse(
+            _("Aucune commune ne correspond à « %(place)s ».") % {"place": form.cleaned_data["place"]},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    content_type, render_file = _EXPORT_FORMATS[file_format]
+    response = HttpResponse(render_file(exports.result_rows(results)), content_type=content_type)
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="annuaire-{stamp}.{file_format}"'
     return response

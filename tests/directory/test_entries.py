@@ -465,3 +465,33 @@ def test_the_technical_admin_shows_the_entries(signed_in, gp, cardio_practice):
     ]
     for page in pages:
         assert client.get(page).status_code == 200, page
+
+
+# --- Change record ----------------------------------------------------------------------------------------------
+
+
+def test_every_channel_change_is_recorded_with_who_and_before_after(cardio_secretary, cardiologist):
+    from directory.models import EntryRevision, Practitioner
+
+    entry = Practitioner.objects.get(user=cardiologist)
+    channel = _channel(cardio_secretary, entry, hours="9h-12h")
+    contact_channel_update(acting_user=cardio_secretary, channel=channel, hours="14h-17h")
+    contact_channel_update(acting_user=cardio_secretary, channel=channel, hours="14h-17h")  # no change
+    contact_channel_delete(acting_user=cardio_secretary, channel=channel)
+
+    revisions = list(EntryRevision.objects.filter(practitioner=entry).order_by("id"))
+    assert [revision.action for revision in revisions] == ["created", "updated", "deleted"]
+    assert all(revision.actor == cardio_secretary for revision in revisions)
+    assert revisions[0].after["value"] == "+33251446161"
+    assert (revisions[1].before, revisions[1].after) == ({"hours": "9h-12h"}, {"hours": "14h-17h"})
+    assert revisions[2].before["hours"] == "14h-17h" and revisions[2].after == {}
+    assert revisions[0].territory == entry.territory
+
+
+def test_a_refused_change_records_nothing(other_secretary, cardiologist):
+    from directory.models import EntryRevision, Practitioner
+
+    with pytest.raises(ApplicationError):
+        _channel(other_secretary, Practitioner.objects.get(user=cardiologist))
+
+    assert not EntryRevision.objects.exists()

@@ -239,6 +239,7 @@ def _cardiologists(count, territory, cardiology, commune):
 
 
 def _queries_of_search(client):
+    client.get(URL)  # the tools of the filter come from the cache after the first page
     with CaptureQueriesContext(connection) as queries:
         response = client.get(URL, {"q": "cardio", "place": "La Roche"})
     assert response.status_code == 200
@@ -255,14 +256,125 @@ def test_the_page_makes_as_many_queries_for_30_results_as_for_3(
 
     with django_assert_max_num_queries(with_three):
         response = client.get(URL, {"q": "cardio", "place": "La Roche"})
-    assert response.content.decode().count('href="tel:') == 30
+    assert with_three <= 12
+    assert response.content.decode().count('href="tel:') == 20  # the first page
+    assert "30 professionnels trouvés" in response.content.decode()
 
 
-def test_an_outsider_not_signed_in_is_sent_to_the_login_page(client, db):
-    response = client.get(URL, {"q": "cardio"})
+def test_results_come_by_pages_of_20_nearest_first(communes, territory, cardiology, gp, signed_in):
+    client = signed_in(gp)
+    _cardiologists(25, territory, cardiology, communes["la_roche"])
 
-    assert response.status_code == 302
-    assert response["Location"].startswith("/accounts/login/?next=/annuaire/")
+    first = client.get(URL, {"q": "cardio", "place": "La Roche"}).content.decode()
+    second = client.get(URL, {"q": "cardio", "place": "La Roche", "page": 2}).content.decode()
+
+    assert first.count('href="tel:') == 20
+    assert second.count('href="tel:') == 5
+    assert "Page 2 sur 2" in second
+    assert "page=2" in first and "Suivants" in first and "Suivants" not in second
+    assert '<ol class="search-results" start="21">' in second
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc"])
+def test_a_nonsense_page_number_is_a_french_400(entries, gp, signed_in, page):
+    response = signed_in(gp).get(URL, {"q": "cardio", "page": page})
+
+    assert response.status_code == 400
+    assert "Numéro de page invalide" in response.content.decode()
+
+
+def test_anyone_may_search_and_sees_the_public_channels_only(entries, client):
+    response = client.get(URL, {"q": "cardio", "place": "La Roche"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Rousseau" in page
+    assert "+33251999999" in page  # the public phone
+    assert "+33251000003" not in page  # never the professional line
+    assert "cabinet@venansault.mssante.fr" not in page
+
+
+def test_a_pharmacist_uses_the_pharmacists_line_first(entries, territory, gp_practice):
+    from directory.models import Profession
+    from directory.services import role_grant_create
+    from tests.factories import UserFactory
+
+    rousseau = entries["rousseau"]
+    ContactChannel.objects.create(
+        practitioner=rousseau, audience=Audience.PHARMACISTS_AND_LABS, kind="phone", value="+33251777777"
+    )
+    pharmacist_entry = PractitionerFactory(territory=territory, profession=Profession.objects.get(code="21"))
+    pharmacist = UserFactory(email="pharma@cpts.test")
+    role_grant_create(user=pharmacist, role="professional", practitioner=pharmacist_entry)
+
+    found = _search(pharmacist, q="cardio", place="La Roche").practitioners
+
+    assert selectors.audience_of(pharmacist) == Audience.PHARMACISTS_AND_LABS
+    first = {practitioner.last_name: practitioner.first_channel for practitioner in found}["Rousseau"]
+    assert first.value == "+33251000003"  # the preferred one still comes first…
+    ContactChannel.objects.filter(value="+33251000003").update(preferred=False)
+    first = {p.last_name: p.first_channel for p in _search(pharmacist, q="cardio", place="La Roche").practitioners}
+    assert first["Rousseau"].value == "+33251777777"  # …then the line meant for pharmacists
+
+
+def test_an_entry_unconfirmed_for_a_year_is_flagged_in_the_results(entries, gp, signed_in):
+    Practitioner.objects.filter(pk=entries["morel"].pk).update(last_confirmed_at=timezone.now() - timedelta(days=400))
+    Practitioner.objects.filter(pk=entries["rousseau"].pk).update(last_confirmed_at=timezone.now())
+
+    page = signed_in(gp).get(URL, {"q": "cardio", "place": "La Roche"}).content.decode()
+
+    assert page.count("informations à vérifier") == 1
+    morel_at = page.index("Morel")
+    assert page.index("informations à vérifier") > morel_at
+
+
+def test_a_coordinator_exports_the_results_as_csv_and_xlsx(entries, coordinator, signed_in):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    client = signed_in(coordinator)
+    page = client.get(URL, {"q": "cardio", "place": "La Roche"}).content.decode()
+    assert "/annuaire/export.csv?" in page
+
+    csv_response = client.get("/annuaire/export.csv", {"q": "cardio", "place": "La Roche"})
+    xlsx_response = client.get("/annuaire/export.xlsx", {"q": "cardio", "place": "La Roche"})
+
+    assert csv_response.status_code == 200
+    assert csv_response["Content-Disposition"].startswith('attachment; filename="annuaire-')
+    lines = csv_response.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Nom;Prénom;RPPS")
+    assert [line.split(";")[0] for line in lines[1:]] == ["Rousseau", "Morel"]
+    sheet = load_workbook(BytesIO(xlsx_response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("Nom", "Prénom", "RPPS")
+    assert [row[0] for row in rows[1:]] == ["Rousseau", "Morel"]
+    assert rows[1][2] == entries["rousseau"].rpps
+
+
+def test_export_cells_never_run_as_formulas(entries, coordinator, signed_in):
+    Practitioner.objects.filter(pk=entries["morel"].pk).update(last_name="=HYPERLINK(1)")
+
+    lines = signed_in(coordinator).get("/annuaire/export.csv", {"q": "cardio"}).content.decode("utf-8-sig")
+
+    assert "'=HYPERLINK(1)" in lines
+
+
+def test_only_coordinators_export(entries, gp, signed_in, client):
+    assert signed_in(gp).get("/annuaire/export.csv", {"q": "cardio"}).status_code == 403
+    assert "/annuaire/export.csv" not in signed_in(gp).get(URL, {"q": "cardio"}).content.decode()
+    client.logout()
+    assert client.get("/annuaire/export.csv", {"q": "cardio"}).status_code == 302
+
+
+def test_an_export_without_a_search_or_with_a_bad_one_is_a_french_400(entries, coordinator, signed_in):
+    client = signed_in(coordinator)
+
+    assert "Faites d'abord une recherche" in client.get("/annuaire/export.csv").content.decode()
+    response = client.get("/annuaire/export.xlsx", {"q": "cardio", "radius_km": "900"})
+    assert response.status_code == 400
+    assert "rayon" in response.content.decode().lower()
+    assert client.get("/annuaire/export.pdf", {"q": "cardio"}).status_code == 404
 
 
 def test_the_menu_offers_the_directory_to_signed_in_users(outsider, signed_in):

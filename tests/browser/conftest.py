@@ -30,6 +30,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from playwright.sync_api import sync_playwright
 
+from tests.reference_data import ensure_reference_data
+
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
 ARTIFACTS_DIR = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
 AXE_PATH = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
@@ -183,6 +185,12 @@ def _delete_cache_keys():
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):
+    # An earlier browser test's flush emptied the communes, professions and tools the directory needs.
+    ensure_reference_data()
 
 
 @pytest.fixture(scope="package")

@@ -382,3 +382,10 @@ def test_the_menu_offers_the_directory_to_signed_in_users(outsider, signed_in):
 
     assert 'href="/annuaire/"' in page
     assert User.objects.filter(pk=outsider.pk).exists()
+
+
+def test_the_welcome_page_leads_anonymous_visitors_to_the_directory(client, db):
+    page = client.get("/").content.decode()
+
+    assert 'href="/annuaire/"' in page
+    assert "Chercher un professionnel" in page

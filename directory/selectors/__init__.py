@@ -421,6 +421,33 @@ def _name_matches(query: str) -> Q:
     return condition
 
 
+def _specialties_named(specialty: str) -> tuple[list[Specialty], list[Profession]]:
+    """A code of the nomenclature (a savoir-faire "SM04" or a profession "60") names exactly one; a text, those
+    whose label or a synonym it names."""
+    by_code = Specialty.objects.filter(code__iexact=specialty).first()
+    if by_code is not None:
+        return [by_code], []
+    profession = Profession.objects.filter(code=specialty).first()
+    if profession is not None:
+        return [], [profession]
+    return specialties_and_professions_matching(specialty)
+
+
+def _practising(specialties: list[Specialty], professions: list[Profession]) -> Q:
+    """Practitioners with one of the specialties, or of one of the professions (by their profession, or by a
+    specialty of that profession for entries whose profession is not filled in)."""
+    profession_ids = [profession.pk for profession in professions]
+    with_specialty = Specialty.objects.filter(
+        Q(pk__in=[specialty.pk for specialty in specialties]) | Q(profession__in=profession_ids)
+    )
+    condition = Q(
+        pk__in=Practitioner.specialties.through.objects.filter(specialty__in=with_specialty).values("practitioner")
+    )
+    if profession_ids:
+        condition |= Q(profession__in=profession_ids)
+    return condition
+
+
 def _week_left(today: date) -> tuple[date, date]:
     """Today to Sunday: "available this week" means not away on any day left of the week."""
     return today, today + timedelta(days=6 - today.weekday())
@@ -430,6 +457,7 @@ def practitioners_search(
     *,
     viewer: User,
     q: str = "",
+    specialty: str = "",
     place: str = "",
     radius_km: float | None = None,
     language: str = "",
@@ -443,9 +471,11 @@ def practitioners_search(
     """Practitioners the query names, nearest first when a place is given, each with the channel to use first.
 
     ``q`` is a specialty or a profession (label or synonym: "cardio", "kiné") or else a name (accents, case and
-    small typos aside). ``place`` is a commune name or postal code; the first commune ``communes_matching`` gives
-    is the centre, and the results are the practitioners with a practice within ``radius_km`` (default 30),
-    annotated ``distance_km`` (to their nearest practice, in SQL) and sorted by distance then name. Raises
+    small typos aside). ``specialty`` (a code of the nomenclature, "SM04" or "10", or a text) names the specialty
+    on its own; ``q`` is then a name. ``place`` is a commune name or postal code; the first commune
+    ``communes_matching`` gives is the centre, and the results are the practitioners with a practice within
+    ``radius_km`` (default 30), annotated ``distance_km`` (to their nearest practice, in SQL) and sorted by
+    distance then name. Raises
     ``ApplicationError`` (field ``radius_km``) for a radius under 1 or over 200 km.
 
     The queries do not depend on the number of results: specialties, nearest practice with its commune and
@@ -463,20 +493,25 @@ def practitioners_search(
     results = SearchResults(audience=audience_of(viewer), radius_km=radius_km, offset=offset, limit=limit)
     practitioners = Practitioner.objects.all()
 
-    if q:
+    specialty = (specialty or "").strip()
+    if specialty:
+        specialties, professions = _specialties_named(specialty)
+        if not (specialties or professions):
+            raise ApplicationError(
+                _("Aucune spécialité ne correspond à « %(specialty)s ».") % {"specialty": specialty}, field="specialty"
+            )
+        results.specialties, results.professions = specialties, professions
+        practitioners = practitioners.filter(_practising(specialties, professions))
+    if q and specialty:
+        practitioners = practitioners.annotate(
+            search_last_name=SearchText(F("last_name")), search_first_name=SearchText(F("first_name"))
+        ).filter(_name_matches(q))
+    elif q:
         specialties, professions = specialties_and_professions_matching(q)
         if specialties or professions:
             results.specialties = specialties
             results.professions = professions
-            with_specialty = Specialty.objects.filter(
-                Q(pk__in=[specialty.pk for specialty in specialties])
-                | Q(profession__in=[profession.pk for profession in professions])
-            )
-            practitioners = practitioners.filter(
-                pk__in=Practitioner.specialties.through.objects.filter(specialty__in=with_specialty).values(
-                    "practitioner"
-                )
-            )
+            practitioners = practitioners.filter(_practising(specialties, professions))
         else:
             practitioners = practitioners.annotate(
                 search_last_name=SearchText(F("last_name")), search_first_name=SearchText(F("first_name"))

@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_search_access_log, can_see_outbox_failures
-from directory.permissions import can_manage_accounts
+from directory.permissions import can_follow_directory, can_manage_accounts
 
 
 def _signed_in(user) -> bool:
@@ -57,6 +57,13 @@ NAVIGATION = [
         "people",
         can_manage_accounts,
         _("Inviter une secrétaire, un régulateur ou un observateur, et attribuer ou retirer des rôles."),
+    ),
+    NavEntry(
+        _("Suivi de l'annuaire"),
+        "directory:upkeep_feed",
+        "clipboard-check",
+        can_follow_directory,
+        _("Les modifications des fiches, les demandes de rattachement, les signalements, les doublons."),
     ),
     NavEntry(
         _("Mon compte"),

@@ -255,6 +255,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_old_access_log",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Directory entries confirmed more than six months ago are asked "is this still right?" once a month: the
+    # service skips entries asked in the last 30 days, so a missed or repeated run sends nothing twice. On the
+    # 2nd at 9:40 (Paris), in working hours, when the professional reads mail at the desk, not on the 1st when
+    # the month's statements (and New Year's and May Day holidays) fill the mailboxes.
+    "directory-confirmation-requests": {
+        "task": "directory.tasks.send_confirmation_requests",
+        "schedule": crontab(day_of_month=2, hour=9, minute=40),
+    },
 }
 
 # --- Outbox ---------------------------------------------------------------------------------------------------

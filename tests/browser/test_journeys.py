@@ -106,6 +106,7 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
             "Journal des accès",
             "Envois en échec",
             "Comptes et rôles",
+            "Suivi de l'annuaire",
             "Mon compte",
             "Double authentification",
         ]

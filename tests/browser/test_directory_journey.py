@@ -83,3 +83,14 @@ def test_gp_finds_a_cardiologist_near_a_commune_and_reaches_them(
     expect(second.get_by_role("button", name="Copié")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == "cabinet@venansault.mssante.fr"
     shot("adresse-copiee")
+
+    # Her page: the way to reach her comes first, the preferred channel at its top.
+    results.get_by_role("link", name="Chloé Rousseau").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Chloé Rousseau")
+    how_to_reach = page.locator(".entry-channels > li").first
+    expect(how_to_reach).to_contain_text("À utiliser en premier")
+    expect(how_to_reach.get_by_role("button", name="Appeler le 02 51 00 00 03")).to_have_attribute(
+        "href", "tel:+33251000003"
+    )
+    expect(page.get_by_text("02 51 99 99 99")).to_be_visible()  # the public number is there too, further down
+    shot("fiche")

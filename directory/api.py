@@ -192,10 +192,11 @@ class PractitionerListView(APIView):
             raise ApplicationError(
                 _("Aucune commune ne correspond à « %(place)s ».") % {"place": commune}, field="commune"
             )
-        _refuse_missing_page(page=page, page_size=page_size, total=results.total)
-        next_url, previous_url = _page_links(request, page=page, page_size=page_size, total=results.total)
+        _refuse_missing_page(page=page, page_size=page_size, total=results.shown_total)
+        next_url, previous_url = _page_links(request, page=page, page_size=page_size, total=results.shown_total)
         payload = {
-            "count": results.total,
+            "count": results.shown_total,
+            "count_is_capped": results.total_is_capped,
             "next": next_url,
             "previous": previous_url,
             "commune": _commune(results.commune),

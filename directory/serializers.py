@@ -233,7 +233,11 @@ class PractitionerDetailSerializer(_PractitionerBaseSerializer):
 
 
 class PractitionerPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField(help_text="Nombre total de résultats.")
+    count = serializers.IntegerField(help_text="Nombre total de résultats, plafonné à 1 000 (voir `count_is_capped`).")
+    count_is_capped = serializers.BooleanField(
+        help_text="Vrai quand il y a plus de 1 000 résultats : seuls les 1 000 premiers sont paginés ; précisez la "
+        "recherche."
+    )
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     commune = CommuneSerializer(allow_null=True, help_text="La commune comprise pour `commune`, centre du rayon.")

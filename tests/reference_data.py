@@ -12,6 +12,7 @@ _LOADERS = (
     ("directory.migrations.0004_load_communes", "load_communes"),
     ("directory.migrations.0005_load_professions_and_specialties", "load"),
     ("directory.migrations.0007_seed_digital_tools", "seed_tools"),
+    ("directory.migrations.0010_medical_biology", "load"),
 )
 
 

@@ -5,7 +5,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
+from directory.models import Practitioner
 from notifications.models import OutboundMessage
 
 
@@ -25,3 +27,44 @@ def test_outbox_benchmark_prints_json_figures_and_keeps_nothing(db):
 def test_app_without_benchmarks_is_named(db):
     with pytest.raises(CommandError, match="snp n'a pas encore de mesures"):
         call_command("benchmark", "snp")
+
+
+DIRECTORY_METRICS = {
+    "search_api_specialty_near_over_raw_sql",
+    "search_api_specialty_near_vs_naive_scan",
+    "search_api_name_over_raw_sql",
+    "search_api_name_vs_naive_scan",
+    "search_page_queries_10_rows",
+    "search_page_queries_1000_rows",
+    "practitioner_page_queries_10_rows",
+    "practitioner_page_queries_1000_rows",
+}
+
+
+@pytest.mark.django_db(transaction=True)  # the benchmark switches to a database of its own: no test transaction
+def test_directory_benchmark_prints_json_figures_from_a_throwaway_database():
+    database = connection.settings_dict["NAME"]
+    practitioners = Practitioner.objects.count()
+    out = StringIO()
+
+    call_command("benchmark", "directory", "--scale", "300", stdout=out)
+
+    figures = [json.loads(line) for line in out.getvalue().splitlines()]
+    by_metric = {figure["metric"]: figure for figure in figures}
+    assert set(by_metric) >= DIRECTORY_METRICS
+    for figure in figures:
+        assert set(figure) == {"metric", "value", "unit", "target"}
+    for metric in DIRECTORY_METRICS:
+        assert by_metric[metric]["value"] is not None and by_metric[metric]["value"] > 0, metric
+    # Query counts do not grow with the rows.
+    assert by_metric["search_page_queries_10_rows"]["value"] == by_metric["search_page_queries_1000_rows"]["value"]
+    assert (
+        by_metric["practitioner_page_queries_10_rows"]["value"]
+        == by_metric["practitioner_page_queries_1000_rows"]["value"]
+    )
+    # The database under test is untouched and the throwaway one is gone.
+    assert connection.settings_dict["NAME"] == database
+    assert Practitioner.objects.count() == practitioners
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", [f"{database}_bench%"])
+        assert cursor.fetchone()[0] == 0

@@ -1,15 +1,31 @@
 """The demo territory: one command, idempotent, the accounts every role needs, listed in demo mode only."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
-from cpts_portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from cpts_portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from cpts_portal.lib.identifiers import rpps_is_valid
 from directory import selectors
-from directory.models import Practice, Practitioner, RoleGrant
+from directory.models import (
+    Absence,
+    Activity,
+    Audience,
+    ChangeEvent,
+    ContactChannel,
+    Practice,
+    Practitioner,
+    PractitionerTool,
+    RoleGrant,
+    Territory,
+)
+from tests.reference_data import ensure_reference_data
 
 EXPECTED_ACCOUNTS = {
     "coordinateur@demo.cpts.test": {Role.COORDINATOR},
@@ -97,3 +113,155 @@ def test_demo_professional_signs_in_without_enrolling_mfa(client, demo):
 
     assert response.status_code == 302
     assert client.get("/compte/").status_code == 200
+
+
+# --- The demo directory: about 150 professionals of the territory -------------------------------------------
+
+
+@pytest.fixture
+def demo_directory(db, settings):
+    ensure_reference_data()  # a transactional test before this one may have emptied the reference tables
+    settings.DEMO_MODE = True
+    call_command("seed_demo", stdout=StringIO())
+    return Territory.objects.get(slug="demo-bocage")
+
+
+def _with_specialty(code):
+    return Practitioner.objects.filter(territory__slug="demo-bocage", specialties__code=code)
+
+
+def _with_profession(code):
+    return Practitioner.objects.filter(territory__slug="demo-bocage", profession__code=code)
+
+
+def test_seed_demo_fills_the_territory_with_about_150_professionals_of_every_kind(demo_directory):
+    assert 140 <= Practitioner.objects.filter(territory=demo_directory).count() <= 170
+    assert _with_specialty("SM54").count() >= 40  # GPs, many
+    for specialty in ("SM04", "SM48", "SM15", "SM24"):  # the specialties in tension
+        assert _with_specialty(specialty).count() >= 3, specialty
+    for specialty in ("SM62", "SM30", "SM20", "SM19", "SM08", "SM03"):  # others, medical biology (labs) included
+        assert _with_specialty(specialty).exists(), specialty
+    assert _with_profession("60").count() >= 20  # nurses
+    assert _with_profession("21").count() >= 10  # pharmacists
+    assert _with_profession("70").count() >= 10  # physiotherapists
+    # Tobacco cessation has no RPPS specialty: the practitioners who offer it say so in their notes.
+    assert Practitioner.objects.filter(practice_notes__icontains="tabacologie").count() >= 2
+    assert not Practitioner.objects.filter(territory=demo_directory, profession=None).exists()
+
+
+def test_every_demo_entry_has_a_valid_and_distinct_rpps(demo_directory):
+    numbers = list(Practitioner.objects.filter(territory=demo_directory).values_list("rpps", flat=True))
+
+    assert all(rpps_is_valid(number) for number in numbers)
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_demo_practices_stand_in_the_territory_and_gather_several_practitioners(demo_directory):
+    practices = Practice.objects.filter(territory=demo_directory).annotate(staff=Count("activities"))
+
+    assert 40 <= practices.count() <= 70
+    assert set(practices.values_list("commune__insee_code", flat=True)) <= set(
+        demo_directory.communes.values_list("insee_code", flat=True)
+    )
+    assert practices.filter(name__startswith="Maison de santé", staff__gte=6).count() >= 4
+    assert practices.filter(name__startswith="Pharmacie").count() >= 8
+    assert practices.filter(name__startswith="Laboratoire").exists()
+    assert not practices.filter(latitude=None).exists()
+    assert not practices.filter(staff=0).exists()
+
+
+def test_demo_channels_serve_every_audience_with_valid_values(demo_directory):
+    channels = ContactChannel.objects.filter(
+        Q(practitioner__territory=demo_directory) | Q(practice__territory=demo_directory)
+    )
+
+    assert set(channels.values_list("audience", flat=True)) == set(Audience.values)
+    kinds = set(channels.values_list("kind", flat=True))
+    assert {"phone", "professional_line", "secretary", "mssante", "fax", "booking_link"} <= kinds
+    assert channels.filter(kind="professional_line", hours="8h-9h en semaine").exists()
+    for channel in channels:
+        channel.full_clean()  # phone numbers in E.164, MSSanté addresses on *.mssante.fr, links
+    assert all(
+        value.endswith(".mssante.fr") for value in channels.filter(kind="mssante").values_list("value", flat=True)
+    )
+
+
+def test_demo_practitioners_use_tools_for_what_they_do(demo_directory):
+    teleexpertise = PractitionerTool.objects.filter(
+        practitioner__in=_with_specialty("SM15"), tool__slug="omnidoc", uses__contains=["teleexpertise"]
+    )
+
+    assert teleexpertise.count() == _with_specialty("SM15").count()  # every dermatologist answers on Omnidoc
+    assert _with_specialty("SM15").filter(answers_teleexpertise=False).count() == 0
+    assert PractitionerTool.objects.filter(tool__slug="mssante").count() >= 80
+    assert PractitionerTool.objects.filter(tool__slug__in=["doctolib", "maiia", "keldoc"]).count() >= 30
+    gps = _with_specialty("SM54")
+    assert gps.filter(accepting_new_patients=True).exists() and gps.filter(accepting_new_patients=False).exists()
+    assert Practitioner.objects.filter(territory=demo_directory).exclude(languages=[]).count() >= 10
+
+
+def test_demo_has_absences_this_week_and_next_with_replacements(demo_directory):
+    monday = timezone.localdate() - timedelta(days=timezone.localdate().weekday())
+    absences = Absence.objects.filter(practitioner__territory=demo_directory)
+
+    assert absences.count() >= 5
+    assert all(monday <= absence.starts_on <= monday + timedelta(days=13) for absence in absences)
+    assert absences.filter(starts_on__lte=monday + timedelta(days=6)).exists()
+    assert absences.filter(starts_on__gte=monday + timedelta(days=7)).exists()
+    assert absences.exclude(replacement=None).count() >= 4
+
+
+def test_demo_has_members_stale_entries_and_recent_changes(demo_directory):
+    entries = Practitioner.objects.filter(territory=demo_directory)
+
+    assert entries.exclude(cpts_member_since=None).count() >= 20
+    assert 5 <= sum(entry.is_stale for entry in entries) <= 30
+    kinds = set(ChangeEvent.objects.filter(territory=demo_directory).values_list("kind", flat=True))
+    assert {ChangeEvent.Kind.ARRIVAL, ChangeEvent.Kind.DEPARTURE, ChangeEvent.Kind.NEW_CPTS_MEMBER} <= kinds
+
+
+def test_seed_demo_run_twice_creates_nothing_new(demo_directory):
+    models = [Practitioner, Practice, Activity, ContactChannel, PractitionerTool, Absence, ChangeEvent, RoleGrant]
+    counts = [model.objects.count() for model in models]
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert [model.objects.count() for model in models] == counts
+
+
+def test_seed_demo_stays_cheap(db, settings, django_assert_max_num_queries):
+    ensure_reference_data()
+    # About 250 queries on an empty database (under a second): bulk writes, not a query per row.
+    with django_assert_max_num_queries(400):
+        seed_demo()
+
+
+def test_demo_search_for_cardio_near_la_roche_finds_the_cardiologists(demo_directory):
+    gp = User.objects.get(email="generaliste@demo.cpts.test")
+
+    results = selectors.practitioners_search(viewer=gp, q="cardio", place="La Roche-sur-Yon")
+
+    found = results.practitioners
+    assert len(found) >= 4
+    assert all(practitioner.specialties.filter(code="SM04").exists() for practitioner in found)
+    assert "Rousseau" in [practitioner.last_name for practitioner in found]
+    distances = [practitioner.distance_km for practitioner in found]
+    assert distances == sorted(distances) and distances[-1] <= 30
+    assert all(practitioner.first_channel is not None for practitioner in found)
+
+
+def test_demo_search_page_shows_cardiologists_to_the_demo_gp(demo_directory, client):
+    client.force_login(User.objects.get(email="generaliste@demo.cpts.test"))
+
+    response = client.get("/annuaire/", {"q": "cardio", "place": "La Roche-sur-Yon"})
+
+    assert response.status_code == 200
+    assert "Rousseau" in response.content.decode()
+
+
+def test_the_cardiology_secretary_still_serves_the_cardiologists_practice_only(demo_directory):
+    secretary = User.objects.get(email="secretaire.cardio@demo.cpts.test")
+    cardiologist = User.objects.get(email="cardiologue@demo.cpts.test")
+
+    assert list(selectors.practices_served_by(secretary)) == list(selectors.practices_served_by(cardiologist))
+    assert selectors.practices_served_by(secretary).get().name == "Cabinet de cardiologie du Centre"

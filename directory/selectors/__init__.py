@@ -318,6 +318,9 @@ def channels_for_audience(practitioner: Practitioner, audience: str) -> list[Con
 # --- Search ---------------------------------------------------------------------------------------------------
 
 DEFAULT_RADIUS_KM = 30
+# Beyond this many matches a search is counted as "more than 1,000" and paged no further: nobody reads on, and
+# the count stays cheap on a national directory.
+SEARCH_COUNT_CAP = 1000
 MIN_RADIUS_KM = 1
 MAX_RADIUS_KM = 200
 _HONORIFICS = frozenset({"dr", "docteur", "pr", "professeur", "mme", "m"})
@@ -337,11 +340,20 @@ class SearchResults:
     # Paging: the rows shown start at ``offset``; ``total`` counts every match.
     offset: int = 0
     limit: int = 50
-    total: int = 0
+    total: int = 0  # up to SEARCH_COUNT_CAP + 1
+
+    @property
+    def total_is_capped(self) -> bool:
+        """More matches than ``SEARCH_COUNT_CAP``: the page says "more than …" and asks to narrow the search."""
+        return self.total > SEARCH_COUNT_CAP
+
+    @property
+    def shown_total(self) -> int:
+        return min(self.total, SEARCH_COUNT_CAP)
 
     @property
     def has_more(self) -> bool:
-        return self.offset + len(self.practitioners) < self.total
+        return self.offset + len(self.practitioners) < self.shown_total
 
     @property
     def page_number(self) -> int:
@@ -349,7 +361,7 @@ class SearchResults:
 
     @property
     def page_count(self) -> int:
-        return max(1, -(-self.total // self.limit)) if self.limit else 1
+        return max(1, -(-self.shown_total // self.limit)) if self.limit else 1
 
 
 # Professions whose members use the pharmacists' and labs' lines: pharmacists (21); the labs' biologists are
@@ -386,21 +398,33 @@ def _earth_distance_m(latitude: float, longitude: float, *, prefix: str = "") ->
     )
 
 
-def _practices_near(centre: Commune, radius_km: float) -> QuerySet[Practice]:
-    """Practices within ``radius_km`` of the commune's town hall, found through the GiST indexes.
+def _practices_near(centre: Commune, radius_km: float) -> QuerySet:
+    """Ids of the practices within ``radius_km`` of the commune's town hall, found through the GiST indexes.
 
     ``earth_box`` is a cube around the centre that the indexes on ``ll_to_earth`` answer; it holds a little more
     than the circle, so ``earth_distance`` then keeps what is really within the radius.
     """
     radius_m = radius_km * 1000
     box = Func(LlToEarth(Value(centre.latitude), Value(centre.longitude)), Value(radius_m), function="earth_box")
-    in_box = Q(DataContains(box, LlToEarth(F("latitude"), F("longitude"))))
     communes_in_box = Commune.objects.filter(DataContains(box, LlToEarth(F("latitude"), F("longitude")))).values(
         "insee_code"
     )
-    candidates = Practice.objects.filter(in_box | Q(latitude__isnull=True, commune__in=communes_in_box))
-    return candidates.annotate(distance_m=_earth_distance_m(centre.latitude, centre.longitude)).filter(
-        distance_m__lte=radius_m
+    # Two queries joined by UNION rather than one with OR: an OR between the box and "no position" keeps
+    # PostgreSQL from using the GiST index, and it reads every practice instead.
+    centre_point = LlToEarth(Value(centre.latitude), Value(centre.longitude))
+    positioned = Practice.objects.filter(DataContains(box, LlToEarth(F("latitude"), F("longitude")))).annotate(
+        distance_m=Func(
+            centre_point, LlToEarth(F("latitude"), F("longitude")), function="earth_distance", output_field=FloatField()
+        )
+    )
+    at_town_hall = Practice.objects.filter(latitude__isnull=True, commune__in=communes_in_box).annotate(
+        distance_m=_earth_distance_m(centre.latitude, centre.longitude)
+    )
+    return (
+        positioned.filter(distance_m__lte=radius_m)
+        .order_by()
+        .values("pk")
+        .union(at_town_hall.filter(distance_m__lte=radius_m).order_by().values("pk"), all=True)
     )
 
 
@@ -416,7 +440,9 @@ def _name_matches(query: str) -> Q:
             | Q(search_last_name__contains=spaced)
             | Q(search_first_name__startswith=wanted)
             | Q(search_first_name__contains=spaced)
-            | Q(TrigramWordSimilar(wanted, SearchText(F("last_name"))))
+            # The indexed name on the left (``name %> word``: the word is like a word of the name), so that the
+            # trigram index answers; the other way round is a scan of every row.
+            | Q(TrigramWordSimilar(SearchText(F("last_name")), wanted))
         )
     return condition
 
@@ -541,14 +567,14 @@ def practitioners_search(
             return results
         near = _practices_near(centre, radius_km)
         practitioners = (
-            practitioners.filter(activities__practice__in=near.values("pk"))
+            practitioners.filter(activities__practice__in=near)
             .annotate(
                 distance_m=Min(_earth_distance_m(centre.latitude, centre.longitude, prefix="activities__practice__"))
             )
             .order_by("distance_m", "last_name", "first_name", "pk")
         )
         activities = (
-            activities.filter(practice__in=near.values("pk"))
+            activities.filter(practice__in=near)
             .annotate(distance_m=_earth_distance_m(centre.latitude, centre.longitude, prefix="practice__"))
             .order_by("distance_m", "practice__name")
         )
@@ -560,10 +586,11 @@ def practitioners_search(
         practitioners.select_related("profession").prefetch_related(
             Prefetch("specialties", queryset=Specialty.objects.order_by("label")),
             Prefetch("activities", queryset=activities, to_attr="nearby_activities"),
-        )[offset : offset + limit]
+        )[offset : min(offset + limit, SEARCH_COUNT_CAP)]
     )
-    # Always counted, so that a page makes the same queries for 10 matches or a million.
-    results.total = practitioners.order_by().count()
+    # Always counted, so that a page makes the same queries for 10 matches or a million; counted up to a cap,
+    # so that "Martin" across France costs what "Martin" in a territory costs.
+    results.total = practitioners.order_by()[: SEARCH_COUNT_CAP + 1].count()
     first_channels = _first_channels(found, results.audience)  # from the activities just prefetched
     for practitioner in found:
         distance_m = getattr(practitioner, "distance_m", None)

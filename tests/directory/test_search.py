@@ -389,3 +389,17 @@ def test_the_welcome_page_leads_anonymous_visitors_to_the_directory(client, db):
 
     assert 'href="/annuaire/"' in page
     assert "Chercher un professionnel" in page
+
+
+def test_beyond_a_thousand_matches_the_count_stops_and_asks_to_narrow(
+    communes, territory, cardiology, gp, signed_in, monkeypatch
+):
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 10)
+    _cardiologists(12, territory, cardiology, communes["la_roche"])
+
+    results = _search(gp, q="cardio", limit=20)
+    page = signed_in(gp).get(URL, {"q": "cardio"}).content.decode()
+
+    assert results.total_is_capped and results.shown_total == 10
+    assert len(results.practitioners) == 10  # paging stops at the cap too
+    assert "Plus de 10 professionnels trouvés : précisez" in page

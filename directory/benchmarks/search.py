@@ -1,0 +1,448 @@
+"""How fast the directory search answers, and how many SQL queries its pages make, on national-scale data.
+
+The configured database is never written. A throwaway database named after it (``<name>_bench_directory``) is
+created and migrated (the communes come with the migrations), ``seed_scale`` fills it with ``scale`` synthetic
+practitioners (about 1.2 activity rows each), the default connection is pointed at it while the figures are
+measured, then pointed back, and the throwaway database is dropped, also when a measure fails.
+
+Figures (medians of ``REPEATS`` runs; a ratio compares timings taken in turn within the same loop):
+
+- the search API, by specialty around a commune and by a common name, against the raw SQL it executes (the same
+  statements, captured from the request and replayed with a cursor): the cost of Django, DRF and serialisation;
+- the same API against a naive search (``icontains`` in the ORM, then the distance computed in Python over every
+  row it returns): what the indexes and earthdistance save;
+- the SQL queries of the search page and of a practitioner page when 10 and when 1,000 rows match or hang off
+  the entry (added, then rolled back): they must not grow with the rows.
+"""
+
+import datetime
+import math
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import psycopg
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import Q
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from psycopg import sql
+
+from accounts.roles import Role
+from accounts.services import user_create
+from directory.models import (
+    Absence,
+    Activity,
+    Audience,
+    Commune,
+    ContactChannel,
+    DigitalTool,
+    Practice,
+    Practitioner,
+    PractitionerTool,
+    Profession,
+    Specialty,
+)
+from directory.scale import COMMON_LAST_NAME, luhn_check_digit, seed_scale
+from directory.selectors import specialties_matching
+from directory.services import role_grant_create
+
+DEFAULT_SCALE = 20_000
+REPEATS = 7
+REPEATS_SMALL = 3  # under SMALL_SCALE practitioners (the tests' runs), where each measure takes milliseconds
+SMALL_SCALE = 5_000
+BENCH_DATABASE_SUFFIX = "_bench_directory"
+CENTRE_INSEE = "85191"  # La Roche-sur-Yon
+RADIUS_KM = 30
+SPECIALTY = "cardio"
+FEW, MANY = 10, 1_000
+QUERIES_TARGET = 12
+# Entries the measures add (and roll back) take RPPS numbers starting with 7: seed_scale's start with 8.
+_ADDED_RPPS_PREFIX = "7"
+
+
+def _figure(metric: str, value: float | None, unit: str, target: float | None) -> dict:
+    return {"metric": metric, "value": None if value is None else round(value, 2), "unit": unit, "target": target}
+
+
+# --- The throwaway database ----------------------------------------------------------------------------------
+
+
+def _admin_connection(settings_dict: dict) -> psycopg.Connection:
+    """A connection to the server's maintenance database, to create and drop databases."""
+    return psycopg.connect(
+        dbname="postgres",
+        host=settings_dict.get("HOST") or None,
+        port=settings_dict.get("PORT") or None,
+        user=settings_dict.get("USER") or None,
+        password=settings_dict.get("PASSWORD") or None,
+        autocommit=True,
+        connect_timeout=10,
+    )
+
+
+@contextmanager
+def throwaway_database(suffix: str = BENCH_DATABASE_SUFFIX) -> Iterator[str]:
+    """Points the default connection at a new, migrated database for the time of the block, then drops it."""
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.in_atomic_block:
+        raise RuntimeError("The benchmark switches databases: it cannot run inside a transaction.")
+    settings_dict = connection.settings_dict
+    main_name = settings_dict["NAME"]
+    name = f"{main_name}{suffix}"[:63]
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with _admin_connection(settings_dict) as admin:
+        admin.execute(drop)  # a run killed half-way leaves one behind
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+    settings_dict["NAME"] = name
+    ContentType.objects.clear_cache()  # ids differ from one database to the other
+    try:
+        call_command("migrate", verbosity=0, interactive=False)
+        yield name
+    finally:
+        connection.close()
+        settings_dict["NAME"] = main_name
+        ContentType.objects.clear_cache()
+        with _admin_connection(settings_dict) as admin:
+            admin.execute(drop)
+
+
+# --- Timing --------------------------------------------------------------------------------------------------
+
+
+def _seconds(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def _replay(statements: list[str]) -> None:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+            if cursor.description is not None:
+                cursor.fetchall()
+
+
+def _captured_statements(action: Callable[[], object]) -> list[str]:
+    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as captured:
+        action()
+    # Savepoints belong to the request's transaction handling, not to the search.
+    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"].upper()[:30]]
+
+
+def _haversine_km(latitude: float, longitude: float, other_latitude: float, other_longitude: float) -> float:
+    phi, other_phi = math.radians(latitude), math.radians(other_latitude)
+    half_chord = (
+        math.sin((other_phi - phi) / 2) ** 2
+        + math.cos(phi) * math.cos(other_phi) * math.sin(math.radians(other_longitude - longitude) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(math.sqrt(half_chord))
+
+
+def _naive_specialty_near(word: str, latitude: float, longitude: float, radius_km: float, page: int) -> list:
+    """What a search without indexes looks like: ``icontains`` on the specialty, every practice of every match
+    read into Python, the distance computed there, sorted there."""
+    rows = Activity.objects.filter(practitioner__specialties__label__icontains=word).values_list(
+        "practitioner_id",
+        "practitioner__last_name",
+        "practitioner__first_name",
+        "practice__latitude",
+        "practice__longitude",
+        "practice__commune__latitude",
+        "practice__commune__longitude",
+    )
+    nearest: dict[int, tuple[float, str, str]] = {}
+    for practitioner_id, last_name, first_name, lat, lon, commune_lat, commune_lon in rows:
+        if lat is None:
+            lat, lon = commune_lat, commune_lon
+        if lat is None:
+            continue
+        distance = _haversine_km(latitude, longitude, lat, lon)
+        if distance <= radius_km and distance < nearest.get(practitioner_id, (math.inf,))[0]:
+            nearest[practitioner_id] = (distance, last_name, first_name)
+    return sorted(nearest.items(), key=lambda item: item[1])[:page]
+
+
+def _naive_name(word: str, page: int) -> list:
+    """``icontains`` on both names (a sequential scan), every match read into Python and sorted there."""
+    rows = Practitioner.objects.filter(Q(last_name__icontains=word) | Q(first_name__icontains=word)).values_list(
+        "pk", "last_name", "first_name"
+    )
+    return sorted(rows, key=lambda row: (row[1], row[2], row[0]))[:page]
+
+
+def _api_figures(client: Client, name: str, url: str, naive: Callable[[], object], repeats: int) -> Iterator[dict]:
+    response = client.get(url)
+    if response.status_code != 200:
+        print(f"{url} : HTTP {response.status_code}, mesures de l'API omises.", file=sys.stderr)
+        return
+    statements = _captured_statements(lambda: client.get(url))
+    api, raw, scan = [], [], []
+    for _ in range(repeats):
+        api.append(_seconds(lambda: client.get(url)))
+        raw.append(_seconds(lambda: _replay(statements)))
+        scan.append(_seconds(naive))
+    api_s, raw_s, scan_s = statistics.median(api), statistics.median(raw), statistics.median(scan)
+    yield _figure(f"search_api_{name}_ms", api_s * 1000, "ms (médiane)", None)
+    yield _figure(f"search_api_{name}_queries", len(statements), "requêtes SQL", QUERIES_TARGET)
+    yield _figure(f"search_api_{name}_over_raw_sql", api_s / raw_s, "ratio API / SQL brut (≤ cible)", 1.5)
+    yield _figure(f"search_api_{name}_vs_naive_scan", scan_s / api_s, "fois plus rapide (≥ cible)", 50)
+
+
+# --- Rows added for the query counts, then rolled back -------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+@contextmanager
+def _rolled_back() -> Iterator[None]:
+    try:
+        with transaction.atomic():
+            yield
+            raise _Rollback
+    except _Rollback:
+        pass
+
+
+class _Rpps:
+    """Valid RPPS numbers nobody has (the table is searched once for the highest of the prefix)."""
+
+    def __init__(self):
+        highest = (
+            Practitioner.objects.filter(rpps__startswith=_ADDED_RPPS_PREFIX).order_by("-rpps").values_list("rpps")[:1]
+        )
+        self.next = int(highest[0][0][:10]) + 1 if highest else int(_ADDED_RPPS_PREFIX + "0" * 9)
+
+    def __call__(self) -> str:
+        body = str(self.next)
+        self.next += 1
+        return body + luhn_check_digit(body)
+
+
+def _practice_near(centre: Commune, index: int) -> Practice:
+    return Practice(
+        name=f"Cabinet de mesure {index}",
+        address=f"{index} rue de la Mesure",
+        postal_code=centre.postal_codes[0] if centre.postal_codes else "",
+        city=centre.name,
+        commune=centre,
+        latitude=centre.latitude + (index % 50) * 0.0004,
+        longitude=centre.longitude - (index % 37) * 0.0004,
+    )
+
+
+def _cardio_practitioner_ids(centre: Commune, specialties: list[Specialty]) -> list[int]:
+    """Practitioners the specialty search finds around the centre (their practice, or its town hall, in reach)."""
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT DISTINCT link.practitioner_id
+            FROM directory_practitioner_specialties link
+            JOIN directory_activity activity ON activity.practitioner_id = link.practitioner_id
+            JOIN directory_practice practice ON practice.id = activity.practice_id
+            LEFT JOIN directory_commune commune ON commune.insee_code = practice.commune_id
+            WHERE link.specialty_id = ANY(%s)
+              AND earth_distance(
+                    ll_to_earth(%s, %s),
+                    ll_to_earth(COALESCE(practice.latitude, commune.latitude),
+                                COALESCE(practice.longitude, commune.longitude))
+                  ) <= %s
+            ORDER BY 1
+            """,
+            [[specialty.pk for specialty in specialties], centre.latitude, centre.longitude, RADIUS_KM * 1000],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _make_matching(count: int, centre: Commune, specialties: list[Specialty], rpps: _Rpps) -> int:
+    """Leaves exactly ``count`` practitioners of the specialty around the centre: removes the specialty from the
+    extra ones, or adds cardiologists at practices next to the town hall. Returns how many match."""
+    found = _cardio_practitioner_ids(centre, specialties)
+    if len(found) > count:
+        Practitioner.specialties.through.objects.filter(
+            practitioner_id__in=found[count:], specialty__in=specialties
+        ).delete()
+    missing = count - len(found)
+    if missing > 0:
+        practices = Practice.objects.bulk_create([_practice_near(centre, i) for i in range(max(1, missing // 3))])
+        added = Practitioner.objects.bulk_create(
+            [
+                Practitioner(rpps=rpps(), first_name="Camille", last_name=f"Mesure{i:04d}", civility="Dr")
+                for i in range(missing)
+            ]
+        )
+        Practitioner.specialties.through.objects.bulk_create(
+            [Practitioner.specialties.through(practitioner=p, specialty=specialties[0]) for p in added]
+        )
+        Activity.objects.bulk_create(
+            [Activity(practitioner=p, practice=practices[i % len(practices)]) for i, p in enumerate(added)]
+        )
+        ContactChannel.objects.bulk_create(
+            [
+                ContactChannel(
+                    practitioner=p,
+                    audience=Audience.PROFESSIONALS,
+                    kind=ContactChannel.Kind.PROFESSIONAL_LINE,
+                    value=f"+3326191{i % 10_000:04d}",
+                    hours="8h-9h en semaine",
+                    preferred=True,
+                )
+                for i, p in enumerate(added)
+            ]
+        )
+    return len(_cardio_practitioner_ids(centre, specialties))
+
+
+def _entry_with_rows(rows: int, centre: Commune, rpps: _Rpps) -> Practitioner:
+    """A practitioner with ``rows`` rows hanging off their page: practices (each with a public line), channels of
+    their own, tools and coming absences, in proportions 3 : 4 : (at most 11) : the rest."""
+    practice_count, channel_count = rows * 3 // 10, rows * 4 // 10
+    tools = list(DigitalTool.objects.order_by("slug")[: max(1, min(11, rows // 100))])
+    absence_count = rows - practice_count - channel_count - len(tools)
+    entry = Practitioner.objects.create(
+        rpps=rpps(), first_name="Dominique", last_name=f"Page{rows}", civility="Dr", answers_teleexpertise=True
+    )
+    entry.specialties.add(*Specialty.objects.filter(code__in=["SM04", "SM54"]))
+    practices = Practice.objects.bulk_create([_practice_near(centre, i) for i in range(practice_count)])
+    Activity.objects.bulk_create([Activity(practitioner=entry, practice=practice) for practice in practices])
+    audiences = [Audience.PROFESSIONALS, Audience.PUBLIC, Audience.PHARMACISTS_AND_LABS, Audience.REGULATORS]
+    own = channel_count - practice_count // 2
+    ContactChannel.objects.bulk_create(
+        [
+            ContactChannel(
+                practitioner=entry,
+                audience=audiences[i % len(audiences)],
+                kind=ContactChannel.Kind.PROFESSIONAL_LINE,
+                value=f"+3326191{i % 10_000:04d}",
+                hours="8h-9h en semaine",
+                preferred=i < len(audiences),
+            )
+            for i in range(own)
+        ]
+        + [
+            ContactChannel(
+                practice=practice,
+                audience=Audience.PUBLIC,
+                kind=ContactChannel.Kind.SECRETARY,
+                value=f"+3326192{i % 10_000:04d}",
+                preferred=True,
+            )
+            for i, practice in enumerate(practices[: channel_count - own])
+        ]
+    )
+    PractitionerTool.objects.bulk_create(
+        [PractitionerTool(practitioner=entry, tool=tool, uses=["referrals"]) for tool in tools]
+    )
+    today = timezone.localdate()
+    Absence.objects.bulk_create(
+        [
+            Absence(
+                practitioner=entry,
+                starts_on=today + datetime.timedelta(days=2 * i),
+                ends_on=today + datetime.timedelta(days=2 * i + 1),
+            )
+            for i in range(absence_count)
+        ]
+    )
+    return entry
+
+
+def _page_queries(client: Client, url: str) -> tuple[int, int]:
+    client.get(url)  # caches of the first request (translations, content types) aside
+    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as captured:
+        status = client.get(url).status_code
+    return status, len(captured.captured_queries)
+
+
+def _query_count_figures(client: Client) -> Iterator[dict]:
+    centre = Commune.objects.get(insee_code=CENTRE_INSEE)
+    specialties = specialties_matching(SPECIALTY)
+    rpps = _Rpps()
+    url = f"/annuaire/?q={SPECIALTY}&place={CENTRE_INSEE}&radius_km={RADIUS_KM}"
+    counts = {}
+    with _rolled_back():
+        for rows in (FEW, MANY):
+            matching = _make_matching(rows, centre, specialties, rpps)
+            status, counts[rows] = _page_queries(client, url)
+            if status != 200 or matching != rows:
+                print(f"{url} : HTTP {status}, {matching} résultats au lieu de {rows}.", file=sys.stderr)
+                counts[rows] = None
+    for rows in (FEW, MANY):
+        yield _figure(f"search_page_queries_{rows}_rows", counts[rows], "requêtes SQL", QUERIES_TARGET)
+
+    counts = {}
+    with _rolled_back():
+        for rows in (FEW, MANY):
+            entry = _entry_with_rows(rows, centre, rpps)
+            status, counts[rows] = _page_queries(client, f"/annuaire/{entry.public_id}/")
+            if status != 200:
+                print(f"/annuaire/<uuid>/ : HTTP {status}, mesure omise.", file=sys.stderr)
+                counts[rows] = None
+    for rows in (FEW, MANY):
+        yield _figure(f"practitioner_page_queries_{rows}_rows", counts[rows], "requêtes SQL", QUERIES_TARGET)
+
+
+# --- The run -------------------------------------------------------------------------------------------------
+
+
+def _signed_in_professional() -> Client:
+    """A GP of the benchmark database, signed in, second factor enrolled (as production requires)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    user = user_create(
+        email=f"mesure-{uuid.uuid4().hex[:8]}@cpts.test",
+        password=None,
+        first_name="Mesure",
+        last_name="Généraliste",
+        email_verified=True,
+    )
+    body = _ADDED_RPPS_PREFIX + "0" * 9  # the first of the prefix: _Rpps continues after it
+    entry = Practitioner.objects.create(
+        rpps=body + luhn_check_digit(body),
+        first_name="Mesure",
+        last_name="Généraliste",
+        profession=Profession.objects.filter(code="10").first(),
+    )
+    role_grant_create(user=user, role=Role.PROFESSIONAL, practitioner=entry)
+    TOTP.activate(user, generate_totp_secret())
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def run(scale: int | None = None) -> Iterator[dict]:
+    scale = scale or DEFAULT_SCALE
+    repeats = REPEATS_SMALL if scale < SMALL_SCALE else REPEATS
+    with throwaway_database():
+        report = seed_scale(practitioners=scale)
+        yield _figure("directory_scale_activity_rows", report.activities, "lignes d'activité", None)
+        yield _figure(
+            "directory_seed_scale_rate", report.practitioners / report.seconds, "professionnels/s (COPY)", None
+        )
+        client = _signed_in_professional()
+        centre = Commune.objects.get(insee_code=CENTRE_INSEE)
+        yield from _api_figures(
+            client,
+            "specialty_near",
+            f"/api/v1/practitioners/?specialty={SPECIALTY}&commune={CENTRE_INSEE}&radius_km={RADIUS_KM}",
+            lambda: _naive_specialty_near(SPECIALTY, centre.latitude, centre.longitude, RADIUS_KM, 20),
+            repeats,
+        )
+        yield from _api_figures(
+            client,
+            "name",
+            f"/api/v1/practitioners/?q={COMMON_LAST_NAME}",
+            lambda: _naive_name(COMMON_LAST_NAME, 20),
+            repeats,
+        )
+        yield from _query_count_figures(client)

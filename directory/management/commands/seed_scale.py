@@ -1,0 +1,56 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from cpts_portal.lib.errors import ApplicationError
+from directory.scale import is_benchmark_database, seed_scale
+
+
+class Command(BaseCommand):
+    help = (
+        "Crée des données synthétiques à l'échelle nationale (professionnels, cabinets, activités, moyens de "
+        "contact) par COPY, pour mesurer les performances. Ajoute à ce qui existe, sans collision."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--practitioners", type=int, required=True, help="Nombre de professionnels à créer.")
+        parser.add_argument(
+            "--activities-per-practitioner",
+            type=float,
+            default=1.2,
+            help="Nombre moyen de lieux d'exercice par professionnel (1,2 par défaut).",
+        )
+        parser.add_argument("--territory", default="", help="Identifiant court d'un territoire : tout y est placé.")
+        parser.add_argument("--seed", type=int, default=1, help="Graine du tirage aléatoire (1 par défaut).")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Autorise la commande hors mode démonstration et hors base de mesure.",
+        )
+
+    def handle(self, *args, practitioners, activities_per_practitioner, territory, seed, force, **options):
+        database = connection.settings_dict["NAME"]
+        if not (settings.DEMO_MODE or is_benchmark_database(database) or force):
+            raise CommandError(
+                f"La base « {database} » n'est ni une base de démonstration (DEMO_MODE) ni une base de mesure : "
+                "des professionnels fictifs s'y mêleraient aux vrais. Passez --force en connaissance de cause."
+            )
+        verbose = options["verbosity"] > 1
+        try:
+            report = seed_scale(
+                practitioners=practitioners,
+                activities_per_practitioner=activities_per_practitioner,
+                territory_slug=territory,
+                seed=seed,
+                progress=self.stdout.write if verbose else lambda message: None,
+            )
+        except ApplicationError as error:
+            raise CommandError(error.message) from None
+        self.stdout.write(
+            f"Créés en {report.seconds:.1f} s : {report.practitioners} professionnels "
+            f"(RPPS {report.first_rpps} à {report.last_rpps}), {report.practices} cabinets, "
+            f"{report.activities} activités, {report.specialty_links} spécialités, {report.channels} moyens de contact."
+        )
+        self.stdout.write(
+            "Durées : " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.timings.items()) + "."
+        )

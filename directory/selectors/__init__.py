@@ -566,6 +566,8 @@ def practitioners_search(
             results.unknown_place = True
             return results
         near = _practices_near(centre, radius_km)
+        # Counting needs no distance: a semi-join, without the grouping the nearest-first order needs.
+        counted = practitioners.filter(pk__in=Activity.objects.filter(practice__in=near).values("practitioner"))
         practitioners = (
             practitioners.filter(activities__practice__in=near)
             .annotate(
@@ -580,6 +582,7 @@ def practitioners_search(
         )
     else:
         practitioners = practitioners.order_by("last_name", "first_name", "pk")
+        counted = practitioners
         activities = activities.order_by("practice__name")
 
     found = list(
@@ -590,7 +593,7 @@ def practitioners_search(
     )
     # Always counted, so that a page makes the same queries for 10 matches or a million; counted up to a cap,
     # so that "Martin" across France costs what "Martin" in a territory costs.
-    results.total = practitioners.order_by()[: SEARCH_COUNT_CAP + 1].count()
+    results.total = counted.order_by()[: SEARCH_COUNT_CAP + 1].count()
     first_channels = _first_channels(found, results.audience)  # from the activities just prefetched
     for practitioner in found:
         distance_m = getattr(practitioner, "distance_m", None)

@@ -24,18 +24,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import psycopg
-from django.contrib.contenttypes.models import ContentType
-from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from psycopg import sql
 
 from accounts.roles import Role
 from accounts.services import user_create
+from directory.benchmarks.databases import throwaway_database
 from directory.models import (
     Absence,
     Activity,
@@ -69,49 +66,6 @@ _ADDED_RPPS_PREFIX = "7"
 
 def _figure(metric: str, value: float | None, unit: str, target: float | None) -> dict:
     return {"metric": metric, "value": None if value is None else round(value, 2), "unit": unit, "target": target}
-
-
-# --- The throwaway database ----------------------------------------------------------------------------------
-
-
-def _admin_connection(settings_dict: dict) -> psycopg.Connection:
-    """A connection to the server's maintenance database, to create and drop databases."""
-    return psycopg.connect(
-        dbname="postgres",
-        host=settings_dict.get("HOST") or None,
-        port=settings_dict.get("PORT") or None,
-        user=settings_dict.get("USER") or None,
-        password=settings_dict.get("PASSWORD") or None,
-        autocommit=True,
-        connect_timeout=10,
-    )
-
-
-@contextmanager
-def throwaway_database(suffix: str = BENCH_DATABASE_SUFFIX) -> Iterator[str]:
-    """Points the default connection at a new, migrated database for the time of the block, then drops it."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.in_atomic_block:
-        raise RuntimeError("The benchmark switches databases: it cannot run inside a transaction.")
-    settings_dict = connection.settings_dict
-    main_name = settings_dict["NAME"]
-    name = f"{main_name}{suffix}"[:63]
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-    with _admin_connection(settings_dict) as admin:
-        admin.execute(drop)  # a run killed half-way leaves one behind
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
-    settings_dict["NAME"] = name
-    ContentType.objects.clear_cache()  # ids differ from one database to the other
-    try:
-        call_command("migrate", verbosity=0, interactive=False)
-        yield name
-    finally:
-        connection.close()
-        settings_dict["NAME"] = main_name
-        ContentType.objects.clear_cache()
-        with _admin_connection(settings_dict) as admin:
-            admin.execute(drop)
 
 
 # --- Timing --------------------------------------------------------------------------------------------------
@@ -423,7 +377,7 @@ def _signed_in_professional() -> Client:
 def run(scale: int | None = None) -> Iterator[dict]:
     scale = scale or DEFAULT_SCALE
     repeats = REPEATS_SMALL if scale < SMALL_SCALE else REPEATS
-    with throwaway_database():
+    with throwaway_database(BENCH_DATABASE_SUFFIX):
         report = seed_scale(practitioners=scale)
         yield _figure("directory_scale_activity_rows", report.activities, "lignes d'activité", None)
         yield _figure(

@@ -24,9 +24,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Q
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -377,7 +378,9 @@ def _signed_in_professional() -> Client:
 def run(scale: int | None = None) -> Iterator[dict]:
     scale = scale or DEFAULT_SCALE
     repeats = REPEATS_SMALL if scale < SMALL_SCALE else REPEATS
-    with throwaway_database(BENCH_DATABASE_SUFFIX):
+    # The test client calls itself "testserver": a host the deployment's ALLOWED_HOSTS does not list.
+    allowed_hosts = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
+    with throwaway_database(BENCH_DATABASE_SUFFIX), allowed_hosts:
         report = seed_scale(practitioners=scale)
         yield _figure("directory_scale_activity_rows", report.activities, "lignes d'activité", None)
         yield _figure(

@@ -12,6 +12,7 @@ from django.contrib.postgres.search import TrigramWordSimilarity
 from django.core.cache import cache
 from django.db.models import (
     Case,
+    Count,
     F,
     FloatField,
     Func,
@@ -24,6 +25,7 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
@@ -172,10 +174,15 @@ def communes_matching(query: str, limit: int = 10) -> list[Commune]:
         return []
     code = query.upper()
     if _POSTAL_CODE.match(code):
-        # Five digits are a postal code first (85300 serves Challans; INSEE 85300 is another commune).
-        served = list(Commune.objects.filter(postal_codes__contains=[code]).order_by("-population", "name"))
-        if served:
-            return served
+        # Five digits are a postal code first (85300 serves Challans; INSEE 85300 is another commune): one query
+        # for both, the INSEE commune kept only when no commune has that postal code.
+        found = list(
+            Commune.objects.filter(Q(postal_codes__contains=[code]) | Q(insee_code=code))
+            .annotate(by_postal_code=Case(When(postal_codes__contains=[code], then=Value(0)), default=Value(1)))
+            .order_by("by_postal_code", "-population", "name")
+        )
+        served = [commune for commune in found if code in commune.postal_codes]
+        return served or found
     if _INSEE_CODE.match(code):
         return list(Commune.objects.filter(insee_code=code))
     text = _expand_saints(query)
@@ -423,8 +430,8 @@ def _practices_near(centre: Commune, radius_km: float) -> QuerySet:
     return (
         positioned.filter(distance_m__lte=radius_m)
         .order_by()
-        .values("pk")
-        .union(at_town_hall.filter(distance_m__lte=radius_m).order_by().values("pk"), all=True)
+        .values_list("pk", flat=True)
+        .union(at_town_hall.filter(distance_m__lte=radius_m).order_by().values_list("pk", flat=True), all=True)
     )
 
 
@@ -565,8 +572,8 @@ def practitioners_search(
         if centre is None:
             results.unknown_place = True
             return results
-        near = _practices_near(centre, radius_km)
-        # Counting needs no distance: a semi-join, without the grouping the nearest-first order needs.
+        # The practices in the circle, found once (GiST index) and reused by the page's and its activities' queries.
+        near = list(_practices_near(centre, radius_km))
         counted = practitioners.filter(pk__in=Activity.objects.filter(practice__in=near).values("practitioner"))
         practitioners = (
             practitioners.filter(activities__practice__in=near)
@@ -585,15 +592,20 @@ def practitioners_search(
         counted = practitioners
         activities = activities.order_by("practice__name")
 
+    # The total comes with the page (COUNT(*) OVER ()): the order needs every match computed anyway, so a
+    # separate COUNT would do the work twice. Only a page past the end asks for it on its own.
     found = list(
-        practitioners.select_related("profession").prefetch_related(
+        practitioners.select_related("profession")
+        .annotate(matches=Window(Count("pk")))
+        .prefetch_related(
             Prefetch("specialties", queryset=Specialty.objects.order_by("label")),
             Prefetch("activities", queryset=activities, to_attr="nearby_activities"),
         )[offset : min(offset + limit, SEARCH_COUNT_CAP)]
     )
-    # Always counted, so that a page makes the same queries for 10 matches or a million; counted up to a cap,
-    # so that "Martin" across France costs what "Martin" in a territory costs.
-    results.total = counted.order_by()[: SEARCH_COUNT_CAP + 1].count()
+    if found:
+        results.total = found[0].matches
+    else:
+        results.total = counted.order_by()[: SEARCH_COUNT_CAP + 1].count() if offset else 0
     first_channels = _first_channels(found, results.audience)  # from the activities just prefetched
     for practitioner in found:
         distance_m = getattr(practitioner, "distance_m", None)

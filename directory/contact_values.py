@@ -22,13 +22,28 @@ MSSANTE_DOMAIN = "mssante.fr"
 _validate_url = URLValidator(schemes=["https", "http"])
 
 
-def phone_number_e164(value: str) -> str:
-    """A French or international number in E.164 ("02 51 44 61 61" -> "+33251446161"); refused when invalid."""
+# National numbers of the overseas departments and collectivities (0262 Réunion, 0590 Guadeloupe…) are not in
+# metropolitan France's plan: typed without +262/+590, they are read in each of these regions in turn.
+_OVERSEAS_REGIONS = ("RE", "YT", "GP", "MQ", "GF", "BL", "MF", "PM")
+
+
+def _parsed(value: str, region: str):
     try:
-        number = phonenumbers.parse(value, "FR")
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_valid_number(number):
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def phone_number_e164(value: str) -> str:
+    """A French (overseas included) or international number in E.164 ("02 51 44 61 61" -> "+33251446161",
+    "0262 21 21 21" -> "+262262212121"); refused when invalid."""
+    number = _parsed(value, "FR")
+    for region in _OVERSEAS_REGIONS:
+        if number is not None:
+            break
+        number = _parsed(value, region)
+    if number is None:
         raise ValidationError(
             _("Numéro de téléphone invalide : « %(value)s ».") % {"value": value}, code="invalid_phone"
         )

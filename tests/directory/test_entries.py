@@ -97,7 +97,13 @@ def test_a_practitioner_speaks_languages_by_iso_code(gp):
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("02 51 44 61 61", "+33251446161"), ("02.51.44.61.61", "+33251446161"), ("+33 6 12 34 56 78", "+33612345678")],
+    [
+        ("02 51 44 61 61", "+33251446161"),
+        ("02.51.44.61.61", "+33251446161"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("0262 21 21 21", "+262262212121"),  # Réunion, typed as a Réunionese professional types it
+        ("0590 82 00 00", "+590590820000"),  # Guadeloupe
+    ],
 )
 def test_phone_numbers_are_stored_in_e164(gp, typed, stored):
     channel = _channel(gp, gp.practitioner, value=typed)

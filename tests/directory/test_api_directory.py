@@ -746,3 +746,14 @@ def test_bad_entry_changes_are_french_400s(signed_in, entries, coordinator, chan
     assert response.status_code == 400
     assert response.json()["field"] == field
     assert message in response.json()["detail"]
+
+
+def test_anonymous_readers_are_throttled_in_french(client, db):
+    for _ in range(60):
+        assert client.get("/api/v1/tools/").status_code == 200
+
+    response = client.get("/api/v1/tools/")
+
+    assert response.status_code == 429
+    assert "Retry-After" in response
+    assert "Requête ralentie" in response.json()["detail"]

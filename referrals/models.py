@@ -1,0 +1,168 @@
+"""Referral letters and tele-expertise requests: one request, its timeline of events and its messages.
+
+A request goes from a GP (the sender, a directory entry) to exactly one recipient: a practitioner, a practice or
+a priority pathway. Its status moves only through the services (``referrals.services``), each transition writing
+a ``ReferralEvent``. The patient's identity and the clinical text live on the request: they are read through
+``referrals.selectors``, which scope them to the people who need them and write the access log.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cpts_portal.lib.identifiers import validate_nir
+from cpts_portal.lib.models import TimestampedModel
+from directory.models import Practice, Practitioner, Territory
+
+
+class Urgency(models.TextChoices):
+    URGENT = "urgent", _("Urgent")
+    RAPID = "rapid", _("Rapide")
+    ROUTINE = "routine", _("Habituel")
+
+
+# Target delays before a first answer, unless a pathway says otherwise.
+DEFAULT_TARGET_DELAYS = {
+    Urgency.URGENT: datetime.timedelta(hours=48),
+    Urgency.RAPID: datetime.timedelta(days=7),
+    Urgency.ROUTINE: datetime.timedelta(days=30),
+}
+
+
+class Pathway(TimestampedModel):
+    """A priority pathway ("porte d'entrée unique", e.g. suspected cancer): a request sent to it reaches every
+    responder; the first to accept owns it."""
+
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="pathways")
+    name = models.CharField(_("nom"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    target_delay = models.DurationField(
+        _("délai cible"), null=True, blank=True, help_text=_("Vide : le délai de l'urgence choisie.")
+    )
+    responder_practitioners = models.ManyToManyField(
+        Practitioner, blank=True, related_name="pathways", verbose_name=_("professionnels répondants")
+    )
+    responder_practices = models.ManyToManyField(
+        Practice, blank=True, related_name="pathways", verbose_name=_("cabinets répondants")
+    )
+    active = models.BooleanField(_("ouvert"), default=True)
+
+    class Meta:
+        verbose_name = _("parcours prioritaire")
+        verbose_name_plural = _("parcours prioritaires")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["territory", "name"], name="pathway_unique_name")]
+
+    def __str__(self):
+        return self.name
+
+
+_RECIPIENT_FIELDS = ("recipient_practitioner", "recipient_practice", "pathway")
+
+
+def _only(chosen: str) -> models.Q:
+    """The recipient is ``chosen`` and nothing else."""
+    return models.Q(**{f"{name}__isnull": name != chosen for name in _RECIPIENT_FIELDS})
+
+
+class Referral(TimestampedModel):
+    class Kind(models.TextChoices):
+        LETTER = "letter", _("Adressage (courrier)")
+        TELEEXPERTISE = "teleexpertise", _("Télé-expertise")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        SENT = "sent", _("Envoyée")
+        ACKNOWLEDGED = "acknowledged", _("Prise en compte")
+        NEEDS_INFO = "needs_info", _("Informations demandées")
+        ACCEPTED = "accepted", _("Acceptée")
+        DECLINED = "declined", _("Refusée")
+        ANSWERED = "answered", _("Répondue")
+        CLOSED = "closed", _("Clôturée")
+        CANCELLED = "cancelled", _("Annulée")
+
+    class Sex(models.TextChoices):
+        FEMALE = "F", _("Féminin")
+        MALE = "M", _("Masculin")
+        OTHER = "X", _("Autre ou non précisé")
+
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    urgency = models.CharField(_("urgence"), max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
+
+    sender = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="referrals_sent")
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="referrals_sent"
+    )
+    recipient_practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_received"
+    )
+    recipient_practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_received"
+    )
+    pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
+
+    # The patient, as the letter names them; phone and e-mail only serve status messages, with consent.
+    patient_family_name = models.CharField(_("nom de naissance"), max_length=150)
+    patient_used_name = models.CharField(_("nom d'usage"), max_length=150, blank=True)
+    patient_given_names = models.CharField(_("prénoms"), max_length=200)
+    patient_birth_date = models.DateField(_("date de naissance"))
+    patient_sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices)
+    patient_ins = models.CharField(_("INS (NIR)"), max_length=15, blank=True, validators=[validate_nir])
+    patient_phone = models.CharField(_("téléphone du patient"), max_length=20, blank=True)
+    patient_email = models.EmailField(_("e-mail du patient"), blank=True)
+    contact_consent = models.BooleanField(_("le patient accepte d'être prévenu par SMS ou e-mail"), default=False)
+
+    reason = models.CharField(_("motif"), max_length=300)
+    question = models.TextField(_("question clinique"), blank=True)
+    history = models.TextField(_("antécédents utiles"), blank=True)
+    treatments = models.TextField(_("traitements en cours"), blank=True)
+    allergies = models.TextField(_("allergies connues"), blank=True)
+
+    sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
+    due_at = models.DateTimeField(_("réponse attendue avant"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("première réponse le"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("clôturée le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("demande")
+        verbose_name_plural = _("demandes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=_only("recipient_practitioner") | _only("recipient_practice") | _only("pathway"),
+                name="referral_exactly_one_recipient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient_practice", "status"], name="referral_practice_status"),
+            models.Index(fields=["recipient_practitioner", "status"], name="referral_practitioner_status"),
+            models.Index(fields=["sender", "status"], name="referral_sender_status"),
+            models.Index(fields=["status", "due_at"], name="referral_status_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.public_id}"
+
+
+class ReferralEvent(models.Model):
+    """One line of a request's timeline: who did what, when, from which status to which."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(_("date"), auto_now_add=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_label = models.CharField(_("par"), max_length=255, blank=True)
+    action = models.CharField(_("action"), max_length=30)
+    from_status = models.CharField(_("statut avant"), max_length=20, blank=True)
+    to_status = models.CharField(_("statut après"), max_length=20, blank=True)
+    note = models.TextField(_("remarque"), blank=True)
+
+    class Meta:
+        verbose_name = _("événement d'une demande")
+        verbose_name_plural = _("événements des demandes")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.at:%d/%m/%Y %H:%M} {self.action}"

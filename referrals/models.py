@@ -121,6 +121,27 @@ class Referral(TimestampedModel):
     treatments = models.TextField(_("traitements en cours"), blank=True)
     allergies = models.TextField(_("allergies connues"), blank=True)
 
+    # The recipient's side: who took it (the first responder of a pathway owns it), the appointment or the
+    # written answer, or why it was declined and to whom the GP may turn instead.
+    handled_by = models.ForeignKey(
+        Practitioner, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals_handled"
+    )
+    appointment_at = models.DateTimeField(_("rendez-vous le"), null=True, blank=True)
+    appointment_site = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("lieu")
+    )
+    appointment_instructions = models.TextField(_("consignes pour le patient"), blank=True)
+    decline_reason = models.TextField(_("motif du refus"), blank=True)
+    suggested_practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confrère suggéré"),
+    )
+    answer = models.TextField(_("réponse écrite"), blank=True)
+
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
     due_at = models.DateTimeField(_("réponse attendue avant"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("première réponse le"), null=True, blank=True)
@@ -166,3 +187,21 @@ class ReferralEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%d/%m/%Y %H:%M} {self.action}"
+
+
+class ReferralMessage(models.Model):
+    """The thread of a request: the GP and the recipient's side write to each other (needs info, answers)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author_label = models.CharField(_("auteur"), max_length=255)
+    body = models.TextField(_("message"))
+    at = models.DateTimeField(_("date"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message d'une demande")
+        verbose_name_plural = _("messages des demandes")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.author_label} {self.at:%d/%m/%Y %H:%M}"

@@ -3,14 +3,17 @@ which status, and writes a timeline event in the same transaction."""
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from cpts_portal.lib.errors import ApplicationError
-from directory.models import Practice, Practitioner
-from directory.selectors import practitioner_of
-from referrals.models import DEFAULT_TARGET_DELAYS, Pathway, Referral, ReferralEvent, Urgency
+from directory.models import Activity, Practice, Practitioner
+from directory.selectors import practices_served_by, practitioner_of
+from notifications.models import OutboundMessage
+from notifications.services import message_enqueue
+from referrals.models import DEFAULT_TARGET_DELAYS, Pathway, Referral, ReferralEvent, ReferralMessage, Urgency
 from referrals.selectors import referrals_handled_by
 
 Status = Referral.Status
@@ -18,6 +21,12 @@ Status = Referral.Status
 # From which statuses each transition may be made.
 TRANSITIONS = {
     "acknowledge": ({Status.SENT}, Status.ACKNOWLEDGED),
+    "request_info": ({Status.SENT, Status.ACKNOWLEDGED}, Status.NEEDS_INFO),
+    "provide_info": ({Status.NEEDS_INFO}, Status.SENT),
+    "accept": ({Status.SENT, Status.ACKNOWLEDGED}, Status.ACCEPTED),
+    "decline": ({Status.SENT, Status.ACKNOWLEDGED, Status.NEEDS_INFO}, Status.DECLINED),
+    "answer": ({Status.SENT, Status.ACKNOWLEDGED}, Status.ANSWERED),
+    "close": ({Status.ACCEPTED, Status.ANSWERED, Status.DECLINED}, Status.CLOSED),
     "cancel": ({Status.DRAFT, Status.SENT, Status.ACKNOWLEDGED, Status.NEEDS_INFO}, Status.CANCELLED),
 }
 
@@ -131,11 +140,71 @@ def _locked(referral: Referral) -> Referral:
     return Referral.objects.select_for_update().get(pk=referral.pk)
 
 
+def _refuse_unless_recipient_side(acting_user: User, referral: Referral) -> None:
+    if not referrals_handled_by(acting_user).filter(pk=referral.pk).exists():
+        raise ApplicationError(_("Cette demande n'existe pas ou ne vous est pas adressée."), code="not_found")
+
+
+def _refuse_unless_sender(acting_user: User, referral: Referral) -> None:
+    own_entry = practitioner_of(acting_user)
+    if own_entry is None or referral.sender_id != own_entry.pk:
+        raise ApplicationError(_("Seul l'expéditeur de la demande peut faire cela."), code="not_found")
+
+
+def _post_message(referral: Referral, acting_user: User, body: str) -> ReferralMessage:
+    return ReferralMessage.objects.create(
+        referral=referral, author=acting_user, author_label=acting_user.get_full_name() or acting_user.email, body=body
+    )
+
+
+def _required_text(value: str, *, field: str, message: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ApplicationError(message, field=field)
+    return value
+
+
+def _notify_patient(referral: Referral, template: str, context: dict) -> None:
+    """With the patient's consent: one e-mail and one SMS, never any clinical content (see the templates)."""
+    if not referral.contact_consent:
+        return
+    context = {"sender": str(referral.sender), **context}
+    if referral.patient_email:
+        message_enqueue(
+            channel=OutboundMessage.Channel.EMAIL,
+            recipient=referral.patient_email,
+            template=template,
+            context=context,
+            idempotency_key=f"{template}:{referral.public_id}:email",
+        )
+    if referral.patient_phone:
+        message_enqueue(
+            channel=OutboundMessage.Channel.SMS,
+            recipient=referral.patient_phone,
+            template=template,
+            context=context,
+            idempotency_key=f"{template}:{referral.public_id}:sms",
+        )
+
+
+def _sites_of_recipient(referral: Referral, acting_user: User):
+    """Where the recipient's side receives patients: the practice addressed; the practices of the practitioner
+    addressed; for a pathway, the responding practices the user serves and the practices of the responder who
+    takes it."""
+    if referral.recipient_practice_id:
+        return Practice.objects.filter(pk=referral.recipient_practice_id)
+    practitioner = referral.recipient_practitioner or referral.handled_by
+    sites = Q(pk__in=Activity.objects.filter(practitioner=practitioner).values("practice"))
+    if referral.pathway_id:
+        served = practices_served_by(acting_user).values("pk")
+        sites |= Q(pk__in=referral.pathway.responder_practices.filter(pk__in=served).values("pk"))
+    return Practice.objects.filter(sites)
+
+
 @transaction.atomic
 def referral_acknowledge(*, acting_user: User, referral: Referral) -> Referral:
     """The recipient's side says it has the request in hand (a secretary, often, for the whole practice)."""
-    if not referrals_handled_by(acting_user).filter(pk=referral.pk).exists():
-        raise ApplicationError(_("Cette demande n'existe pas ou ne vous est pas adressée."), code="not_found")
+    _refuse_unless_recipient_side(acting_user, referral)
     referral = _locked(referral)
     from_status, referral.status = _transition(referral, "acknowledge")
     referral.first_response_at = referral.first_response_at or timezone.now()
@@ -145,11 +214,136 @@ def referral_acknowledge(*, acting_user: User, referral: Referral) -> Referral:
 
 
 @transaction.atomic
+def referral_request_info(*, acting_user: User, referral: Referral, message: str) -> Referral:
+    """The recipient's side needs more before deciding: the question goes to the GP in the thread."""
+    _refuse_unless_recipient_side(acting_user, referral)
+    body = _required_text(message, field="message", message=_("Écrivez ce qu'il vous manque."))
+    referral = _locked(referral)
+    from_status, referral.status = _transition(referral, "request_info")
+    referral.first_response_at = referral.first_response_at or timezone.now()
+    referral.save(update_fields=["status", "first_response_at", "updated_at"])
+    _post_message(referral, acting_user, body)
+    _event(referral, actor=acting_user, action="info_requested", from_status=from_status)
+    return referral
+
+
+@transaction.atomic
+def referral_provide_info(*, acting_user: User, referral: Referral, message: str) -> Referral:
+    """The GP answers the question: the request goes back to the recipient's inbox."""
+    _refuse_unless_sender(acting_user, referral)
+    body = _required_text(message, field="message", message=_("Écrivez votre réponse."))
+    referral = _locked(referral)
+    from_status, referral.status = _transition(referral, "provide_info")
+    referral.save(update_fields=["status", "updated_at"])
+    _post_message(referral, acting_user, body)
+    _event(referral, actor=acting_user, action="info_provided", from_status=from_status)
+    return referral
+
+
+@transaction.atomic
+def referral_accept(
+    *,
+    acting_user: User,
+    referral: Referral,
+    appointment_at,
+    site: Practice,
+    instructions: str = "",
+) -> Referral:
+    """The recipient's side gives an appointment. For a pathway, the first to accept owns the request: the
+    row lock and the status check make a second acceptance fail."""
+    _refuse_unless_recipient_side(acting_user, referral)
+    referral = _locked(referral)
+    if referral.kind != Referral.Kind.LETTER:
+        raise ApplicationError(_("Une télé-expertise reçoit une réponse écrite, pas un rendez-vous."))
+    if appointment_at is None or appointment_at <= timezone.now():
+        raise ApplicationError(_("Le rendez-vous doit être dans le futur."), field="appointment_at")
+    from_status, referral.status = _transition(referral, "accept")
+    referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
+    if site is None or not _sites_of_recipient(referral, acting_user).filter(pk=site.pk).exists():
+        raise ApplicationError(_("Choisissez un lieu où le destinataire reçoit."), field="site")
+    referral.appointment_at = appointment_at
+    referral.appointment_site = site
+    referral.appointment_instructions = (instructions or "").strip()
+    referral.first_response_at = referral.first_response_at or timezone.now()
+    referral.save(
+        update_fields=[
+            "status",
+            "handled_by",
+            "appointment_at",
+            "appointment_site",
+            "appointment_instructions",
+            "first_response_at",
+            "updated_at",
+        ]
+    )
+    _event(referral, actor=acting_user, action="accepted", from_status=from_status)
+    local = timezone.localtime(appointment_at)
+    _notify_patient(
+        referral,
+        "referral_patient_accepted",
+        {
+            "date": local.strftime("%d/%m/%Y"),
+            "time": local.strftime("%H:%M"),
+            "site": site.name,
+            "address": ", ".join(part for part in (site.address, f"{site.postal_code} {site.city}".strip()) if part),
+        },
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_decline(
+    *, acting_user: User, referral: Referral, reason: str, suggested_practitioner: Practitioner | None = None
+) -> Referral:
+    """The recipient's side declines, says why, and may suggest a colleague from the directory."""
+    _refuse_unless_recipient_side(acting_user, referral)
+    reason = _required_text(reason, field="reason", message=_("Indiquez le motif du refus."))
+    referral = _locked(referral)
+    from_status, referral.status = _transition(referral, "decline")
+    referral.decline_reason = reason
+    referral.suggested_practitioner = suggested_practitioner
+    referral.first_response_at = referral.first_response_at or timezone.now()
+    referral.save(
+        update_fields=["status", "decline_reason", "suggested_practitioner", "first_response_at", "updated_at"]
+    )
+    _event(referral, actor=acting_user, action="declined", from_status=from_status, note=reason)
+    _notify_patient(referral, "referral_patient_declined", {})
+    return referral
+
+
+@transaction.atomic
+def referral_answer(*, acting_user: User, referral: Referral, answer: str) -> Referral:
+    """The expert answers a tele-expertise question in writing."""
+    _refuse_unless_recipient_side(acting_user, referral)
+    answer = _required_text(answer, field="answer", message=_("Écrivez votre réponse."))
+    referral = _locked(referral)
+    if referral.kind != Referral.Kind.TELEEXPERTISE:
+        raise ApplicationError(_("Un adressage reçoit un rendez-vous ; seule une télé-expertise reçoit une réponse."))
+    from_status, referral.status = _transition(referral, "answer")
+    referral.answer = answer
+    referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
+    referral.first_response_at = referral.first_response_at or timezone.now()
+    referral.save(update_fields=["status", "answer", "handled_by", "first_response_at", "updated_at"])
+    _event(referral, actor=acting_user, action="answered", from_status=from_status)
+    return referral
+
+
+@transaction.atomic
+def referral_close(*, acting_user: User, referral: Referral, note: str = "") -> Referral:
+    """The recipient's side closes a request it has accepted, answered or declined (with a return letter)."""
+    _refuse_unless_recipient_side(acting_user, referral)
+    referral = _locked(referral)
+    from_status, referral.status = _transition(referral, "close")
+    referral.closed_at = timezone.now()
+    referral.save(update_fields=["status", "closed_at", "updated_at"])
+    _event(referral, actor=acting_user, action="closed", from_status=from_status, note=(note or "").strip())
+    return referral
+
+
+@transaction.atomic
 def referral_cancel(*, acting_user: User, referral: Referral, note: str = "") -> Referral:
     """The sender withdraws a request nobody has answered yet."""
-    own_entry = practitioner_of(acting_user)
-    if own_entry is None or referral.sender_id != own_entry.pk:
-        raise ApplicationError(_("Seul l'expéditeur annule sa demande."), code="not_found")
+    _refuse_unless_sender(acting_user, referral)
     referral = _locked(referral)
     from_status, referral.status = _transition(referral, "cancel")
     referral.closed_at = timezone.now()

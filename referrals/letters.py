@@ -1,0 +1,28 @@
+"""The referral letter as a PDF (WeasyPrint): what the specialist needs and the coordinated care pathway
+expects: sender and recipient with their RPPS, the patient's identity (birth name, first names, birth date, sex,
+INS when given) and médecin traitant, the date, the urgency, the reason and question, history, treatments,
+allergies, attachments and the signature block."""
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from weasyprint import HTML
+
+from directory.models import Practice
+from referrals.models import Referral
+
+
+def referral_letter_pdf(referral: Referral) -> bytes:
+    """The letter of ``referral``; the caller has checked that the reader may see it (and logged the read)."""
+    sent = timezone.localtime(referral.sent_at or referral.created_at)
+    context = {
+        "referral": referral,
+        "date": sent.strftime("%d/%m/%Y"),
+        "due": timezone.localtime(referral.due_at).strftime("%d/%m/%Y") if referral.due_at else "",
+        "sender_practices": list(Practice.objects.filter(activities__practitioner=referral.sender).order_by("name")),
+        # The portal does not know the patient's declared médecin traitant yet: the letter names the sender,
+        # who in primary care almost always is (and says so when they are not, in the reason).
+        "regular_doctor": _("%(name)s (médecin adresseur)") % {"name": referral.sender},
+    }
+    html = render_to_string("referrals/letter.html", context)
+    return HTML(string=html).write_pdf()

@@ -203,7 +203,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "accounts.roles.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.roles.Role",
+        "ReferralKindEnum": "referrals.models.Referral.Kind",
+        "ContactChannelKindEnum": "directory.models.ContactChannel.Kind",
+    },
 }
 
 # --- Internationalisation: French first, English available; stored in UTC, shown in Europe/Paris ----------

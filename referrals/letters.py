@@ -6,7 +6,6 @@ allergies, attachments and the signature block."""
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from weasyprint import HTML
 
 from directory.models import Practice
 from referrals.models import Referral
@@ -25,4 +24,6 @@ def referral_letter_pdf(referral: Referral) -> bytes:
         "regular_doctor": _("%(name)s (médecin adresseur)") % {"name": referral.sender},
     }
     html = render_to_string("referrals/letter.html", context)
+    from weasyprint import HTML  # imported on first use: it loads fonts and stylesheets, which web starts skip
+
     return HTML(string=html).write_pdf()

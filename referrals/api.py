@@ -1,0 +1,152 @@
+"""The referrals API: the same services and selectors as the pages. Whoever may not see a request gets 404."""
+
+from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cpts_portal.lib.errors import ApplicationError
+from directory.models import Practice, Practitioner
+from referrals import services
+from referrals.letters import referral_letter_pdf
+from referrals.models import Pathway, Referral
+from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.serializers import ActionSerializer, ReferralCreateSerializer, ReferralSerializer
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        field, errors = next(iter(serializer.errors.items()))
+        message = errors[0] if isinstance(errors, list) else next(iter(errors.values()))[0]
+        raise ApplicationError(str(message), field=field)
+    return serializer.validated_data
+
+
+def _by_public_id(model, public_id, field: str):
+    if public_id is None:
+        return None
+    found = model.objects.filter(public_id=public_id).first()
+    if found is None:
+        raise ApplicationError(_("Destinataire introuvable."), field=field)
+    return found
+
+
+def _referral_or_404(request, public_id) -> Referral:
+    referral = get_referral_for_user(request.user, public_id, request=request)
+    if referral is None:
+        raise Http404
+    return referral
+
+
+class ReferralListView(APIView):
+    @extend_schema(
+        operation_id="v1_referrals_list",
+        summary="Mes demandes (envoyées et reçues)",
+        parameters=[OpenApiParameter("status", str, enum=Referral.Status.values, required=False)],
+        responses={200: ReferralSerializer(many=True)},
+    )
+    def get(self, request):
+        referrals = referrals_visible_to(request.user).order_by("due_at", "-created_at")
+        status = request.query_params.get("status", "")
+        if status:
+            if status not in Referral.Status.values:
+                raise ApplicationError(_("Statut inconnu : « %(status)s ».") % {"status": status}, field="status")
+            referrals = referrals.filter(status=status)
+        return Response(ReferralSerializer(referrals[:200], many=True).data)
+
+    @extend_schema(
+        operation_id="v1_referrals_create",
+        summary="Envoyer une demande",
+        request=ReferralCreateSerializer,
+        responses={201: ReferralSerializer},
+    )
+    def post(self, request):
+        data = _valid(ReferralCreateSerializer, request.data)
+        patient = data.pop("patient")
+        referral = services.referral_send(
+            acting_user=request.user,
+            kind=data["kind"],
+            urgency=data["urgency"],
+            recipient_practitioner=_by_public_id(
+                Practitioner, data["recipient_practitioner"], "recipient_practitioner"
+            ),
+            recipient_practice=_by_public_id(Practice, data["recipient_practice"], "recipient_practice"),
+            pathway=_by_public_id(Pathway, data["pathway"], "pathway"),
+            **{f"patient_{name}": value for name, value in patient.items() if name != "contact_consent"},
+            contact_consent=patient["contact_consent"],
+            **{name: data[name] for name in ("reason", "question", "history", "treatments", "allergies")},
+        )
+        return Response(ReferralSerializer(referral).data, status=201)
+
+
+class ReferralDetailView(APIView):
+    @extend_schema(operation_id="v1_referrals_retrieve", summary="Une demande", responses={200: ReferralSerializer})
+    def get(self, request, public_id):
+        return Response(ReferralSerializer(_referral_or_404(request, public_id)).data)
+
+
+_ACTIONS = {
+    "acknowledge": lambda user, referral, data: services.referral_acknowledge(acting_user=user, referral=referral),
+    "request-info": lambda user, referral, data: services.referral_request_info(
+        acting_user=user, referral=referral, message=data["message"]
+    ),
+    "provide-info": lambda user, referral, data: services.referral_provide_info(
+        acting_user=user, referral=referral, message=data["message"]
+    ),
+    "accept": lambda user, referral, data: services.referral_accept(
+        acting_user=user,
+        referral=referral,
+        appointment_at=data["appointment_at"],
+        site=_by_public_id(Practice, data["site"], "site"),
+        instructions=data["instructions"],
+    ),
+    "decline": lambda user, referral, data: services.referral_decline(
+        acting_user=user,
+        referral=referral,
+        reason=data["reason"],
+        suggested_practitioner=_by_public_id(Practitioner, data["suggested_practitioner"], "suggested_practitioner"),
+    ),
+    "answer": lambda user, referral, data: services.referral_answer(
+        acting_user=user, referral=referral, answer=data["answer"]
+    ),
+    "close": lambda user, referral, data: services.referral_close(
+        acting_user=user, referral=referral, note=data["note"]
+    ),
+    "cancel": lambda user, referral, data: services.referral_cancel(
+        acting_user=user, referral=referral, note=data["note"]
+    ),
+}
+
+
+class ReferralActionView(APIView):
+    @extend_schema(
+        operation_id="v1_referrals_action",
+        summary="Faire avancer une demande",
+        request=ActionSerializer,
+        responses={200: ReferralSerializer},
+    )
+    def post(self, request, public_id, action):
+        if action not in _ACTIONS:
+            raise Http404
+        referral = _referral_or_404(request, public_id)
+        data = _valid(ActionSerializer, request.data)
+        try:
+            referral = _ACTIONS[action](request.user, referral, data)
+        except ApplicationError as error:
+            if error.code == "not_found":
+                raise Http404 from None
+            raise
+        return Response(ReferralSerializer(referral).data)
+
+
+class ReferralLetterView(APIView):
+    @extend_schema(
+        operation_id="v1_referrals_letter", summary="Le courrier en PDF", responses={(200, "application/pdf"): bytes}
+    )
+    def get(self, request, public_id):
+        referral = _referral_or_404(request, public_id)
+        response = HttpResponse(referral_letter_pdf(referral), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="courrier-{referral.public_id}.pdf"'
+        return response

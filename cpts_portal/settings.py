@@ -257,6 +257,12 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    # Referral deadlines: a reminder before the target date, an escalation after it; hourly, because an urgent
+    # request's target is 48 h away and its reminder window 12 h. Each request gets each message once.
+    "referral-deadline-reminders": {
+        "task": "referrals.tasks.send_deadline_reminders",
+        "schedule": crontab(minute=23),
+    },
     # Rows whose delivery could not be queued (Redis down when they were written) must not wait long.
     "outbox-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
     # Access-log rows are kept for the legal period, then purged at night when nobody works.

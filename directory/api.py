@@ -18,6 +18,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAuthenticatedWithRequiredMfa
+from cpts_portal.lib.api import validated_input
 from cpts_portal.lib.errors import ApplicationError
 from directory import selectors, services
 from directory.languages import ISO_639_1_CODES
@@ -88,18 +89,6 @@ class ReadsOpenWritesSignedIn(BasePermission):
         return request.method in SAFE_METHODS or IsAuthenticatedWithRequiredMfa().has_permission(request, view)
 
 
-def _valid(serializer_class, data) -> dict:
-    """Parsed input, or the first error as the ``ApplicationError`` the exception handler makes a French 400."""
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        field, messages = next(iter(serializer.errors.items()))
-        message = messages[0] if isinstance(messages, list) else next(iter(messages.values()))[0]
-        if field == "non_field_errors":
-            raise ApplicationError(str(message))
-        raise ApplicationError(str(message), field=field)
-    return serializer.validated_data
-
-
 def _refusal(error: ApplicationError) -> Response:
     """A service's refusal of the caller (403) or of an object they cannot reach (404); other errors are bad
     input, which the exception handler answers (400)."""
@@ -163,7 +152,7 @@ class PractitionerListView(APIView):
         responses={200: PractitionerPageSerializer, **_READ_ERRORS},
     )
     def get(self, request):
-        criteria = _valid(PractitionerSearchQuerySerializer, request.query_params)
+        criteria = validated_input(PractitionerSearchQuerySerializer, request.query_params)
         q = criteria.get("q", "").strip()
         specialty = criteria.get("specialty", "").strip()
         language = criteria.get("language", "")
@@ -248,7 +237,7 @@ class PractitionerDetailView(APIView):
         practitioner, refused = _editable_practitioner(request, public_id)
         if refused is not None:
             return refused
-        fields = _valid(PractitionerUpdateSerializer, request.data)
+        fields = validated_input(PractitionerUpdateSerializer, request.data)
         try:
             entries.practitioner_update(acting_user=request.user, practitioner=practitioner, **fields)
         except ApplicationError as error:
@@ -288,7 +277,7 @@ class PractitionerChannelsView(_PractitionerWriteView):
         practitioner, refused = _editable_practitioner(request, public_id)
         if refused is not None:
             return refused
-        fields = dict(_valid(ContactChannelInputSerializer, request.data))
+        fields = dict(validated_input(ContactChannelInputSerializer, request.data))
         practice_id = fields.pop("practice")
         practice = None
         if practice_id is not None:
@@ -324,7 +313,7 @@ class PractitionerChannelView(_PractitionerWriteView):
         channel, refused = self.channel_or_response(request, public_id, channel_id)
         if refused is not None:
             return refused
-        fields = _valid(ContactChannelUpdateSerializer, request.data)
+        fields = validated_input(ContactChannelUpdateSerializer, request.data)
         try:
             channel = services.contact_channel_update(acting_user=request.user, channel=channel, **fields)
         except ApplicationError as error:
@@ -357,7 +346,7 @@ class PractitionerAbsencesView(_PractitionerWriteView):
         practitioner, refused = _editable_practitioner(request, public_id)
         if refused is not None:
             return refused
-        fields = dict(_valid(AbsenceInputSerializer, request.data))
+        fields = dict(validated_input(AbsenceInputSerializer, request.data))
         replacement_id = fields.pop("replacement")
         replacement = None
         if replacement_id is not None:
@@ -406,7 +395,7 @@ class PracticeListView(APIView):
         responses={200: PracticePageSerializer, **_READ_ERRORS},
     )
     def get(self, request):
-        criteria = _valid(PracticeQuerySerializer, request.query_params)
+        criteria = validated_input(PracticeQuerySerializer, request.query_params)
         page, page_size = criteria["page"], criteria["page_size"]
         practices, understood = api_selectors.practices_for_api(
             q=criteria.get("q", ""), commune=criteria.get("commune", "")

@@ -6,28 +6,29 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cpts_portal.lib.api import validated_input
 from cpts_portal.lib.errors import ApplicationError
 from directory.models import Practice, Practitioner
+from directory.selectors import api as api_selectors
 from referrals import services
 from referrals.letters import referral_letter_pdf
 from referrals.models import Pathway, Referral
-from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.selectors import get_referral_for_user, pathway_by_public_id, referrals_visible_to
 from referrals.serializers import ActionSerializer, ReferralCreateSerializer, ReferralSerializer
 
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        field, errors = next(iter(serializer.errors.items()))
-        message = errors[0] if isinstance(errors, list) else next(iter(errors.values()))[0]
-        raise ApplicationError(str(message), field=field)
-    return serializer.validated_data
+_FINDERS = {
+    Practitioner: api_selectors.practitioner_by_public_id,
+    Practice: api_selectors.practice_by_public_id,
+    Pathway: pathway_by_public_id,
+}
 
 
 def _by_public_id(model, public_id, field: str):
+    """The directory entry, practice or pathway an input names, through its app's selector; a French 400 when
+    it names nothing."""
     if public_id is None:
         return None
-    found = model.objects.filter(public_id=public_id).first()
+    found = _FINDERS[model](public_id)
     if found is None:
         raise ApplicationError(_("Destinataire introuvable."), field=field)
     return found
@@ -63,7 +64,7 @@ class ReferralListView(APIView):
         responses={201: ReferralSerializer},
     )
     def post(self, request):
-        data = _valid(ReferralCreateSerializer, request.data)
+        data = validated_input(ReferralCreateSerializer, request.data)
         patient = data.pop("patient")
         referral = services.referral_send(
             acting_user=request.user,
@@ -131,7 +132,7 @@ class ReferralActionView(APIView):
         if action not in _ACTIONS:
             raise Http404
         referral = _referral_or_404(request, public_id)
-        data = _valid(ActionSerializer, request.data)
+        data = validated_input(ActionSerializer, request.data)
         try:
             referral = _ACTIONS[action](request.user, referral, data)
         except ApplicationError as error:

@@ -9,7 +9,7 @@ from accounts.models import AccessLog, User
 from accounts.services import access_log_record
 from directory.models import Activity
 from directory.selectors import practices_served_by, practitioner_of
-from referrals.models import Referral
+from referrals.models import Pathway, Referral
 
 
 def _handled_by(user: User) -> Q:
@@ -60,3 +60,8 @@ def get_referral_for_user(user: User, public_id, *, request: HttpRequest | None 
             via="" if request is not None else "referrals.selectors.get_referral_for_user",
         )
     return referral
+
+
+def pathway_by_public_id(public_id) -> Pathway | None:
+    """An open or closed pathway a request names (``referral_send`` refuses a closed one)."""
+    return Pathway.objects.filter(public_id=public_id).first()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.roles import Role
 from cpts_portal.lib.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner, RoleGrant
 from directory.selectors import practices_served_by, practitioner_of
@@ -373,7 +374,8 @@ def _recipient_side_emails(referral: Referral) -> list[str]:
     if referral.pathway_id:
         practice_ids += list(referral.pathway.responder_practices.values_list("pk", flat=True))
     grants = RoleGrant.objects.filter(
-        Q(role="professional", practitioner_id__in=practitioner_ids) | Q(role="secretary", practices__in=practice_ids)
+        Q(role=Role.PROFESSIONAL, practitioner_id__in=practitioner_ids)
+        | Q(role=Role.SECRETARY, practices__in=practice_ids)
     )
     return sorted(set(grants.values_list("user__email", flat=True)))
 

@@ -1,4 +1,5 @@
-"""API plumbing shared by every app: the exception handler that turns domain refusals into 400s."""
+"""API plumbing shared by every app: parsing input into a French refusal, and the exception handler that turns
+domain refusals into 400s."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -31,3 +32,15 @@ def exception_handler(exc, context):
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)
+
+
+def validated_input(serializer_class, data) -> dict:
+    """Parsed input, or the first error as the ``ApplicationError`` the exception handler makes a French 400."""
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        field, messages = next(iter(serializer.errors.items()))
+        message = messages[0] if isinstance(messages, list) else next(iter(messages.values()))[0]
+        if field == "non_field_errors":
+            raise ApplicationError(str(message))
+        raise ApplicationError(str(message), field=field)
+    return serializer.validated_data

@@ -757,3 +757,36 @@ class PractitionerMerge(models.Model):
 
     def __str__(self):
         return f"{self.merged_label} → {self.kept}"
+
+
+class ResponseStatistic(models.Model):
+    """How a specialist, or a specialty of a territory, answers requests: measured nightly by the referrals app
+    over the last 6 months and written here through ``directory.services.response_statistics_replace``, so that
+    the directory shows and sorts by them without importing referrals."""
+
+    practitioner = models.OneToOneField(
+        Practitioner, on_delete=models.CASCADE, null=True, blank=True, related_name="response_statistic"
+    )
+    territory = models.ForeignKey(Territory, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    specialty = models.ForeignKey(Specialty, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    requests = models.PositiveIntegerField(_("demandes reçues (6 mois)"))
+    median_first_response = models.DurationField(_("délai médian de première réponse"), null=True, blank=True)
+    median_appointment_delay = models.DurationField(_("délai médian jusqu'au rendez-vous"), null=True, blank=True)
+    acceptance_rate = models.FloatField(_("taux d'acceptation"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("calculé le"))
+
+    class Meta:
+        verbose_name = _("délai de réponse mesuré")
+        verbose_name_plural = _("délais de réponse mesurés")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(practitioner__isnull=False, specialty__isnull=True)
+                | models.Q(practitioner__isnull=True, specialty__isnull=False),
+                name="responsestatistic_practitioner_or_specialty",
+            ),
+            models.UniqueConstraint(fields=["territory", "specialty"], name="responsestatistic_one_per_specialty"),
+        ]
+        indexes = [models.Index(fields=["median_first_response"], name="responsestat_first_response")]
+
+    def __str__(self):
+        return f"{self.practitioner or self.specialty}: {self.requests}"

@@ -7,8 +7,10 @@ a ``ReferralEvent``. The patient's identity and the clinical text live on the re
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -115,6 +117,20 @@ class Referral(TimestampedModel):
     patient_email = models.EmailField(_("e-mail du patient"), blank=True)
     contact_consent = models.BooleanField(_("le patient accepte d'être prévenu par SMS ou e-mail"), default=False)
 
+    # The patient's declared médecin traitant: the directory entry when known, else as the GP wrote it. The
+    # letter names them and the tele-expertise answer goes to them too.
+    attending_practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("médecin traitant"),
+    )
+    attending_label = models.CharField(_("médecin traitant (si absent de l'annuaire)"), max_length=200, blank=True)
+    # Tele-expertise is billed only with the patient's prior consent, recorded when the GP asks.
+    teleexpertise_consent = models.BooleanField(_("le patient consent à la télé-expertise"), default=False)
+
     reason = models.CharField(_("motif"), max_length=300)
     question = models.TextField(_("question clinique"), blank=True)
     history = models.TextField(_("antécédents utiles"), blank=True)
@@ -141,6 +157,19 @@ class Referral(TimestampedModel):
         verbose_name=_("confrère suggéré"),
     )
     answer = models.TextField(_("réponse écrite"), blank=True)
+    closing_report = models.TextField(_("compte-rendu"), blank=True)
+
+    # The recipient does not use the portal: the GP sent the letter another way and updates the status.
+    sent_outside_via = models.CharField(_("envoyée hors du portail par"), max_length=20, blank=True)
+    sent_outside_detail = models.CharField(_("adresse ou numéro utilisé"), max_length=255, blank=True)
+
+    # Set at sending: the territory whose coordinators follow the request (the sender's).
+    territory = models.ForeignKey(Territory, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals")
+
+    # Closing survey of a tele-expertise, answered by the requesting GP.
+    survey_avoided_visit = models.BooleanField(_("a évité une consultation en présentiel"), null=True, blank=True)
+    survey_avoided_emergency = models.BooleanField(_("a évité un passage aux urgences"), null=True, blank=True)
+    survey_answered_at = models.DateTimeField(_("questionnaire rempli le"), null=True, blank=True)
 
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
     due_at = models.DateTimeField(_("réponse attendue avant"), null=True, blank=True)
@@ -162,6 +191,7 @@ class Referral(TimestampedModel):
             models.Index(fields=["recipient_practitioner", "status"], name="referral_practitioner_status"),
             models.Index(fields=["sender", "status"], name="referral_sender_status"),
             models.Index(fields=["status", "due_at"], name="referral_status_due"),
+            models.Index(fields=["territory", "status", "due_at"], name="referral_territory_status_due"),
         ]
 
     def __str__(self):
@@ -205,3 +235,93 @@ class ReferralMessage(models.Model):
 
     def __str__(self):
         return f"{self.author_label} {self.at:%d/%m/%Y %H:%M}"
+
+
+def attachment_path(attachment: "ReferralAttachment", filename: str) -> str:
+    """Stored under a random name: the patient's file name never reaches the disk or a URL."""
+    return f"referrals/{attachment.referral.public_id}/{uuid.uuid4().hex}"
+
+
+class ReferralAttachment(models.Model):
+    """A document joined to a request (PDF, JPEG, PNG), its type read from its content."""
+
+    class Purpose(models.TextChoices):
+        REQUEST = "request", _("Pièce de la demande")
+        INFO = "info", _("Complément d'information")
+        REPORT = "report", _("Compte-rendu")
+        ANSWER = "answer", _("Pièce de la réponse")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="attachments")
+    purpose = models.CharField(_("nature"), max_length=10, choices=Purpose.choices, default=Purpose.REQUEST)
+    file = models.FileField(_("fichier"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("nom du fichier"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=50)
+    size = models.PositiveIntegerField(_("taille (octets)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    uploaded_by_label = models.CharField(_("déposé par"), max_length=255)
+    uploaded_at = models.DateTimeField(_("déposé le"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class Tariff(models.Model):
+    """A tele-expertise act and its price from a date (the CNAM changes them; the coordinator keeps this table,
+    never the code). The price in force on the act's date is the one with the latest ``valid_from`` before it."""
+
+    class Side(models.TextChoices):
+        REQUESTER = "requester", _("Requérant")
+        EXPERT = "expert", _("Requis (expert)")
+
+    side = models.CharField(_("côté"), max_length=10, choices=Side.choices)
+    code = models.CharField(_("code de l'acte"), max_length=10)
+    label = models.CharField(_("libellé"), max_length=200)
+    amount = models.DecimalField(_("montant (€)"), max_digits=7, decimal_places=2, validators=[MinValueValidator(0)])
+    overseas = models.BooleanField(_("outre-mer"), default=False)
+    valid_from = models.DateField(_("en vigueur à partir du"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tarif de télé-expertise")
+        verbose_name_plural = _("tarifs de télé-expertise")
+        ordering = ["side", "overseas", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["side", "overseas", "valid_from"], name="tariff_one_per_side_and_date")
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.amount} € ({self.valid_from:%d/%m/%Y})"
+
+
+class BillingRecord(models.Model):
+    """What one side may bill for an answered tele-expertise: the act, its price on the day, for whom."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="billing_records")
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.PROTECT, related_name="teleexpertise_acts")
+    side = models.CharField(_("côté"), max_length=10, choices=Tariff.Side.choices)
+    code = models.CharField(_("code de l'acte"), max_length=10)
+    amount = models.DecimalField(_("montant (€)"), max_digits=7, decimal_places=2)
+    act_date = models.DateField(_("date de l'acte"))
+    # Who the cap counts: the INS when given, else birth name, first names and birth date, normalised.
+    patient_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("acte de télé-expertise facturable")
+        verbose_name_plural = _("actes de télé-expertise facturables")
+        ordering = ["-act_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["referral", "side"], name="billing_one_per_side")]
+        indexes = [
+            models.Index(fields=["practitioner", "act_date"], name="billing_practitioner_date"),
+            models.Index(fields=["practitioner", "side", "patient_key"], name="billing_cap"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.act_date:%d/%m/%Y}"

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from referrals.services import deadline_reminders_send
+from referrals.services.deadlines import deadline_reminders_send
 
 
 @shared_task(acks_late=True)

@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from cpts_portal import health, views
 from directory import api as directory_api
-from referrals import api as referrals_api
+from referrals import api_urls as referrals_api_urls
 
 # The technical admin signs in through allauth too, so MFA and the lock-out apply there as well.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -38,14 +38,7 @@ api_v1 = [
     path("practices/", directory_api.PracticeListView.as_view(), name="practice-list"),
     path("practices/<uuid:public_id>/", directory_api.PracticeDetailView.as_view(), name="practice-detail"),
     path("tools/", directory_api.DigitalToolListView.as_view(), name="tool-list"),
-    path("referrals/", referrals_api.ReferralListView.as_view(), name="referral-list"),
-    path("referrals/<uuid:public_id>/", referrals_api.ReferralDetailView.as_view(), name="referral-detail"),
-    path("referrals/<uuid:public_id>/letter.pdf", referrals_api.ReferralLetterView.as_view(), name="referral-letter"),
-    path(
-        "referrals/<uuid:public_id>/<slug:action>/",
-        referrals_api.ReferralActionView.as_view(),
-        name="referral-action",
-    ),
+    *referrals_api_urls.urlpatterns,
 ]
 
 urlpatterns = [

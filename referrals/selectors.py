@@ -2,13 +2,14 @@
 handle it (the recipient practitioner, the staff of the recipient practice or of a practice where the recipient
 practitioner works, the responders of a pathway). Every read of one request writes the access log."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record
 from directory.models import Activity
-from directory.selectors import practices_served_by, practitioner_of
+from directory.selectors import practices_served_by, practitioner_of, territories_coordinated_by
 from referrals.models import Pathway, Referral
 
 
@@ -65,3 +66,79 @@ def get_referral_for_user(user: User, public_id, *, request: HttpRequest | None 
 def pathway_by_public_id(public_id) -> Pathway | None:
     """An open or closed pathway a request names (``referral_send`` refuses a closed one)."""
     return Pathway.objects.filter(public_id=public_id).first()
+
+
+# --- Lists ------------------------------------------------------------------------------------------------------
+
+OPEN_STATUSES = (Referral.Status.SENT, Referral.Status.ACKNOWLEDGED, Referral.Status.NEEDS_INFO)
+
+
+def _overdue_first(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
+    """Open requests past their target date first (the oldest target first), then the rest by target date."""
+    overdue = Q(status__in=OPEN_STATUSES, due_at__lt=now)
+    return referrals.annotate(
+        is_overdue=Case(When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField())
+    ).order_by("-is_overdue", F("due_at").asc(nulls_last=True), "-created_at")
+
+
+def referrals_inbox(
+    user: User, *, status: str = "", urgency: str = "", overdue: bool = False, now=None
+) -> QuerySet[Referral]:
+    """The shared inbox of the recipient's side: what the user's practices and own entry receive, overdue
+    first. ``status`` empty means every open request."""
+    now = now or timezone.now()
+    referrals = referrals_handled_by(user).select_related(
+        "sender", "recipient_practitioner", "recipient_practice", "pathway", "handled_by"
+    )
+    referrals = referrals.filter(status=status) if status else referrals.filter(status__in=OPEN_STATUSES)
+    if urgency:
+        referrals = referrals.filter(urgency=urgency)
+    if overdue:
+        referrals = referrals.filter(status__in=OPEN_STATUSES, due_at__lt=now)
+    return _overdue_first(referrals, now)
+
+
+def referrals_sent_by(user: User, *, status: str = "", now=None) -> QuerySet[Referral]:
+    """The GP's own requests, overdue first."""
+    own_entry = practitioner_of(user)
+    if own_entry is None:
+        return Referral.objects.none()
+    referrals = Referral.objects.filter(sender=own_entry).select_related(
+        "recipient_practitioner", "recipient_practice", "pathway", "handled_by", "appointment_site"
+    )
+    if status:
+        referrals = referrals.filter(status=status)
+    return _overdue_first(referrals, now or timezone.now())
+
+
+def referrals_overdue_in_territories(user: User, *, now=None) -> QuerySet[Referral]:
+    """Every open request past its target date in the territories the user coordinates. Callers show status,
+    parties and delays only: the coordinator does not need the clinical text (use ``.only()``-style fields)."""
+    now = now or timezone.now()
+    territories = territories_coordinated_by(user).values("pk")
+    return (
+        Referral.objects.filter(territory__in=territories, status__in=OPEN_STATUSES, due_at__lt=now)
+        .select_related("sender", "recipient_practitioner", "recipient_practice", "pathway")
+        .only(*COORDINATOR_FIELDS)
+        .order_by("due_at")
+    )
+
+
+# What a coordinator may read of a request: parties, status and dates, never the patient or the clinical text.
+COORDINATOR_FIELDS = (
+    "public_id",
+    "kind",
+    "status",
+    "urgency",
+    "sent_at",
+    "due_at",
+    "first_response_at",
+    "closed_at",
+    "territory",
+    "sender__first_name",
+    "sender__last_name",
+    "recipient_practitioner__first_name",
+    "recipient_practitioner__last_name",
+    "recipient_practice__name",
+    "pathway__name",
+)

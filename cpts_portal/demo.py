@@ -43,6 +43,7 @@ from directory.models import (
 from directory.scale import FIRST_NAMES, LAST_NAMES
 from directory.selectors import communes_within
 from directory.services import role_grant_create
+from referrals.demo import DemoPeople, seed_referrals_demo
 
 # The demo CPTS covers the communes around La Roche-sur-Yon (INSEE 85191), as a real CPTS covers a bassin de vie.
 DEMO_CENTRE_INSEE = "85191"
@@ -823,7 +824,23 @@ def seed_demo() -> dict[str, int]:
     _grant(users["regulateur"], Role.REGULATOR, territory=territory)
     _grant(users["observateur"], Role.OBSERVER, territory=territory)
     _seed_directory(territory, practices)
+    entries = {local_part: users[local_part].practitioner for local_part in PRACTITIONERS}
+    referrals = seed_referrals_demo(
+        territory,
+        DemoPeople(
+            gp=users["generaliste"],
+            gp2=users["generaliste2"],
+            cardiologist=users["cardiologue"],
+            dermatologist=users["dermatologue"],
+            cardio_secretary=users["secretaire.cardio"],
+            cardio_practice=practices["cardio"],
+            dermato_practice=practices["dermato"],
+            cardiologist_entry=entries["cardiologue"],
+            dermatologist_entry=entries["dermatologue"],
+        ),
+    )
     return {
+        "referrals": referrals,
         "accounts": len(users),
         "practitioners": Practitioner.objects.filter(territory=territory).count(),
         "practices": Practice.objects.filter(territory=territory).count(),

@@ -229,6 +229,14 @@ def _copy(model: type[models.Model], given: list[str], rows: Iterable[str]) -> i
     return count
 
 
+def copy_rows(model: type[models.Model], given: list[str], rows: Iterable[str]) -> int:
+    """``_copy`` for other apps' synthetic data (referrals): the same COPY text format, see ``copy_text``."""
+    return _copy(model, given, rows)
+
+
+copy_text = _copy_text
+
+
 def _reserve_ids(model: type[models.Model], count: int) -> int:
     """The first of ``count`` consecutive primary keys nobody else will be given (the table is locked)."""
     table = model._meta.db_table

@@ -4,16 +4,24 @@ from django.db import connection
 
 from cpts_portal.lib.errors import ApplicationError
 from directory.scale import is_benchmark_database, seed_scale
+from referrals.scale import seed_referrals
 
 
 class Command(BaseCommand):
     help = (
         "Crée des données synthétiques à l'échelle nationale (professionnels, cabinets, activités, moyens de "
-        "contact) par COPY, pour mesurer les performances. Ajoute à ce qui existe, sans collision."
+        "contact ; demandes d'avis entre eux) par COPY, pour mesurer les performances. Ajoute à ce qui existe, "
+        "sans collision."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--practitioners", type=int, required=True, help="Nombre de professionnels à créer.")
+        parser.add_argument("--practitioners", type=int, default=None, help="Nombre de professionnels à créer.")
+        parser.add_argument(
+            "--referrals",
+            type=int,
+            default=None,
+            help="Nombre de demandes (adressages, télé-expertises) à créer entre les professionnels présents.",
+        )
         parser.add_argument(
             "--activities-per-practitioner",
             type=float,
@@ -28,14 +36,26 @@ class Command(BaseCommand):
             help="Autorise la commande hors mode démonstration et hors base de mesure.",
         )
 
-    def handle(self, *args, practitioners, activities_per_practitioner, territory, seed, force, **options):
+    def handle(self, *args, practitioners, referrals, activities_per_practitioner, territory, seed, force, **options):
         database = connection.settings_dict["NAME"]
         if not (settings.DEMO_MODE or is_benchmark_database(database) or force):
             raise CommandError(
                 f"La base « {database} » n'est ni une base de démonstration (DEMO_MODE) ni une base de mesure : "
                 "des professionnels fictifs s'y mêleraient aux vrais. Passez --force en connaissance de cause."
             )
+        if practitioners is None and referrals is None:
+            raise CommandError("Indiquez --practitioners N, --referrals N, ou les deux.")
         verbose = options["verbosity"] > 1
+        if practitioners is not None:
+            self._practitioners(practitioners, activities_per_practitioner, territory, seed, verbose)
+        if referrals is not None:
+            try:
+                report = seed_referrals(count=referrals, seed=seed)
+            except ApplicationError as error:
+                raise CommandError(error.message) from None
+            self.stdout.write(f"Créées en {report.seconds:.1f} s : {report.referrals} demandes.")
+
+    def _practitioners(self, practitioners, activities_per_practitioner, territory, seed, verbose):
         try:
             report = seed_scale(
                 practitioners=practitioners,

@@ -603,6 +603,7 @@ def _seed_directory(territory: Territory, practices: dict[str, Practice]) -> Non
             Practice.objects.filter(pk=practices[key].pk, opening_hours="").update(
                 opening_hours=opening, secretariat_hours=secretariat, accessibility=accessibility
             )
+            Practice.objects.filter(pk=practices[key].pk).update(is_msp=kind == "msp")
             continue
         latitude, longitude = _position(insee_code, rng)
         if name in known:
@@ -622,6 +623,7 @@ def _seed_directory(territory: Territory, practices: dict[str, Practice]) -> Non
             opening_hours=opening,
             secretariat_hours=secretariat,
             accessibility=[AccessibilityTag(tag).value for tag in accessibility],
+            is_msp=kind == "msp",
         )
         new.append(practices[key])
     Practice.objects.bulk_create(new)

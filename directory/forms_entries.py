@@ -235,6 +235,11 @@ class PracticeForm(forms.Form):
     accessibility = forms.MultipleChoiceField(
         label=_("Accessibilité"), choices=AccessibilityTag.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    is_msp = forms.BooleanField(
+        label=_("Maison de santé pluriprofessionnelle (MSP)"),
+        required=False,
+        help_text=_("Les médecins d'une même MSP ne facturent pas de télé-expertise entre eux."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -282,6 +287,7 @@ class PracticeForm(forms.Form):
             "opening_hours": practice.opening_hours,
             "secretariat_hours": practice.secretariat_hours,
             "accessibility": practice.accessibility,
+            "is_msp": practice.is_msp,
         }
 
 

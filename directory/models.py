@@ -290,6 +290,9 @@ class Practice(TimestampedModel):
     siret = models.CharField(_("numéro SIRET"), max_length=14, blank=True, validators=[validate_siret])
     opening_hours = models.TextField(_("horaires d'ouverture"), blank=True)
     secretariat_hours = models.TextField(_("horaires du secrétariat"), blank=True)
+    # A maison de santé pluriprofessionnelle: its doctors do not bill tele-expertise between themselves.
+    # db_default too: the RPPS import and seed_scale write practices in SQL, without this column.
+    is_msp = models.BooleanField(_("maison de santé pluriprofessionnelle (MSP)"), default=False, db_default=False)
     accessibility = ArrayField(
         models.CharField(max_length=30, choices=AccessibilityTag.choices),
         verbose_name=_("accessibilité"),

@@ -144,6 +144,7 @@ class SiteSerializer(PracticeSummarySerializer):
     opening_hours = serializers.CharField()
     secretariat_hours = serializers.CharField()
     accessibility = serializers.SerializerMethodField()
+    is_msp = serializers.BooleanField()
 
     @extend_schema_field(CodeLabelSerializer(many=True))
     def get_accessibility(self, practice):

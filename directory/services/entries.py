@@ -238,6 +238,7 @@ PRACTICE_EDITABLE_FIELDS = (
     "opening_hours",
     "secretariat_hours",
     "accessibility",
+    "is_msp",
 )
 PRACTICE_RECORDED_FIELDS = (*PRACTICE_EDITABLE_FIELDS, "city")
 _HOURS_MAX_LENGTH = 1000
@@ -262,6 +263,8 @@ def _clean_practice_value(name: str, value):
         return _digits(value)
     if name == "accessibility":
         return _choices(value, AccessibilityTag, name)
+    if name == "is_msp":
+        return bool(value)
     if name == "commune":
         if value is not None and not isinstance(value, Commune):
             found = Commune.objects.filter(insee_code=str(value).upper()).first()

@@ -13,6 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.permissions import can_search_access_log, can_see_outbox_failures
 from directory.permissions import can_follow_directory, can_manage_accounts
+from referrals.permissions import (
+    can_follow_overdue_referrals,
+    can_list_teleexpertise_acts,
+    can_manage_tariffs,
+    can_see_dashboard,
+    can_send_referrals,
+    can_work_referral_inbox,
+)
 
 
 def _signed_in(user) -> bool:
@@ -36,6 +44,48 @@ NAVIGATION = [
         "search",
         _signed_in,
         _("Trouver un professionnel du territoire par spécialité ou par nom, près d'une commune, et le joindre."),
+    ),
+    NavEntry(
+        _("Mes demandes"),
+        "referrals:list",
+        "send",
+        can_send_referrals,
+        _("Adresser un patient ou demander un avis, et suivre chaque demande jusqu'à sa réponse."),
+    ),
+    NavEntry(
+        _("Demandes reçues"),
+        "referrals:inbox",
+        "inbox",
+        can_work_referral_inbox,
+        _("Les adressages et télé-expertises reçus par vos cabinets, les retards d'abord."),
+    ),
+    NavEntry(
+        _("Actes de télé-expertise"),
+        "referrals:billing_acts",
+        "receipt",
+        can_list_teleexpertise_acts,
+        _("Vos actes facturables du mois et leur export CSV."),
+    ),
+    NavEntry(
+        _("Demandes en retard"),
+        "referrals:coordination_overdue",
+        "hourglass-split",
+        can_follow_overdue_referrals,
+        _("Les demandes du territoire qui ont dépassé leur délai cible : statuts et délais, sans données cliniques."),
+    ),
+    NavEntry(
+        _("Tableau de bord des demandes"),
+        "referrals:dashboard",
+        "bar-chart",
+        can_see_dashboard,
+        _("Volumes, délais, acceptation et consultations évitées, par spécialité et par mois."),
+    ),
+    NavEntry(
+        _("Tarifs de télé-expertise"),
+        "referrals:tariff_list",
+        "currency-euro",
+        can_manage_tariffs,
+        _("Les tarifs en vigueur et à venir des actes RQD et TE2."),
     ),
     NavEntry(
         _("Journal des accès"),

@@ -257,11 +257,31 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    # Referral deadlines: a reminder before the target date, an escalation after it; hourly, because an urgent
-    # request's target is 48 h away and its reminder window 12 h. Each request gets each message once.
+    # Referral deadlines: a reminder before the target date, the escalation chain after it (recipient, practice,
+    # coordination), the reminder to close; hourly, because an urgent request's target is 48 h away and its
+    # reminder window 12 h. Each request takes each step once (its timeline event).
     "referral-deadline-reminders": {
         "task": "referrals.tasks.send_deadline_reminders",
         "schedule": crontab(minute=23),
+    },
+    # The morning digest of the recipient's side (what to acknowledge, what is late), at 7:45 (Paris) on working
+    # days, before the secretariats open the phones; "to acknowledge" is a status, not "since yesterday", so
+    # Monday's digest misses nothing of the weekend. One per person and day, whatever reruns.
+    "referral-daily-digests": {
+        "task": "referrals.tasks.send_daily_digests",
+        "schedule": crontab(day_of_week="mon-fri", hour=7, minute=45),
+    },
+    # The coordinators' weekly digest of late requests, Monday 8:15 (Paris), to plan the week's phone calls.
+    # One per coordinator, territory and ISO week.
+    "referral-weekly-coordinator-digests": {
+        "task": "referrals.tasks.send_weekly_coordinator_digests",
+        "schedule": crontab(day_of_week="mon", hour=8, minute=15),
+    },
+    # Measured response delays (6 months of requests, in SQL), replaced nightly at 2:35 when nobody works and
+    # before the access-log purge; the directory shows them the next morning.
+    "referral-response-statistics": {
+        "task": "referrals.tasks.compute_response_statistics",
+        "schedule": crontab(hour=2, minute=35),
     },
     # Rows whose delivery could not be queued (Redis down when they were written) must not wait long.
     "outbox-sweep": {"task": "notifications.tasks.sweep_outbox", "schedule": 60.0},
@@ -316,5 +336,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # WeasyPrint narrates every step of every PDF at INFO: only its warnings are worth a line.
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

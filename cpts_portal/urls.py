@@ -47,6 +47,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("compte/", include("accounts.urls")),
     path("envois/", include("notifications.urls")),
+    path("demandes/", include("referrals.urls")),
     path("", include("directory.urls")),  # the directory search and the coordination of accounts
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -764,8 +764,9 @@ class PractitionerMerge(models.Model):
 
 class ResponseStatistic(models.Model):
     """How a specialist, or a specialty of a territory, answers requests: measured nightly by the referrals app
-    over the last 6 months and written here through ``directory.services.response_statistics_replace``, so that
-    the directory shows and sorts by them without importing referrals."""
+    over the last 6 months and written here through
+    ``directory.services.statistics.response_statistics_replace``, so that the directory shows and sorts by them
+    without importing referrals."""
 
     practitioner = models.OneToOneField(
         Practitioner, on_delete=models.CASCADE, null=True, blank=True, related_name="response_statistic"

@@ -1,8 +1,12 @@
 """The referrals API: the same services and selectors as the pages. Whoever may not see a request gets 404."""
 
+from contextlib import contextmanager
+
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -13,8 +17,25 @@ from directory.selectors import api as api_selectors
 from referrals import services
 from referrals.letters import referral_letter_pdf
 from referrals.models import Pathway, Referral
-from referrals.selectors import get_referral_for_user, pathway_by_public_id, referrals_visible_to
-from referrals.serializers import ActionSerializer, ReferralCreateSerializer, ReferralSerializer
+from referrals.selectors import (
+    attachment_for_user,
+    attachments_of,
+    get_referral_for_user,
+    pathway_by_public_id,
+    referrals_visible_to,
+)
+from referrals.serializers import (
+    ActionSerializer,
+    AttachmentSerializer,
+    AttachmentUploadSerializer,
+    MessageCreateSerializer,
+    MessageSerializer,
+    ReferralCreateSerializer,
+    ReferralSerializer,
+)
+from referrals.services import handling
+from referrals.services.attachments import JPEG, PDF, PNG, attachment_add
+from referrals.views_handling import attachment_response
 
 _FINDERS = {
     Practitioner: api_selectors.practitioner_by_public_id,
@@ -39,6 +60,17 @@ def _referral_or_404(request, public_id) -> Referral:
     if referral is None:
         raise Http404
     return referral
+
+
+@contextmanager
+def _not_found_as_404():
+    """A service's "not yours" refusal reads as a missing request, as on the pages."""
+    try:
+        yield
+    except ApplicationError as error:
+        if error.code == "not_found":
+            raise Http404 from None
+        raise
 
 
 class ReferralListView(APIView):
@@ -113,10 +145,29 @@ _ACTIONS = {
         acting_user=user, referral=referral, answer=data["answer"]
     ),
     "close": lambda user, referral, data: services.referral_close(
-        acting_user=user, referral=referral, note=data["note"]
+        acting_user=user, referral=referral, note=data["note"], report=data["report"]
     ),
     "cancel": lambda user, referral, data: services.referral_cancel(
         acting_user=user, referral=referral, note=data["note"]
+    ),
+    "forward": lambda user, referral, data: handling.referral_forward(
+        acting_user=user,
+        referral=referral,
+        to_practitioner=_by_public_id(Practitioner, data["practitioner"], "practitioner"),
+        note=data["note"],
+    ),
+    "convert": lambda user, referral, data: handling.referral_convert(
+        acting_user=user, referral=referral, note=data["note"]
+    ),
+    "sent-outside": lambda user, referral, data: handling.referral_mark_sent_outside(
+        acting_user=user, referral=referral, via=data["via"], detail=data["detail"]
+    ),
+    "outside-status": lambda user, referral, data: handling.referral_outside_update(
+        acting_user=user,
+        referral=referral,
+        status=data["status"],
+        appointment_at=data["appointment_at"],
+        note=data["note"],
     ),
 }
 
@@ -133,12 +184,8 @@ class ReferralActionView(APIView):
             raise Http404
         referral = _referral_or_404(request, public_id)
         data = validated_input(ActionSerializer, request.data)
-        try:
+        with _not_found_as_404():
             referral = _ACTIONS[action](request.user, referral, data)
-        except ApplicationError as error:
-            if error.code == "not_found":
-                raise Http404 from None
-            raise
         return Response(ReferralSerializer(referral).data)
 
 
@@ -151,3 +198,69 @@ class ReferralLetterView(APIView):
         response = HttpResponse(referral_letter_pdf(referral), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="courrier-{referral.public_id}.pdf"'
         return response
+
+
+class ReferralAttachmentListView(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="v1_referrals_attachments_list",
+        summary="Les pièces jointes d'une demande",
+        responses={200: AttachmentSerializer(many=True)},
+    )
+    def get(self, request, public_id):
+        referral = _referral_or_404(request, public_id)
+        return Response(AttachmentSerializer(attachments_of(referral), many=True).data)
+
+    @extend_schema(
+        operation_id="v1_referrals_attachments_create",
+        summary="Joindre un document (PDF, JPEG ou PNG, 10 Mo au plus)",
+        request={"multipart/form-data": AttachmentUploadSerializer},
+        responses={201: AttachmentSerializer},
+    )
+    def post(self, request, public_id):
+        referral = _referral_or_404(request, public_id)
+        data = validated_input(AttachmentUploadSerializer, request.data)
+        with _not_found_as_404():
+            attachment = attachment_add(
+                acting_user=request.user, referral=referral, uploaded_file=data["file"], purpose=data["purpose"]
+            )
+        return Response(AttachmentSerializer(attachment).data, status=201)
+
+
+class ReferralAttachmentDownloadView(APIView):
+    @extend_schema(
+        operation_id="v1_referrals_attachments_retrieve",
+        summary="Télécharger une pièce jointe",
+        responses={(200, PDF): OpenApiTypes.BINARY, (200, JPEG): OpenApiTypes.BINARY, (200, PNG): OpenApiTypes.BINARY},
+    )
+    def get(self, request, public_id, attachment_id):
+        attachment = attachment_for_user(request.user, public_id, attachment_id, request=request)
+        if attachment is None:
+            raise Http404
+        return attachment_response(attachment)
+
+
+class ReferralMessageListView(APIView):
+    @extend_schema(
+        operation_id="v1_referrals_messages_list",
+        summary="Le fil de messages d'une demande",
+        responses={200: MessageSerializer(many=True)},
+    )
+    def get(self, request, public_id):
+        referral = _referral_or_404(request, public_id)
+        messages = referral.messages.order_by("at", "id")
+        return Response(MessageSerializer(messages, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="v1_referrals_messages_create",
+        summary="Écrire dans le fil d'une demande",
+        request=MessageCreateSerializer,
+        responses={201: MessageSerializer},
+    )
+    def post(self, request, public_id):
+        referral = _referral_or_404(request, public_id)
+        data = validated_input(MessageCreateSerializer, request.data)
+        with _not_found_as_404():
+            message = handling.message_post(acting_user=request.user, referral=referral, body=data["body"])
+        return Response(MessageSerializer(message, context={"request": request}).data, status=201)

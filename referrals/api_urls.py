@@ -10,6 +10,21 @@ urlpatterns = [
     path("referrals/<uuid:public_id>/", referrals_api.ReferralDetailView.as_view(), name="referral-detail"),
     path("referrals/<uuid:public_id>/letter.pdf", referrals_api.ReferralLetterView.as_view(), name="referral-letter"),
     path(
+        "referrals/<uuid:public_id>/attachments/",
+        referrals_api.ReferralAttachmentListView.as_view(),
+        name="referral-attachments",
+    ),
+    path(
+        "referrals/<uuid:public_id>/attachments/<uuid:attachment_id>/",
+        referrals_api.ReferralAttachmentDownloadView.as_view(),
+        name="referral-attachment",
+    ),
+    path(
+        "referrals/<uuid:public_id>/messages/",
+        referrals_api.ReferralMessageListView.as_view(),
+        name="referral-messages",
+    ),
+    path(
         "referrals/<uuid:public_id>/<slug:action>/",
         referrals_api.ReferralActionView.as_view(),
         name="referral-action",

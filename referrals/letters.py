@@ -9,6 +9,17 @@ from django.utils.translation import gettext as _
 
 from directory.models import Practice
 from referrals.models import Referral
+from referrals.services.attachments import TYPE_LABELS
+
+
+def _regular_doctor(referral: Referral) -> str:
+    """The patient's declared médecin traitant: the directory entry with its RPPS, else as the GP wrote it."""
+    doctor = referral.attending_practitioner
+    if doctor is not None:
+        if doctor.rpps:
+            return _("%(name)s — RPPS %(rpps)s") % {"name": doctor, "rpps": doctor.rpps}
+        return str(doctor)
+    return referral.attending_label or _("Non renseigné")
 
 
 def referral_letter_pdf(referral: Referral) -> bytes:
@@ -19,9 +30,11 @@ def referral_letter_pdf(referral: Referral) -> bytes:
         "date": sent.strftime("%d/%m/%Y"),
         "due": timezone.localtime(referral.due_at).strftime("%d/%m/%Y") if referral.due_at else "",
         "sender_practices": list(Practice.objects.filter(activities__practitioner=referral.sender).order_by("name")),
-        # The portal does not know the patient's declared médecin traitant yet: the letter names the sender,
-        # who in primary care almost always is (and says so when they are not, in the reason).
-        "regular_doctor": _("%(name)s (médecin adresseur)") % {"name": referral.sender},
+        "regular_doctor": _regular_doctor(referral),
+        "attachments": [
+            {"name": attachment.original_name, "type": TYPE_LABELS.get(attachment.content_type, "")}
+            for attachment in referral.attachments.order_by("uploaded_at", "id")
+        ],
     }
     html = render_to_string("referrals/letter.html", context)
     from weasyprint import HTML  # imported on first use: it loads fonts and stylesheets, which web starts skip

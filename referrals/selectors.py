@@ -2,15 +2,32 @@
 handle it (the recipient practitioner, the staff of the recipient practice or of a practice where the recipient
 practitioner works, the responders of a pathway). Every read of one request writes the access log."""
 
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+import datetime
+import uuid
+
+from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import AccessLog, User
-from accounts.services import access_log_record
-from directory.models import Activity
-from directory.selectors import practices_served_by, practitioner_of, territories_coordinated_by
-from referrals.models import Pathway, Referral
+from accounts.roles import Role
+from accounts.services import _client_ip, access_log_record
+from directory.models import Absence, Activity, ContactChannel, Practice, Practitioner, RoleGrant, Specialty
+from directory.selectors import (
+    audience_of,
+    channels_for_audience,
+    practices_served_by,
+    practitioner_of,
+    practitioners_search,
+    territories_coordinated_by,
+)
+from directory.selectors.api import (
+    absences_by_practitioner,
+    absences_for_audience,
+    practice_channels,
+    practitioner_for_api,
+)
+from referrals.models import Pathway, Referral, ReferralAttachment
 
 
 def _handled_by(user: User) -> Q:
@@ -142,3 +159,251 @@ COORDINATOR_FIELDS = (
     "recipient_practice__name",
     "pathway__name",
 )
+
+
+# --- Attachments ------------------------------------------------------------------------------------------------
+# Attachments of a request, and what the recipient's side and the sender need to forward, convert, or send a
+# request outside the portal. Reads of one request go through ``get_referral_for_user`` (which logs them).
+
+
+def attachments_of(referral: Referral) -> list[ReferralAttachment]:
+    """The documents of a request the caller already fetched through ``get_referral_for_user``."""
+    return list(referral.attachments.order_by("uploaded_at", "id"))
+
+
+def attachment_for_user(
+    user: User, referral_public_id, attachment_public_id, *, request: HttpRequest | None = None
+) -> ReferralAttachment | None:
+    """One document of a request the user may see, or None (the caller answers 404). The read of the request
+    is logged, with the download's path as ``via``: one access-log row per download."""
+    referral = get_referral_for_user(user, referral_public_id, request=request)
+    if referral is None:
+        return None
+    return referral.attachments.filter(public_id=attachment_public_id).select_related("referral").first()
+
+
+def recipient_practices(referral: Referral, user: User) -> QuerySet[Practice]:
+    """Where the request's recipient works: the practice addressed; the practices of the practitioner
+    addressed; for a pathway, its responding practices and the practices of its responding practitioners
+    that ``user`` serves."""
+    if referral.recipient_practice_id:
+        return Practice.objects.filter(pk=referral.recipient_practice_id)
+    if referral.recipient_practitioner_id:
+        return Practice.objects.filter(activities__practitioner_id=referral.recipient_practitioner_id)
+    if referral.pathway_id:
+        responders = Q(pk__in=referral.pathway.responder_practices.values("pk")) | Q(
+            activities__practitioner__in=referral.pathway.responder_practitioners.values("pk")
+        )
+        return Practice.objects.filter(responders, pk__in=practices_served_by(user).values("pk")).distinct()
+    return Practice.objects.none()
+
+
+def forward_candidates(referral: Referral, user: User) -> QuerySet[Practitioner]:
+    """Colleagues to whom ``user`` may forward the request: practitioners working at one of the recipient's
+    practices, other than the current recipient and the sender; for a tele-expertise, those who answer it."""
+    candidates = Practitioner.objects.filter(
+        pk__in=Activity.objects.filter(practice__in=recipient_practices(referral, user)).values("practitioner")
+    ).exclude(pk=referral.sender_id)
+    if referral.recipient_practitioner_id:
+        candidates = candidates.exclude(pk=referral.recipient_practitioner_id)
+    if referral.kind == Referral.Kind.TELEEXPERTISE:
+        candidates = candidates.filter(answers_teleexpertise=True)
+    return candidates.order_by("last_name", "first_name", "pk")
+
+
+def recipient_uses_portal(referral: Referral) -> bool:
+    """Whether someone on the recipient's side will find the request in the portal: the practitioner addressed
+    has an account, or a secretary works for one of their practices; for a practice, one of its practitioners
+    has an account or a secretary works for it; for a pathway, the same for any of its responders. When nobody
+    does, the GP sends the letter another way (``referral_mark_sent_outside``)."""
+    if referral.recipient_practitioner_id:
+        practitioners = Practitioner.objects.filter(pk=referral.recipient_practitioner_id)
+        practices = Practice.objects.filter(activities__practitioner_id=referral.recipient_practitioner_id)
+    elif referral.recipient_practice_id:
+        practitioners = Practitioner.objects.filter(activities__practice_id=referral.recipient_practice_id)
+        practices = Practice.objects.filter(pk=referral.recipient_practice_id)
+    elif referral.pathway_id:
+        pathway = referral.pathway
+        practitioners = Practitioner.objects.filter(
+            Q(pk__in=pathway.responder_practitioners.values("pk"))
+            | Q(activities__practice__in=pathway.responder_practices.values("pk"))
+        )
+        practices = Practice.objects.filter(pk__in=pathway.responder_practices.values("pk"))
+    else:
+        return False
+    with_account = Q(user__isnull=False) | Q(role_grants__role=Role.PROFESSIONAL)
+    return (
+        practitioners.filter(with_account).exists()
+        or RoleGrant.objects.filter(role=Role.SECRETARY, practices__in=practices.values("pk")).exists()
+    )
+
+
+# The directory's channels a GP may use to send a letter outside the portal (what they write to, then what
+# they call), in the directory's order for the viewer: the one to use first at the top.
+OUTSIDE_CHANNEL_KINDS = (
+    ContactChannel.Kind.MSSANTE,
+    ContactChannel.Kind.FAX,
+    ContactChannel.Kind.BOOKING_LINK,
+    ContactChannel.Kind.SECRETARY,
+    ContactChannel.Kind.PROFESSIONAL_LINE,
+    ContactChannel.Kind.PHONE,
+)
+
+
+def outside_channels_for(referral: Referral, viewer: User) -> list[ContactChannel]:
+    """The recipient's channels (MSSanté address, fax, booking link, then phone lines) that ``viewer``'s
+    audience sees in the directory, the preferred one first. A pathway has none: its responders use the
+    portal."""
+    audience = audience_of(viewer)
+    if referral.recipient_practitioner_id:
+        channels = channels_for_audience(referral.recipient_practitioner, audience)
+    elif referral.recipient_practice_id:
+        channels = practice_channels(referral.recipient_practice, audience)
+    else:
+        channels = []
+    return [channel for channel in channels if channel.kind in OUTSIDE_CHANNEL_KINDS]
+
+
+# --- Pages ------------------------------------------------------------------------------------------------------
+# What the referral pages read besides the lists above: who may open which page; the recipients a GP may choose
+# (practitioners found in the directory, a practice, the territory's open pathways), a practitioner's absence
+# today and whether their specialty is one of direct access; the access-log rows of the list pages.
+
+
+def pathways_open_to(practitioner: Practitioner | None) -> QuerySet[Pathway]:
+    """The open priority pathways of the practitioner's territory: those a GP may address."""
+    if practitioner is None or practitioner.territory_id is None:
+        return Pathway.objects.none()
+    return Pathway.objects.filter(territory_id=practitioner.territory_id, active=True).order_by("name")
+
+
+def recipient_choice(recipient: Practitioner | Practice | Pathway) -> str:
+    """How a form names a recipient: ``practitioner:<public id>``, ``practice:…`` or ``pathway:…``."""
+    return f"{recipient._meta.model_name}:{recipient.public_id}"
+
+
+def recipient_of_choice(choice: str, *, sender: Practitioner | None) -> Practitioner | Practice | Pathway | None:
+    """The recipient a form's choice names (see ``recipient_choice``), or None when it names nothing a GP may
+    address: a practitioner comes with their specialties and practices, a pathway must be open in the
+    sender's territory."""
+    kind, _colon, public_id = (choice or "").partition(":")
+    try:
+        public_id = uuid.UUID(public_id)
+    except ValueError:
+        return None
+    if kind == "practitioner":
+        return practitioner_for_api(public_id)
+    if kind == "practice":
+        return Practice.objects.filter(public_id=public_id).first()
+    if kind == "pathway":
+        return pathways_open_to(sender).filter(public_id=public_id).first()
+    return None
+
+
+def absence_today(practitioner: Practitioner, viewer: User, *, today: datetime.date | None = None) -> Absence | None:
+    """The practitioner's absence covering today, with its replacement, as the viewer's audience sees the
+    directory (colleagues do, the public does not)."""
+    today = today or timezone.localdate()
+    absences = absences_for_audience(practitioner, audience_of(viewer), today=today)
+    return next((absence for absence in absences if absence.starts_on <= today), None)
+
+
+RECIPIENT_SEARCH_LIMIT = 8
+
+
+def recipients_search(
+    viewer: User, *, q: str, teleexpertise_only: bool = False, exclude: Practitioner | None = None
+) -> list[Practitioner]:
+    """The directory's best matches for a specialty or a name typed in a form ("cardio", "Rousseau"), each
+    with ``absence_today`` (or None); a fixed number of queries whatever the number of matches."""
+    found = practitioners_search(
+        viewer=viewer,
+        q=q,
+        teleexpertise=True if teleexpertise_only else None,
+        limit=RECIPIENT_SEARCH_LIMIT + 1,
+    ).practitioners
+    found = [practitioner for practitioner in found if exclude is None or practitioner.pk != exclude.pk]
+    found = found[:RECIPIENT_SEARCH_LIMIT]
+    today = timezone.localdate()
+    absences = absences_by_practitioner([practitioner.pk for practitioner in found], audience_of(viewer))
+    for practitioner in found:
+        practitioner.absence_today = next(
+            (absence for absence in absences.get(practitioner.pk, []) if absence.starts_on <= today), None
+        )
+    return found
+
+
+# Specialties a patient may consult without being sent by their médecin traitant and still be reimbursed as in
+# the coordinated care pathway (Code de la sécurité sociale, art. L162-5-3; codes of the TRE_R38 nomenclature):
+# gynaecology, ophthalmology and stomatology at any age, psychiatry and neuropsychiatry from 16 to 25 years old.
+DIRECT_ACCESS_SPECIALTY_CODES = frozenset(
+    {
+        "SM19",  # Gynécologie médicale
+        "SM20",  # Gynécologie-obstétrique
+        "SM51",  # Gynéco-obstétrique et gynéco-médicale, option gynéco-obstétrique
+        "SM52",  # Gynéco-obstétrique et gynéco-médicale, option gynéco-médicale
+        "SM38",  # Ophtalmologie
+        "SM85",  # Ophtalmologie, option chirurgie ophtalmopédiatrique et strabologique
+        "SM50",  # Stomatologie
+        "SM07",  # Chirurgie maxillo-faciale et stomatologie
+    }
+)
+YOUNG_ADULT_DIRECT_ACCESS_CODES = frozenset(
+    {
+        "SM42",  # Psychiatrie
+        "SM33",  # Neuro-psychiatrie
+        "SM43",  # Psychiatrie de l'enfant et de l'adolescent
+        "SM92",  # Psychiatrie, option enfant et adolescent
+    }
+)
+YOUNG_ADULT_AGES = (16, 25)
+
+
+def age_on(birth_date: datetime.date, day: datetime.date) -> int:
+    """Full years of age on ``day``."""
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def direct_access_specialty(
+    practitioner: Practitioner, *, patient_birth_date: datetime.date | None = None, today: datetime.date | None = None
+) -> Specialty | None:
+    """The practitioner's specialty that the patient may consult directly (no letter needed for the
+    reimbursement), or None. Psychiatry counts only when the birth date makes the patient 16 to 25 today."""
+    specialties = list(practitioner.specialties.all())
+    for specialty in specialties:
+        if specialty.code in DIRECT_ACCESS_SPECIALTY_CODES:
+            return specialty
+    if patient_birth_date is None:
+        return None
+    youngest, oldest = YOUNG_ADULT_AGES
+    if youngest <= age_on(patient_birth_date, today or timezone.localdate()) <= oldest:
+        for specialty in specialties:
+            if specialty.code in YOUNG_ADULT_DIRECT_ACCESS_CODES:
+                return specialty
+    return None
+
+
+def referral_list_reads_record(user: User, referrals, *, request: HttpRequest) -> None:
+    """A list page shows each request's patient: one access-log row per request shown, as
+    ``access_log_record`` writes them, in a single query whatever the number of rows."""
+    ip_address = _client_ip(request)
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=user,
+            user_email=user.email,
+            action=AccessLog.Action.READ,
+            subject_type="referral",
+            subject_id=str(referral.public_id),
+            patient_ref=str(referral.public_id),
+            via=request.path[:255],
+            method=request.method,
+            ip_address=ip_address,
+        )
+        for referral in referrals
+    )
+
+
+def referral_status_counts(referrals: QuerySet[Referral]) -> dict[str, int]:
+    """How many of ``referrals`` are in each status, in one query (for the status filter)."""
+    rows = referrals.order_by().values("status").annotate(count=Count("pk")).values_list("status", "count")
+    return dict(rows)

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
+    DurationField,
     F,
     FloatField,
     Func,
@@ -498,6 +499,7 @@ def practitioners_search(
     accepting_new_patients: bool | None = None,
     teleexpertise: bool | None = None,
     available_this_week: bool = False,
+    sort: str = "",
     limit: int = 50,
     offset: int = 0,
 ) -> SearchResults:
@@ -511,10 +513,17 @@ def practitioners_search(
     distance then name. Raises
     ``ApplicationError`` (field ``radius_km``) for a radius under 1 or over 200 km.
 
+    ``sort="response"`` puts first the practitioners with the shortest measured median time to a first response
+    (``ResponseStatistic``, shown from ``MIN_REQUESTS_FOR_RESPONSE_FIGURES`` requests on; the others come last),
+    then by distance or name as above; any other value than ``SEARCH_SORTS`` raises ``ApplicationError``
+    (field ``sort``).
+
     The queries do not depend on the number of results: specialties, nearest practice with its commune and
     the viewer's first channel are fetched for all results at once.
     """
     radius_km = DEFAULT_RADIUS_KM if radius_km is None else radius_km
+    if sort not in SEARCH_SORTS:
+        raise ApplicationError(_("Tri inconnu : « %(sort)s ».") % {"sort": sort}, field="sort")
     if offset < 0 or limit < 1:
         raise ApplicationError(_("Page de résultats inexistante."), field="page")
     if not MIN_RADIUS_KM <= radius_km <= MAX_RADIUS_KM:
@@ -580,7 +589,7 @@ def practitioners_search(
             .annotate(
                 distance_m=Min(_earth_distance_m(centre.latitude, centre.longitude, prefix="activities__practice__"))
             )
-            .order_by("distance_m", "last_name", "first_name", "pk")
+            .order_by(*_response_first(sort), "distance_m", "last_name", "first_name", "pk")
         )
         activities = (
             activities.filter(practice__in=near)
@@ -588,8 +597,8 @@ def practitioners_search(
             .order_by("distance_m", "practice__name")
         )
     else:
-        practitioners = practitioners.order_by("last_name", "first_name", "pk")
-        counted = practitioners
+        counted = practitioners.order_by("last_name", "first_name", "pk")
+        practitioners = practitioners.order_by(*_response_first(sort), "last_name", "first_name", "pk")
         activities = activities.order_by("practice__name")
 
     # The total comes with the page (COUNT(*) OVER ()): the order needs every match computed anyway, so a
@@ -677,3 +686,28 @@ def account_grants_for(user: User, account: User) -> tuple[list[RoleGrant], int]
     grants = list(account.role_grants.all())
     managed = [grant for grant in grants if can_manage_grant(user, grant)]
     return managed, len(grants) - len(managed)
+
+
+# --- Response statistics --------------------------------------------------------------------------------------
+
+# Measured figures (``ResponseStatistic``, written nightly) are shown, and sorted by, from this many requests on:
+# below, a median says more about chance than about the practitioner.
+MIN_REQUESTS_FOR_RESPONSE_FIGURES = 5
+# The orders of the search: "" (nearest, or by name) and "response" (shortest measured first response first).
+SEARCH_SORTS = ("", "response")
+
+
+def _response_first(sort: str) -> list:
+    """The leading ``order_by`` terms of a search sorted by measured response: the median first response of
+    those measured on enough requests, everyone else after them."""
+    if sort != "response":
+        return []
+    shown = Case(
+        When(
+            response_statistic__requests__gte=MIN_REQUESTS_FOR_RESPONSE_FIGURES,
+            then=F("response_statistic__median_first_response"),
+        ),
+        default=None,
+        output_field=DurationField(),
+    )
+    return [shown.asc(nulls_last=True)]

@@ -166,7 +166,7 @@ def practice_ids_editable_by(user: User, practices: list[Practice]) -> set[int]:
 
 
 def _page_practitioners() -> QuerySet[Practitioner]:
-    return Practitioner.objects.select_related("profession", "territory").prefetch_related(
+    return Practitioner.objects.select_related("profession", "territory", "response_statistic").prefetch_related(
         Prefetch("specialties", queryset=Specialty.objects.order_by("label")),
         Prefetch(
             "activities",

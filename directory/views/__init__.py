@@ -140,6 +140,7 @@ def practitioner_search(request):
             results = selectors.practitioners_search(
                 viewer=request.user,
                 **form.search_arguments(),
+                sort=_sort_of(request),
                 limit=SEARCH_PAGE_SIZE,
                 offset=(page - 1) * SEARCH_PAGE_SIZE,
             )
@@ -153,12 +154,19 @@ def practitioner_search(request):
         "radius": radius or str(selectors.DEFAULT_RADIUS_KM),
         "can_export": can_export_directory(request.user),
         "query_without_page": _query_without_page(request),
+        "sort": _sort_of(request),
     }
     template = "directory/_search_results.html" if request.htmx else "directory/search.html"
     refused = bool(form.errors) or (results is not None and results.unknown_place)
     response = render(request, template, context, status=400 if refused else 200)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _sort_of(request) -> str:
+    """The order asked for (``?sort=response``: shortest measured first response first); an unknown value is
+    passed on for ``practitioners_search`` to refuse in French."""
+    return request.GET.get("sort", "").strip()
 
 
 def _query_without_page(request) -> str:
@@ -188,7 +196,9 @@ def practitioner_search_export(request, file_format):
             content_type="text/plain; charset=utf-8",
         )
     try:
-        results = selectors.practitioners_search(viewer=request.user, **form.search_arguments(), limit=EXPORT_LIMIT)
+        results = selectors.practitioners_search(
+            viewer=request.user, **form.search_arguments(), sort=_sort_of(request), limit=EXPORT_LIMIT
+        )
     except ApplicationError as error:
         return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
     if results.unknown_place:

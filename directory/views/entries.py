@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.roles import Role, has_role
 from cpts_portal.lib.access import authenticated, public
 from cpts_portal.lib.errors import ApplicationError
 from directory import services
@@ -99,6 +100,8 @@ def practitioner_detail(request, practitioner_id):
             else None
         ),
         "confirm_url": _optional_url("directory:entry_confirm", practitioner.public_id) if page.can_edit else None,
+        # A professional may write to a colleague (the buttons link to the referral form by URL name only).
+        "can_refer": has_role(request.user, Role.PROFESSIONAL) and not page.is_owner,
     }
     return render(request, "directory/practitioner_detail.html", context)
 

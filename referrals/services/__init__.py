@@ -15,6 +15,7 @@ from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
 from referrals.models import DEFAULT_TARGET_DELAYS, Pathway, Referral, ReferralEvent, ReferralMessage, Urgency
 from referrals.selectors import referrals_handled_by
+from referrals.services.billing import billing_records_create
 
 Status = Referral.Status
 
@@ -313,9 +314,18 @@ def referral_decline(
     from_status, referral.status = _transition(referral, "decline")
     referral.decline_reason = reason
     referral.suggested_practitioner = suggested_practitioner
+    # Who declined counts in the statistics (a practice's or a pathway's request is nobody's otherwise).
+    referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
     referral.first_response_at = referral.first_response_at or timezone.now()
     referral.save(
-        update_fields=["status", "decline_reason", "suggested_practitioner", "first_response_at", "updated_at"]
+        update_fields=[
+            "status",
+            "decline_reason",
+            "suggested_practitioner",
+            "handled_by",
+            "first_response_at",
+            "updated_at",
+        ]
     )
     _event(referral, actor=acting_user, action="declined", from_status=from_status, note=reason)
     _notify_patient(referral, "referral_patient_declined", {})
@@ -323,30 +333,38 @@ def referral_decline(
 
 
 @transaction.atomic
-def referral_answer(*, acting_user: User, referral: Referral, answer: str) -> Referral:
-    """The expert answers a tele-expertise question in writing."""
+def referral_answer(*, acting_user: User, referral: Referral, answer: str, now=None) -> Referral:
+    """The expert answers a tele-expertise question in writing; the billing records of both sides (or the
+    timeline's reason why not) are written in the same transaction.
+
+    ``now``: the moment of the answer, the clock unless given (tests and demo data date it); its day in
+    Europe/Paris is the act's date, which sets the tariff and the year of the cap."""
     _refuse_unless_recipient_side(acting_user, referral)
     answer = _required_text(answer, field="answer", message=_("Écrivez votre réponse."))
     referral = _locked(referral)
     if referral.kind != Referral.Kind.TELEEXPERTISE:
         raise ApplicationError(_("Un adressage reçoit un rendez-vous ; seule une télé-expertise reçoit une réponse."))
     from_status, referral.status = _transition(referral, "answer")
+    now = now or timezone.now()
     referral.answer = answer
     referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
-    referral.first_response_at = referral.first_response_at or timezone.now()
+    referral.first_response_at = referral.first_response_at or now
     referral.save(update_fields=["status", "answer", "handled_by", "first_response_at", "updated_at"])
     _event(referral, actor=acting_user, action="answered", from_status=from_status)
+    billing_records_create(referral=referral, act_date=timezone.localdate(now))
     return referral
 
 
 @transaction.atomic
-def referral_close(*, acting_user: User, referral: Referral, note: str = "") -> Referral:
-    """The recipient's side closes a request it has accepted, answered or declined (with a return letter)."""
+def referral_close(*, acting_user: User, referral: Referral, note: str = "", report: str = "") -> Referral:
+    """The recipient's side closes a request it has accepted, answered or declined, with its return letter
+    (``report``, the compte-rendu, kept on the request; an empty one keeps what was written before)."""
     _refuse_unless_recipient_side(acting_user, referral)
     referral = _locked(referral)
     from_status, referral.status = _transition(referral, "close")
     referral.closed_at = timezone.now()
-    referral.save(update_fields=["status", "closed_at", "updated_at"])
+    referral.closing_report = (report or "").strip() or referral.closing_report
+    referral.save(update_fields=["status", "closed_at", "closing_report", "updated_at"])
     _event(referral, actor=acting_user, action="closed", from_status=from_status, note=(note or "").strip())
     return referral
 

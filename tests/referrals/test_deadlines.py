@@ -15,6 +15,17 @@ from referrals.tasks import send_deadline_reminders
 from tests.referrals.test_sending import PATIENT
 
 
+def _steps(reminded=0, escalated=0):
+    """What a run returns (the further steps of the chain are in test_escalation.py)."""
+    return {
+        "reminded": reminded,
+        "escalated": escalated,
+        "escalated_practice": 0,
+        "escalated_coordination": 0,
+        "close_reminded": 0,
+    }
+
+
 @pytest.fixture
 def urgent(gp, cardiologist):
     return referral_send(
@@ -33,7 +44,7 @@ def _age(referral, hours):
 
 
 def test_nothing_goes_while_there_is_time(urgent):
-    assert send_deadline_reminders.apply().get() == {"reminded": 0, "escalated": 0}
+    assert send_deadline_reminders.apply().get() == _steps()
     assert not OutboundMessage.objects.exists()
 
 
@@ -42,8 +53,8 @@ def test_a_reminder_goes_to_the_recipients_side_once_near_the_target(
 ):
     _age(urgent, 40)  # 8 h left of 48
 
-    assert send_deadline_reminders.apply().get() == {"reminded": 1, "escalated": 0}
-    assert send_deadline_reminders.apply().get() == {"reminded": 0, "escalated": 0}
+    assert send_deadline_reminders.apply().get() == _steps(reminded=1)
+    assert send_deadline_reminders.apply().get() == _steps()
 
     reminders = OutboundMessage.objects.filter(template="referral_reminder")
     assert sorted(reminders.values_list("recipient", flat=True)) == sorted([cardiologist.email, cardio_secretary.email])
@@ -55,7 +66,7 @@ def test_a_reminder_goes_to_the_recipients_side_once_near_the_target(
 def test_past_the_target_the_request_is_escalated_once(urgent, cardio_secretary):
     _age(urgent, 50)
 
-    assert send_deadline_reminders.apply().get() == {"reminded": 0, "escalated": 1}
+    assert send_deadline_reminders.apply().get() == _steps(escalated=1)
     send_deadline_reminders.apply()
 
     assert OutboundMessage.objects.filter(template="referral_overdue", recipient=cardio_secretary.email).count() == 1
@@ -67,6 +78,6 @@ def test_a_request_answered_in_time_is_left_alone(urgent, cardio_secretary):
     referral_decline(acting_user=cardio_secretary, referral=urgent, reason="Hors de notre champ")
     _age(urgent, 50)
 
-    assert send_deadline_reminders.apply().get() == {"reminded": 0, "escalated": 0}
+    assert send_deadline_reminders.apply().get() == _steps()
     assert urgent.events.filter(action__in=["reminded", "escalated"]).count() == 0
     assert timezone.now() > Referral.objects.get(pk=urgent.pk).due_at

@@ -23,7 +23,8 @@ class Command(BaseCommand):
         counts = seed_demo()
         self.stdout.write(
             f"Territoire de démonstration prêt : {counts['accounts']} comptes, "
-            f"{counts['practitioners']} professionnels, {counts['practices']} cabinets, {counts['communes']} communes, {counts['referrals']} demandes."
+            f"{counts['practitioners']} professionnels, {counts['practices']} cabinets, {counts['communes']} communes, "
+            f"{counts['referrals']} demandes."
         )
         self.stdout.write(f"Mot de passe commun des comptes de démonstration : {DEMO_PASSWORD}")
         for account in DEMO_ACCOUNTS:

@@ -1,0 +1,264 @@
+"""Input of the referral pages: the new request, the filters of the lists, and the forms of each action on a
+request. Parsing only: the services decide what is allowed (recipient, transitions, INS key, dates)."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from referrals.models import Referral, Urgency
+
+_DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+_LONG_TEXT = 20000
+
+
+def _text(label, *, required=False, rows=3, help_text="", max_length=_LONG_TEXT, required_message=None):
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+        error_messages={"required": required_message} if required_message else None,
+    )
+
+
+class ServiceErrorsMixin:
+    """A service's refusal names its own argument (``patient_ins``, ``appointment_at``): this puts it on the
+    form's field that collected it, or above the form."""
+
+    SERVICE_FIELDS: dict[str, str] = {}
+
+    def add_service_error(self, error) -> None:
+        field = self.SERVICE_FIELDS.get(error.field, error.field)
+        self.add_error(field if field in self.fields else None, error.message)
+
+
+class ReferralForm(ServiceErrorsMixin, forms.Form):
+    """A letter or a tele-expertise question, to one recipient, for one patient."""
+
+    kind = forms.ChoiceField(
+        label=_("Type de demande"),
+        choices=Referral.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Referral.Kind.LETTER,
+    )
+    # "practitioner:<public id>", "practice:<public id>" or "pathway:<public id>" (referrals.selectors).
+    recipient = forms.CharField(label=_("Destinataire"), required=False, max_length=80)
+    recipient_query = forms.CharField(
+        label=_("Chercher un professionnel"),
+        required=False,
+        max_length=150,
+        help_text=_("Une spécialité (« cardio », « dermato ») ou un nom."),
+    )
+    # The recipient's absence was shown before sending (its public id): without it, an absent recipient is
+    # shown first, with the replacement, rather than sent to.
+    absence_seen = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
+
+    patient_family_name = forms.CharField(label=_("Nom de naissance"), max_length=150)
+    patient_used_name = forms.CharField(label=_("Nom d'usage"), required=False, max_length=150)
+    patient_given_names = forms.CharField(label=_("Prénoms"), max_length=200)
+    patient_birth_date = forms.DateField(label=_("Date de naissance"), widget=_DATE_INPUT, input_formats=_DATE_FORMATS)
+    patient_sex = forms.ChoiceField(label=_("Sexe"), choices=Referral.Sex.choices, widget=forms.RadioSelect)
+    patient_phone = forms.CharField(
+        label=_("Téléphone portable du patient"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    patient_email = forms.EmailField(
+        label=_("E-mail du patient"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    contact_consent = forms.BooleanField(
+        label=_("Le patient accepte d'être prévenu par SMS ou e-mail (rendez-vous ou refus, jamais le motif)"),
+        required=False,
+    )
+    patient_ins = forms.CharField(
+        label=_("INS (matricule INS / NIR), facultatif"),
+        required=False,
+        max_length=25,
+        help_text=_("15 caractères, clé comprise ; les espaces sont ignorés."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    teleexpertise_consent = forms.BooleanField(
+        label=_("Le patient a donné son accord à la télé-expertise"), required=False
+    )
+    attending_is_me = forms.BooleanField(label=_("C'est moi"), required=False)
+    attending_label = forms.CharField(
+        label=_("Autre médecin traitant"),
+        required=False,
+        max_length=200,
+        help_text=_("Son nom et sa commune, s'il n'est pas vous."),
+    )
+
+    reason = forms.CharField(
+        label=_("Motif"),
+        max_length=300,
+        error_messages={"required": _("Indiquez le motif de la demande.")},
+    )
+    question = _text(_("Question clinique"), rows=3)
+    history = _text(_("Antécédents utiles"), rows=2)
+    treatments = _text(_("Traitements en cours"), rows=2)
+    allergies = _text(_("Allergies connues"), rows=1)
+    urgency = forms.ChoiceField(
+        label=_("Urgence"), choices=Urgency.choices, widget=forms.RadioSelect, initial=Urgency.ROUTINE
+    )
+
+    PATIENT_FIELDS = (
+        "patient_family_name",
+        "patient_used_name",
+        "patient_given_names",
+        "patient_birth_date",
+        "patient_sex",
+        "patient_ins",
+        "patient_phone",
+        "patient_email",
+        "contact_consent",
+    )
+    CLINICAL_FIELDS = ("reason", "question", "history", "treatments", "allergies")
+
+    def clean_patient_ins(self) -> str:
+        return "".join(self.cleaned_data["patient_ins"].split()).upper()
+
+    def clean_patient_birth_date(self) -> datetime.date:
+        birth_date = self.cleaned_data["patient_birth_date"]
+        if birth_date > timezone.localdate():
+            raise forms.ValidationError(_("La date de naissance est dans le futur."))
+        return birth_date
+
+    def service_arguments(self, *, sender, recipient) -> dict:
+        """What ``referral_send`` takes, from the cleaned data and the recipient the view resolved (None: the
+        service asks for one)."""
+        data = self.cleaned_data
+        teleexpertise = data["kind"] == Referral.Kind.TELEEXPERTISE
+        recipient_kind = recipient._meta.model_name if recipient is not None else ""
+        return {
+            "kind": data["kind"],
+            "urgency": data["urgency"],
+            "recipient_practitioner": recipient if recipient_kind == "practitioner" else None,
+            "recipient_practice": recipient if recipient_kind == "practice" else None,
+            "pathway": recipient if recipient_kind == "pathway" else None,
+            **{name: data[name] for name in (*self.PATIENT_FIELDS, *self.CLINICAL_FIELDS)},
+            "teleexpertise_consent": teleexpertise and data["teleexpertise_consent"],
+            "attending_practitioner": sender if data["attending_is_me"] else None,
+            "attending_label": "" if data["attending_is_me"] else data["attending_label"],
+        }
+
+
+class SentFilterForm(forms.Form):
+    """The status filter of "Mes demandes"."""
+
+    status = forms.ChoiceField(
+        label=_("Statut"),
+        required=False,
+        choices=[("", _("Toutes mes demandes")), *Referral.Status.choices],
+    )
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox filters; an empty status means every open request."""
+
+    status = forms.ChoiceField(
+        label=_("Statut"),
+        required=False,
+        choices=[("", _("À traiter (ouvertes)")), *Referral.Status.choices],
+    )
+    urgency = forms.ChoiceField(label=_("Urgence"), required=False, choices=[("", _("Toutes")), *Urgency.choices])
+    overdue = forms.BooleanField(label=_("En retard seulement"), required=False)
+
+
+# --- Actions on one request -----------------------------------------------------------------------------------
+
+
+class MessageForm(ServiceErrorsMixin, forms.Form):
+    """Asking for more (recipient's side), answering it (sender), or writing in the thread."""
+
+    message = _text(_("Message"), required=True, rows=4, required_message=_("Écrivez votre message."))
+
+    SERVICE_FIELDS = {"body": "message"}
+
+    def __init__(self, *args, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["message"].label = label
+
+
+class AcceptForm(ServiceErrorsMixin, forms.Form):
+    """An appointment: day and time (Europe/Paris), at one of the recipient's sites, with instructions."""
+
+    appointment_date = forms.DateField(
+        label=_("Date du rendez-vous"),
+        widget=_DATE_INPUT,
+        input_formats=_DATE_FORMATS,
+        error_messages={"required": _("Indiquez la date du rendez-vous.")},
+    )
+    appointment_time = forms.TimeField(
+        label=_("Heure"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        input_formats=["%H:%M", "%Hh%M", "%H:%M:%S"],
+        error_messages={"required": _("Indiquez l'heure du rendez-vous.")},
+    )
+    site = forms.ModelChoiceField(
+        label=_("Lieu"),
+        queryset=None,
+        to_field_name="public_id",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        error_messages={
+            "required": _("Choisissez le lieu du rendez-vous."),
+            "invalid_choice": _("Choisissez un lieu où le destinataire reçoit."),
+        },
+    )
+    instructions = _text(
+        _("Consignes pour le patient"),
+        rows=2,
+        max_length=5000,
+        help_text=_("Documents à apporter, à jeun… Le patient les reçoit s'il a accepté d'être prévenu."),
+    )
+
+    SERVICE_FIELDS = {"appointment_at": "appointment_date"}
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        if not self.is_bound:
+            only = list(sites[:2])
+            if len(only) == 1:
+                self.initial["site"] = only[0].public_id
+
+    @property
+    def appointment_at(self) -> datetime.datetime:
+        day, time = self.cleaned_data["appointment_date"], self.cleaned_data["appointment_time"]
+        return timezone.make_aware(datetime.datetime.combine(day, time))
+
+
+class DeclineForm(ServiceErrorsMixin, forms.Form):
+    """Why not, and to whom the GP may turn instead (a practitioner found in the directory)."""
+
+    reason = _text(_("Motif du refus"), required=True, rows=3, required_message=_("Indiquez le motif du refus."))
+    colleague_query = forms.CharField(
+        label=_("Suggérer un confrère (facultatif)"),
+        required=False,
+        max_length=150,
+        help_text=_("Une spécialité ou un nom, puis choisissez dans la liste."),
+    )
+    # The public id of the suggested practitioner, picked from the search results.
+    suggested_practitioner = forms.UUIDField(required=False, error_messages={"invalid": _("Confrère introuvable.")})
+
+
+class AnswerForm(ServiceErrorsMixin, forms.Form):
+    answer = _text(_("Votre réponse"), required=True, rows=6, required_message=_("Écrivez votre réponse."))
+
+
+class CloseForm(ServiceErrorsMixin, forms.Form):
+    report = _text(
+        _("Compte-rendu"),
+        rows=5,
+        help_text=_("Le retour au médecin adresseur ; il reste lisible sur la demande."),
+    )
+
+
+class CancelForm(ServiceErrorsMixin, forms.Form):
+    note = _text(_("Pourquoi (facultatif)"), rows=2, max_length=2000)

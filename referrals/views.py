@@ -1,0 +1,673 @@
+"""The referral pages: the new request with the directory search built in, "Mes demandes" (the GP's requests),
+the inbox of the recipient's side with its bulk acknowledgement, one request with its timeline, its thread and
+the actions the user may take, and its letter as a PDF.
+
+Thin: parse with ``referrals.forms``, call one selector or service, render. Every form works without
+JavaScript (POST, then redirect); HTMX refreshes the lists, the recipient search and the notices about the
+recipient. A refused input answers 400 with what was typed and the French message on its field. Whoever may
+not see a request gets 404; whoever sees it but may not take an action gets 403. Pages showing patients are
+never cached by the browser.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cpts_portal.lib.access import authenticated, permission_required
+from cpts_portal.lib.errors import ApplicationError
+from directory.selectors import practitioner_of
+from directory.selectors.api import practitioner_by_public_id
+from referrals import services
+from referrals.forms import (
+    AcceptForm,
+    AnswerForm,
+    CancelForm,
+    CloseForm,
+    DeclineForm,
+    InboxFilterForm,
+    MessageForm,
+    ReferralForm,
+    SentFilterForm,
+)
+from referrals.letters import referral_letter_pdf
+from referrals.models import Referral, Urgency
+from referrals.permissions import can_send_referrals, can_work_referral_inbox
+from referrals.selectors import (
+    OPEN_STATUSES,
+    absence_today,
+    age_on,
+    direct_access_specialty,
+    get_referral_for_user,
+    pathways_open_to,
+    recipient_choice,
+    recipient_of_choice,
+    recipients_search,
+    referral_list_reads_record,
+    referral_status_counts,
+    referrals_handled_by,
+    referrals_inbox,
+    referrals_sent_by,
+)
+from referrals.services.attachments import MAX_ATTACHMENT_BYTES, attachments_add_many
+from referrals.services.billing import billing_preview
+from referrals.services.handling import message_post
+from referrals.views_billing import billing_context
+from referrals.views_handling import handling_context
+
+Status = Referral.Status
+LIST_PAGE_SIZE = 25
+
+
+def _with_vary(response):
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _date_or_none(text: str | None) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+# --- The new request --------------------------------------------------------------------------------------------
+
+# ?praticien=<id> (from a practitioner's page), ?cabinet=<id>, ?parcours=<id>: the recipient comes preselected.
+_PRESELECTION_PARAMETERS = {"praticien": "practitioner", "cabinet": "practice", "parcours": "pathway"}
+
+
+def _initial_from_query(query: QueryDict) -> dict:
+    initial = {}
+    for parameter, kind in _PRESELECTION_PARAMETERS.items():
+        if query.get(parameter):
+            initial["recipient"] = f"{kind}:{query[parameter]}"
+    if query.get("type") in Referral.Kind.values:
+        initial["kind"] = query["type"]
+    return initial
+
+
+def _initial_from_post(form_class, data: QueryDict) -> dict:
+    """What was typed, to show again without validating (a search or a switch of recipient is not a send)."""
+    return {name: data.get(name) for name in form_class.base_fields if name in data}
+
+
+def _recipient_context(user, recipient, *, birth_date, kind, sender=None, typed=None) -> dict:
+    """What the form says about the chosen recipient before sending: an absence today (and who replaces them),
+    a specialty of direct access, a practitioner who does not answer tele-expertise, and for a tele-expertise
+    what would keep it from being billed (no consent, same MSP, the yearly cap for this patient)."""
+    context = {
+        "recipient": recipient,
+        "recipient_value": recipient_choice(recipient) if recipient else "",
+        "recipient_kind": recipient._meta.model_name if recipient else "",
+    }
+    if recipient is not None and recipient._meta.model_name == "practitioner":
+        context["absence"] = absence_today(recipient, user)
+        context["direct_access"] = direct_access_specialty(recipient, patient_birth_date=birth_date)
+        context["refuses_teleexpertise"] = kind == Referral.Kind.TELEEXPERTISE and not recipient.answers_teleexpertise
+    if kind == Referral.Kind.TELEEXPERTISE and sender is not None and recipient is not None:
+        typed = typed or {}
+        context["billing_warnings"] = billing_preview(
+            sender=sender,
+            recipient_practitioner=recipient if recipient._meta.model_name == "practitioner" else None,
+            teleexpertise_consent=typed.get("teleexpertise_consent") in ("on", "true", "1", True),
+            patient_ins=(typed.get("patient_ins") or "").replace(" ", ""),
+            patient_family_name=typed.get("patient_family_name") or "",
+            patient_given_names=typed.get("patient_given_names") or "",
+            patient_birth_date=birth_date,
+        )
+    return context
+
+
+URGENCY_HINTS = {
+    Urgency.URGENT: gettext_lazy("Réponse attendue sous 48 h"),
+    Urgency.RAPID: gettext_lazy("Sous 7 jours"),
+    Urgency.ROUTINE: gettext_lazy("Sous 30 jours"),
+}
+
+
+def _as_choices(practitioners: list, *, field: str) -> list:
+    """Each practitioner found with the value its radio button carries in ``field``."""
+    for practitioner in practitioners:
+        practitioner.choice_value = (
+            f"practitioner:{practitioner.public_id}" if field == "recipient" else str(practitioner.public_id)
+        )
+    return practitioners
+
+
+def _wants_search(data: QueryDict) -> bool:
+    """The search button, or Enter in the search box without JavaScript (no recipient chosen yet)."""
+    query = data.get("recipient_query", "").strip()
+    return "search_recipient" in data or (bool(query) and not data.get("recipient"))
+
+
+@permission_required(can_send_referrals)
+@require_http_methods(["GET", "POST"])
+@never_cache
+def referral_new(request):
+    """The new request. POST sends it, unless it asks for a directory search or a switch to the replacement of
+    an absent recipient: the form then comes back as typed (200). An absent recipient is shown, with their
+    replacement, before the request goes to them."""
+    sender = practitioner_of(request.user)
+    if sender is None:
+        raise PermissionDenied
+    data = request.POST.copy() if request.method == "POST" else None
+    sending = False
+    if data is None:
+        form = ReferralForm(initial={"kind": Referral.Kind.LETTER, **_initial_from_query(request.GET)})
+        recipient_value = form.initial.get("recipient", "")
+    else:
+        if data.get("recipient_switch"):
+            data["recipient"] = data["recipient_switch"]
+        sending = not data.get("recipient_switch") and not _wants_search(data)
+        form = ReferralForm(data) if sending else ReferralForm(initial=_initial_from_post(ReferralForm, data))
+        recipient_value = data.get("recipient", "")
+    recipient = recipient_of_choice(recipient_value, sender=sender) if recipient_value else None
+    kind = (data or form.initial).get("kind") or Referral.Kind.LETTER
+    birth_date = _date_or_none((data or {}).get("patient_birth_date"))
+    recipient_context = _recipient_context(
+        request.user, recipient, birth_date=birth_date, kind=kind, sender=sender, typed=data
+    )
+    absence_first = False
+
+    if sending and form.is_valid():
+        absence = recipient_context.get("absence")
+        if recipient_value and recipient is None:
+            form.add_error("recipient", _("Ce destinataire est introuvable : choisissez-le de nouveau."))
+        elif absence is not None and form.cleaned_data["absence_seen"] != str(recipient.public_id):
+            absence_first = True
+        else:
+            try:
+                # All or nothing: a refused document leaves no request behind, and the form says why.
+                with transaction.atomic():
+                    referral = services.referral_send(
+                        acting_user=request.user, **form.service_arguments(sender=sender, recipient=recipient)
+                    )
+                    if request.FILES.getlist("attachments"):
+                        attachments_add_many(
+                            acting_user=request.user,
+                            referral=referral,
+                            uploaded_files=request.FILES.getlist("attachments"),
+                        )
+            except ApplicationError as error:
+                form.add_service_error(error)
+            else:
+                messages.success(
+                    request,
+                    _("Demande envoyée. Vous suivez ici sa réponse ; elle est aussi dans « Mes demandes »."),
+                )
+                return redirect("referrals:detail", public_id=referral.public_id)
+    elif data is None and recipient_value and recipient is None:
+        messages.warning(request, _("Le destinataire proposé est introuvable : choisissez-en un."))
+
+    query = (data or {}).get("recipient_query", "").strip()
+    search_results = None
+    if data is not None and query:
+        found = recipients_search(
+            request.user, q=query, teleexpertise_only=kind == Referral.Kind.TELEEXPERTISE, exclude=sender
+        )
+        search_results = _as_choices(found, field="recipient")
+    context = {
+        "form": form,
+        "sender": sender,
+        "kind": kind,
+        "pathways": list(pathways_open_to(sender)),
+        "search_results": search_results,
+        "query": query,
+        "absence_first": absence_first,
+        "attachments_enabled": True,
+        "max_attachment_megabytes": MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        "urgency_hints": URGENCY_HINTS,
+        **recipient_context,
+    }
+    status = 400 if sending and form.errors else 200
+    return render(request, "referrals/referral_new.html", context, status=status)
+
+
+@permission_required(can_work_referral_inbox)
+@require_GET
+@never_cache
+def recipient_search(request):
+    """HTMX: the directory's best matches for what is typed, as choices of a form: the recipient of a new
+    request (``field=recipient``) or the colleague a decline suggests (``field=suggested_practitioner``)."""
+    field = request.GET.get("field", "recipient")
+    if field not in ("recipient", "suggested_practitioner"):
+        raise Http404
+    query = request.GET.get("q", request.GET.get("recipient_query", request.GET.get("colleague_query", ""))).strip()
+    teleexpertise = request.GET.get("kind") == Referral.Kind.TELEEXPERTISE
+    results = None
+    if query:
+        found = recipients_search(
+            request.user, q=query, teleexpertise_only=teleexpertise, exclude=practitioner_of(request.user)
+        )
+        results = _as_choices(found, field=field)
+    context = {"search_results": results, "query": query, "field": field, "chosen": request.GET.get("chosen", "")}
+    return _with_vary(render(request, "referrals/_recipient_results.html", context))
+
+
+@permission_required(can_send_referrals)
+@require_GET
+def recipient_notices(request):
+    """HTMX: the notices about the recipient chosen in the new-request form (absence, direct access)."""
+    sender = practitioner_of(request.user)
+    recipient = recipient_of_choice(request.GET.get("recipient", ""), sender=sender)
+    context = _recipient_context(
+        request.user,
+        recipient,
+        birth_date=_date_or_none(request.GET.get("patient_birth_date")),
+        kind=request.GET.get("kind", ""),
+        sender=sender,
+        typed=request.GET,
+    )
+    return _with_vary(render(request, "referrals/_recipient_notices.html", context))
+
+
+# --- Lists ------------------------------------------------------------------------------------------------------
+
+
+def _list_page(request, referrals):
+    """A page of 25, its rows read once (and logged: each row shows a patient)."""
+    page = Paginator(referrals, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    referral_list_reads_record(request.user, page.object_list, request=request)
+    return page
+
+
+@permission_required(can_send_referrals)
+@require_GET
+@never_cache
+def referral_list(request):
+    """ "Mes demandes": the GP's requests, overdue first, filtered by status."""
+    form = SentFilterForm(request.GET or None)
+    status = form.cleaned_data["status"] if form.is_valid() else ""
+    counts = referral_status_counts(referrals_sent_by(request.user))
+    form.fields["status"].choices = [
+        ("", _("Toutes mes demandes (%(count)s)") % {"count": sum(counts.values())}),
+        *((value, f"{label} ({counts.get(value, 0)})") for value, label in Referral.Status.choices),
+    ]
+    page = _list_page(request, referrals_sent_by(request.user, status=status))
+    context = {"form": form, "page": page, "status": status}
+    template = "referrals/_sent_results.html" if request.htmx else "referrals/referral_list.html"
+    return _with_vary(render(request, template, context, status=400 if form.errors else 200))
+
+
+@permission_required(can_work_referral_inbox)
+@require_GET
+@never_cache
+def inbox(request):
+    """The inbox of the recipient's side: what the user's practices and own entry receive, overdue first,
+    filtered by status, urgency and lateness (a GET form: the URL can be shared)."""
+    form = InboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    referrals = referrals_inbox(
+        request.user,
+        status=filters.get("status", ""),
+        urgency=filters.get("urgency", ""),
+        overdue=filters.get("overdue", False),
+    )
+    page = _list_page(request, referrals)
+    context = {
+        "form": form,
+        "page": page,
+        "filters_query": _filters_query(request.GET),
+        "acknowledgeable": any(referral.status == Status.SENT for referral in page.object_list),
+    }
+    template = "referrals/_inbox_results.html" if request.htmx else "referrals/inbox.html"
+    return _with_vary(render(request, template, context, status=400 if form.errors else 200))
+
+
+_INBOX_FILTERS = ("status", "urgency", "overdue", "page")
+
+
+def _filters_query(query: QueryDict) -> str:
+    """The inbox filters of a query string, re-encoded (nothing else travels through the bulk form)."""
+    kept = QueryDict(mutable=True)
+    for name in _INBOX_FILTERS:
+        if query.get(name):
+            kept[name] = query[name]
+    return kept.urlencode()
+
+
+def _described(referral: Referral) -> str:
+    """A request named without its patient (flash messages travel through the session)."""
+    sent = timezone.localtime(referral.sent_at or referral.created_at)
+    return _("la demande de %(sender)s du %(date)s") % {"sender": referral.sender, "date": f"{sent:%d/%m/%Y %H:%M}"}
+
+
+@permission_required(can_work_referral_inbox)
+@require_POST
+def inbox_acknowledge(request):
+    """The requests ticked in the inbox, each acknowledged through ``referral_acknowledge``; the page says how
+    many were, and which could not be and why."""
+    wanted = set()
+    for value in request.POST.getlist("referrals"):
+        try:
+            wanted.add(str(uuid.UUID(value)))
+        except ValueError:
+            continue
+    back = reverse("referrals:inbox")
+    filters = _filters_query(QueryDict(request.POST.get("filters", "")))
+    if filters:
+        back = f"{back}?{filters}"
+    if not wanted:
+        messages.warning(request, _("Cochez au moins une demande à prendre en compte."))
+        return redirect(back)
+    found = list(referrals_handled_by(request.user).filter(public_id__in=wanted).select_related("sender"))
+    acknowledged = 0
+    for referral in found:
+        try:
+            services.referral_acknowledge(acting_user=request.user, referral=referral)
+        except ApplicationError as error:
+            messages.warning(
+                request,
+                _("Non prise en compte : %(referral)s. %(reason)s")
+                % {"referral": _described(referral), "reason": error.message},
+            )
+        else:
+            acknowledged += 1
+    if acknowledged:
+        messages.success(
+            request,
+            ngettext("%(count)s demande prise en compte.", "%(count)s demandes prises en compte.", acknowledged)
+            % {"count": acknowledged},
+        )
+    missing = len(wanted) - len(found)
+    if missing:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s demande introuvable n'a pas été prise en compte.",
+                "%(count)s demandes introuvables n'ont pas été prises en compte.",
+                missing,
+            )
+            % {"count": missing},
+        )
+    return redirect(back)
+
+
+# --- One request --------------------------------------------------------------------------------------------------
+
+RECIPIENT_SIDE, SENDER_SIDE, EITHER_SIDE = "recipient", "sender", "either"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a user may do to a request from its page: the service's transition (``services.TRANSITIONS``)
+    or ``message``, the side that does it, the form it needs, what the page says once it is done."""
+
+    slug: str
+    side: str
+    form: type | None
+    done: Promise
+    label: Promise | str = ""
+
+
+ACTIONS: dict[str, Action] = {
+    "acknowledge": Action("prendre-en-compte", RECIPIENT_SIDE, None, gettext_lazy("Demande prise en compte.")),
+    "request_info": Action(
+        "demander-des-precisions",
+        RECIPIENT_SIDE,
+        MessageForm,
+        gettext_lazy("Votre question est partie au médecin adresseur."),
+        gettext_lazy("Ce qu'il vous manque pour décider"),
+    ),
+    "accept": Action(
+        "accepter", RECIPIENT_SIDE, AcceptForm, gettext_lazy("Demande acceptée : le rendez-vous est enregistré.")
+    ),
+    "answer": Action("repondre", RECIPIENT_SIDE, AnswerForm, gettext_lazy("Réponse envoyée.")),
+    "decline": Action("refuser", RECIPIENT_SIDE, DeclineForm, gettext_lazy("Demande refusée.")),
+    "close": Action("cloturer", RECIPIENT_SIDE, CloseForm, gettext_lazy("Demande clôturée.")),
+    "provide_info": Action(
+        "completer",
+        SENDER_SIDE,
+        MessageForm,
+        gettext_lazy("Votre réponse est partie : la demande revient au destinataire."),
+        gettext_lazy("Votre réponse"),
+    ),
+    "cancel": Action("annuler", SENDER_SIDE, CancelForm, gettext_lazy("Demande annulée.")),
+    "message": Action("message", EITHER_SIDE, MessageForm, gettext_lazy("Message envoyé."), gettext_lazy("Message")),
+}
+ACTION_BY_SLUG = {action.slug: name for name, action in ACTIONS.items()}
+
+_CALLS = {
+    "acknowledge": lambda user, referral, form: services.referral_acknowledge(acting_user=user, referral=referral),
+    "request_info": lambda user, referral, form: services.referral_request_info(
+        acting_user=user, referral=referral, message=form.cleaned_data["message"]
+    ),
+    "provide_info": lambda user, referral, form: services.referral_provide_info(
+        acting_user=user, referral=referral, message=form.cleaned_data["message"]
+    ),
+    "accept": lambda user, referral, form: services.referral_accept(
+        acting_user=user,
+        referral=referral,
+        appointment_at=form.appointment_at,
+        site=form.cleaned_data["site"],
+        instructions=form.cleaned_data["instructions"],
+    ),
+    "decline": lambda user, referral, form: services.referral_decline(
+        acting_user=user,
+        referral=referral,
+        reason=form.cleaned_data["reason"],
+        suggested_practitioner=form.suggested,
+    ),
+    "answer": lambda user, referral, form: services.referral_answer(
+        acting_user=user, referral=referral, answer=form.cleaned_data["answer"]
+    ),
+    "close": lambda user, referral, form: services.referral_close(
+        acting_user=user, referral=referral, report=form.cleaned_data["report"]
+    ),
+    "cancel": lambda user, referral, form: services.referral_cancel(
+        acting_user=user, referral=referral, note=form.cleaned_data["note"]
+    ),
+    "message": lambda user, referral, form: message_post(
+        acting_user=user, referral=referral, body=form.cleaned_data["message"]
+    ),
+}
+
+# Timeline lines, by the action their event records; an action this page does not know shows its new status.
+EVENT_LABELS = {
+    "sent": gettext_lazy("Demande envoyée"),
+    "acknowledged": gettext_lazy("Prise en compte"),
+    "info_requested": gettext_lazy("Informations demandées"),
+    "info_provided": gettext_lazy("Informations apportées"),
+    "accepted": gettext_lazy("Acceptée, rendez-vous donné"),
+    "declined": gettext_lazy("Refusée"),
+    "answered": gettext_lazy("Réponse écrite"),
+    "closed": gettext_lazy("Clôturée"),
+    "cancelled": gettext_lazy("Annulée par l'expéditeur"),
+    "message_posted": gettext_lazy("Message"),
+    "attachment_added": gettext_lazy("Pièce jointe ajoutée"),
+    "forwarded": gettext_lazy("Transférée à un confrère"),
+    "converted": gettext_lazy("Type de demande changé"),
+    "sent_outside": gettext_lazy("Envoyée hors du portail"),
+    "outside_updated": gettext_lazy("Suite donnée hors du portail"),
+    "reminded": gettext_lazy("Rappel : l'échéance approche"),
+    "escalated": gettext_lazy("Échéance dépassée : relance du destinataire"),
+    "escalated_practice": gettext_lazy("Relance des autres membres du cabinet"),
+    "escalated_coordination": gettext_lazy("Remontée à la coordination"),
+    "close_reminded": gettext_lazy("Rappel : demande à clôturer"),
+    "billed_requester": gettext_lazy("Acte de télé-expertise facturable (requérant)"),
+    "billed_expert": gettext_lazy("Acte de télé-expertise facturable (requis)"),
+    "not_billable_requester": gettext_lazy("Acte non facturable (requérant)"),
+    "not_billable_expert": gettext_lazy("Acte non facturable (requis)"),
+    "survey_answered": gettext_lazy("Questionnaire de clôture rempli"),
+}
+
+
+def _referral_or_404(request, public_id) -> Referral:
+    referral = get_referral_for_user(request.user, public_id, request=request)
+    if referral is None:
+        raise Http404
+    return referral
+
+
+@dataclass(frozen=True)
+class Sides:
+    is_sender: bool
+    is_recipient_side: bool
+
+
+def _sides(user, referral: Referral) -> Sides:
+    own_entry = practitioner_of(user)
+    return Sides(
+        is_sender=own_entry is not None and referral.sender_id == own_entry.pk,
+        is_recipient_side=referrals_handled_by(user).filter(pk=referral.pk).exists(),
+    )
+
+
+def _on_side(action: Action, sides: Sides) -> bool:
+    if action.side == RECIPIENT_SIDE:
+        return sides.is_recipient_side
+    if action.side == SENDER_SIDE:
+        return sides.is_sender
+    return sides.is_sender or sides.is_recipient_side
+
+
+def _available_actions(referral: Referral, sides: Sides) -> list[str]:
+    """The actions shown to this user on this request now: their side's, allowed from the status and the kind."""
+    names = []
+    for name, action in ACTIONS.items():
+        if not _on_side(action, sides):
+            continue
+        if name == "message":
+            if referral.status in (Status.CLOSED, Status.CANCELLED):
+                continue
+        elif referral.status not in services.TRANSITIONS[name][0]:
+            continue
+        if name == "accept" and referral.kind != Referral.Kind.LETTER:
+            continue
+        if name == "answer" and referral.kind != Referral.Kind.TELEEXPERTISE:
+            continue
+        names.append(name)
+    if "provide_info" in names and "message" in names:
+        names.remove("message")  # the sender answers the question asked, which sends the request back
+    return names
+
+
+def _action_form(name: str, referral: Referral, user, data=None):
+    action = ACTIONS[name]
+    if action.form is None:
+        return None
+    kwargs = {"auto_id": f"id_{name}_%s"}  # several forms on one page: ids stay unique
+    if name == "accept":
+        # The very rule ``referral_accept`` checks: where the recipient's side receives patients.
+        kwargs["sites"] = services._sites_of_recipient(referral, user).order_by("name")
+    if action.form is MessageForm:
+        kwargs["label"] = action.label
+    return action.form(data, **kwargs)
+
+
+def _timeline(referral: Referral) -> list:
+    statuses = dict(Referral.Status.choices)
+    events = list(referral.events.all())
+    for event in events:
+        label = EVENT_LABELS.get(event.action)
+        if label is None:
+            changed = event.to_status and event.to_status != event.from_status
+            label = statuses.get(event.to_status, event.to_status) if changed else _("Mise à jour")
+        event.label = label
+    return events
+
+
+def _detail_response(request, referral: Referral, *, bound=None, action_error=None, colleague_results=None, status=200):
+    user = request.user
+    sides = _sides(user, referral)
+    available = _available_actions(referral, sides)
+    forms = {}
+    for name in available:
+        forms[name] = bound[1] if bound and bound[0] == name else _action_form(name, referral, user)
+    now = timezone.now()
+    context = {
+        "referral": referral,
+        "sides": sides,
+        "actions": forms,
+        "action_urls": {name: reverse("referrals:action", args=[referral.public_id, name]) for name in available},
+        "open_action": bound[0] if bound else (action_error[0] if action_error else ""),
+        "action_error": action_error[1] if action_error else "",
+        "colleague_results": colleague_results,
+        "events": _timeline(referral),
+        "thread": list(referral.messages.all()),
+        "is_open": referral.status in OPEN_STATUSES,
+        "overdue": referral.status in OPEN_STATUSES and referral.due_at is not None and referral.due_at < now,
+        "patient_age": age_on(referral.patient_birth_date, timezone.localdate()),
+        **handling_context(request, referral),
+        **billing_context(request, referral),
+    }
+    return render(request, "referrals/referral_detail.html", context, status=status)
+
+
+@authenticated
+@require_GET
+@never_cache
+def referral_detail(request, public_id):
+    """One request: parties, patient, clinical text, status and target date, outcome, thread, timeline, and
+    the forms of the actions the user may take now. The read is logged."""
+    referral = _referral_or_404(request, public_id)
+    return _detail_response(request, referral)
+
+
+@authenticated
+@require_POST
+@never_cache
+def referral_action(request, public_id, action):
+    """One action on a request, through its service; back to the request with what was done, or the page again
+    with the French refusal (400)."""
+    referral = _referral_or_404(request, public_id)
+    sides = _sides(request.user, referral)
+    if not _on_side(ACTIONS[action], sides):
+        raise PermissionDenied
+    form = _action_form(action, referral, request.user, request.POST)
+    if action == "decline" and "search_colleague" in request.POST:
+        # Without JavaScript the colleague search is a round trip: the page again, the reason kept.
+        form = DeclineForm(initial=_initial_from_post(DeclineForm, request.POST), auto_id="id_decline_%s")
+        query = request.POST.get("colleague_query", "").strip()
+        results = None
+        if query:
+            found = recipients_search(request.user, q=query, exclude=referral.sender)
+            results = _as_choices(found, field="suggested_practitioner")
+        return _detail_response(request, referral, bound=(action, form), colleague_results=results)
+    if form is not None and not form.is_valid():
+        return _detail_response(request, referral, bound=(action, form), status=400)
+    if action == "decline":
+        form.suggested = None
+        if form.cleaned_data["suggested_practitioner"]:
+            form.suggested = practitioner_by_public_id(form.cleaned_data["suggested_practitioner"])
+            if form.suggested is None:
+                form.add_error("suggested_practitioner", _("Confrère introuvable : cherchez-le de nouveau."))
+                return _detail_response(request, referral, bound=(action, form), status=400)
+    try:
+        _CALLS[action](request.user, referral, form)
+    except ApplicationError as error:
+        if error.code == "not_found":
+            raise PermissionDenied(error.message) from None
+        if form is None:
+            return _detail_response(request, referral, action_error=(action, error.message), status=400)
+        form.add_service_error(error)
+        return _detail_response(request, referral, bound=(action, form), status=400)
+    messages.success(request, ACTIONS[action].done)
+    return redirect("referrals:detail", public_id=referral.public_id)
+
+
+@authenticated
+@require_GET
+@never_cache
+def referral_letter(request, public_id):
+    """The letter as a PDF, for whoever may see the request (the read is logged)."""
+    referral = _referral_or_404(request, public_id)
+    response = HttpResponse(referral_letter_pdf(referral), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="courrier-{referral.public_id}.pdf"'
+    return response

@@ -1,0 +1,88 @@
+"""The coordinators' follow-up of late requests: every open request past its target date in the territories
+they coordinate, with its parties, status, delays and escalation step; never the patient nor the clinical text
+(the selector loads only ``COORDINATOR_FIELDS``). As a page and as CSV.
+
+Coordinators only: anyone else gets 403, as the directory's coordination pages do.
+"""
+
+import csv
+
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.models import User
+from cpts_portal.lib.access import permission_required
+from referrals.permissions import can_follow_overdue_referrals
+from referrals.selectors import referrals_overdue_in_territories
+from referrals.services.deadlines import escalation_step_label, with_last_escalation
+
+OVERDUE_PAGE_SIZE = 50
+# A working list for the coordination, not an export of the territory's activity.
+OVERDUE_CSV_LIMIT = 5000
+
+
+def _overdue(user: User, now):
+    return with_last_escalation(referrals_overdue_in_territories(user, now=now))
+
+
+def _described(referral, now) -> None:
+    """What each row shows beyond the fields: how late, the escalation step, the recipient."""
+    referral.days_late = (now - referral.due_at).days
+    referral.escalation_label = escalation_step_label(referral.last_escalation)
+    referral.recipient_label = str(referral.recipient_practitioner or referral.recipient_practice or referral.pathway)
+
+
+@permission_required(can_follow_overdue_referrals)
+@require_GET
+@never_cache
+def coordination_overdue(request):
+    now = timezone.now()
+    page = Paginator(_overdue(request.user, now), OVERDUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    for referral in page:
+        _described(referral, now)
+    return render(request, "referrals/coordination_overdue.html", {"page": page, "now": now})
+
+
+@permission_required(can_follow_overdue_referrals)
+@require_GET
+@never_cache
+def coordination_overdue_csv(request):
+    now = timezone.now()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="demandes-en-retard-{timezone.localdate():%Y-%m-%d}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 with its byte order mark
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        [
+            _("Type"),
+            _("Urgence"),
+            _("Expéditeur"),
+            _("Destinataire"),
+            _("Statut"),
+            _("Envoyée le"),
+            _("Date cible"),
+            _("Jours de retard"),
+            _("Relance"),
+        ]
+    )
+    for referral in _overdue(request.user, now)[:OVERDUE_CSV_LIMIT]:
+        _described(referral, now)
+        writer.writerow(
+            [
+                referral.get_kind_display(),
+                referral.get_urgency_display(),
+                str(referral.sender),
+                referral.recipient_label,
+                referral.get_status_display(),
+                timezone.localtime(referral.sent_at).strftime("%d/%m/%Y %H:%M"),
+                timezone.localtime(referral.due_at).strftime("%d/%m/%Y %H:%M"),
+                referral.days_late,
+                referral.escalation_label,
+            ]
+        )
+    return response

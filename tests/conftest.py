@@ -44,6 +44,12 @@ def _outbox_is_the_mail_backend(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path_factory):
+    # Attachments written by the tests land in a folder pytest removes, not in the project's var/media.
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # Rate-limit counters live in the (real) Redis cache: each test starts with none. Only the tests' own
     # keys are removed (not FLUSHDB): the same Redis database is the Celery broker of the worker tests.

@@ -68,3 +68,31 @@ def test_directory_benchmark_prints_json_figures_from_a_throwaway_database():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", [f"{database}_bench%"])
         assert cursor.fetchone()[0] == 0
+
+
+REFERRALS_METRICS = {
+    "referrals_in_database",
+    "inbox_page_queries_10_visible",
+    "inbox_page_queries_1000_visible",
+    "api_list_queries_10_visible",
+    "api_list_queries_1000_visible",
+    "inbox_query_over_raw_sql",
+    "overdue_scan_over_raw_sql",
+    "send_with_letter_pdf_ms",
+}
+
+
+@pytest.mark.django_db(transaction=True)  # the benchmark switches to a database of its own: no test transaction
+def test_referrals_benchmark_prints_its_figures_with_constant_query_counts():
+    out = StringIO()
+
+    call_command("benchmark", "referrals", "--scale", "2000", stdout=out)
+
+    by_metric = {figure["metric"]: figure for figure in map(json.loads, out.getvalue().splitlines())}
+    assert set(by_metric) >= REFERRALS_METRICS
+    assert by_metric["referrals_in_database"]["value"] == 2000
+    for metric in REFERRALS_METRICS:
+        assert by_metric[metric]["value"] is not None and by_metric[metric]["value"] > 0, metric
+    for page in ("inbox_page", "api_list"):
+        few, many = by_metric[f"{page}_queries_10_visible"], by_metric[f"{page}_queries_1000_visible"]
+        assert few["value"] == many["value"] <= few["target"], page

@@ -123,6 +123,30 @@ def access_log_record(
     )
 
 
+def access_log_record_many(
+    *, user: User, action: str, subject_type: str, subjects: list[tuple[str, str]], request: HttpRequest
+) -> None:
+    """``access_log_record`` for a list page that shows several patients: one row per ``(subject_id,
+    patient_ref)``, written in one query whatever their number."""
+    if action not in AccessLog.Action.values:
+        raise ValueError(f"Unknown access-log action {action!r}")
+    ip_address = _client_ip(request)
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=user,
+            user_email=user.email,
+            action=action,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            patient_ref=str(patient_ref or ""),
+            via=request.path[:255],
+            method=request.method,
+            ip_address=ip_address,
+        )
+        for subject_id, patient_ref in subjects
+    )
+
+
 def access_log_purge(*, older_than_days: int) -> int:
     """Deletes rows past the retention period; returns how many."""
     limit = timezone.now() - timedelta(days=older_than_days)

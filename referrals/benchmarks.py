@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from accounts.services import user_create
 from directory.benchmarks.databases import throwaway_database
-from directory.benchmarks.search import _rolled_back, _Rpps
+from directory.benchmarks.search import UnusedRpps, rolled_back
 from directory.models import Commune, Practice, Practitioner, Profession, Specialty, Territory
 from directory.scale import seed_scale
 from directory.services import role_grant_create
@@ -108,7 +108,7 @@ def _territory() -> Territory:
     return territory
 
 
-def _measured_practice(rpps: _Rpps):
+def _measured_practice(rpps: UnusedRpps):
     """A cardiology practice with its cardiologist, their secretary, and a GP who writes to them."""
     commune = Commune.objects.get(insee_code="85191")
     practice = Practice.objects.create(name="Cabinet de cardiologie de mesure", commune=commune, city=commune.name)
@@ -164,7 +164,7 @@ def _query_count_figures(practice, cardiologist, gp, secretary) -> Iterator[dict
     client.force_login(secretary)
     counts: dict[str, dict[int, int | None]] = {"inbox_page": {}, "api_list": {}}
     ratios: list[dict] = []
-    with _rolled_back():
+    with rolled_back():
         for rows in (FEW, MANY):
             _requests_to(practice, gp.practitioner, rows - Referral.objects.filter(recipient_practice=practice).count())
             counts["inbox_page"][rows] = _page_queries(client, "/demandes/reception/")
@@ -178,7 +178,7 @@ def _query_count_figures(practice, cardiologist, gp, secretary) -> Iterator[dict
 
 def _send_figures(gp, cardiologist) -> Iterator[dict]:
     def send_and_render():
-        with _rolled_back():
+        with rolled_back():
             referral = referral_send(
                 acting_user=gp,
                 kind=Referral.Kind.LETTER,
@@ -211,7 +211,7 @@ def run(scale: int | None = None) -> Iterator[dict]:
         report = seed_referrals(count=scale)
         yield _figure("referrals_in_database", Referral.objects.count(), "demandes", scale)
         yield _figure("seed_referrals_rate", report.referrals / report.seconds, "demandes/s (COPY)", None)
-        rpps = _Rpps()
+        rpps = UnusedRpps()
         practice, cardiologist, gp, secretary = _measured_practice(rpps)
         yield from _query_count_figures(practice, cardiologist, gp, secretary)
         coordinator = _user(Role.COORDINATOR, territory=territory)

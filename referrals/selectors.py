@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AccessLog, User
 from accounts.roles import Role
-from accounts.services import _client_ip, access_log_record
+from accounts.services import access_log_record, access_log_record_many
 from directory.models import Absence, Activity, ContactChannel, Practice, Practitioner, RoleGrant, Specialty
 from directory.selectors import (
     audience_of,
@@ -393,22 +393,13 @@ def direct_access_specialty(
 
 
 def referral_list_reads_record(user: User, referrals, *, request: HttpRequest) -> None:
-    """A list page shows each request's patient: one access-log row per request shown, as
-    ``access_log_record`` writes them, in a single query whatever the number of rows."""
-    ip_address = _client_ip(request)
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            user=user,
-            user_email=user.email,
-            action=AccessLog.Action.READ,
-            subject_type="referral",
-            subject_id=str(referral.public_id),
-            patient_ref=str(referral.public_id),
-            via=request.path[:255],
-            method=request.method,
-            ip_address=ip_address,
-        )
-        for referral in referrals
+    """A list page shows each request's patient: one access-log row per request shown, in one query."""
+    access_log_record_many(
+        user=user,
+        action=AccessLog.Action.READ,
+        subject_type="referral",
+        subjects=[(referral.public_id, referral.public_id) for referral in referrals],
+        request=request,
     )
 
 

@@ -160,7 +160,7 @@ class _Rollback(Exception):
 
 
 @contextmanager
-def _rolled_back() -> Iterator[None]:
+def rolled_back() -> Iterator[None]:
     try:
         with transaction.atomic():
             yield
@@ -169,7 +169,7 @@ def _rolled_back() -> Iterator[None]:
         pass
 
 
-class _Rpps:
+class UnusedRpps:
     """Valid RPPS numbers nobody has (the table is searched once for the highest of the prefix)."""
 
     def __init__(self):
@@ -219,7 +219,7 @@ def _cardio_practitioner_ids(centre: Commune, specialties: list[Specialty]) -> l
         return [row[0] for row in cursor.fetchall()]
 
 
-def _make_matching(count: int, centre: Commune, specialties: list[Specialty], rpps: _Rpps) -> int:
+def _make_matching(count: int, centre: Commune, specialties: list[Specialty], rpps: UnusedRpps) -> int:
     """Leaves exactly ``count`` practitioners of the specialty around the centre: removes the specialty from the
     extra ones, or adds cardiologists at practices next to the town hall. Returns how many match."""
     found = _cardio_practitioner_ids(centre, specialties)
@@ -258,7 +258,7 @@ def _make_matching(count: int, centre: Commune, specialties: list[Specialty], rp
     return len(_cardio_practitioner_ids(centre, specialties))
 
 
-def _entry_with_rows(rows: int, centre: Commune, rpps: _Rpps) -> Practitioner:
+def _entry_with_rows(rows: int, centre: Commune, rpps: UnusedRpps) -> Practitioner:
     """A practitioner with ``rows`` rows hanging off their page: practices (each with a public line), channels of
     their own, tools and coming absences, in proportions 3 : 4 : (at most 11) : the rest."""
     practice_count, channel_count = rows * 3 // 10, rows * 4 // 10
@@ -322,10 +322,10 @@ def _page_queries(client: Client, url: str) -> tuple[int, int]:
 def _query_count_figures(client: Client) -> Iterator[dict]:
     centre = Commune.objects.get(insee_code=CENTRE_INSEE)
     specialties = specialties_matching(SPECIALTY)
-    rpps = _Rpps()
+    rpps = UnusedRpps()
     url = f"/annuaire/?q={SPECIALTY}&place={CENTRE_INSEE}&radius_km={RADIUS_KM}"
     counts = {}
-    with _rolled_back():
+    with rolled_back():
         for rows in (FEW, MANY):
             matching = _make_matching(rows, centre, specialties, rpps)
             status, counts[rows] = _page_queries(client, url)
@@ -336,7 +336,7 @@ def _query_count_figures(client: Client) -> Iterator[dict]:
         yield _figure(f"search_page_queries_{rows}_rows", counts[rows], "requêtes SQL", QUERIES_TARGET)
 
     counts = {}
-    with _rolled_back():
+    with rolled_back():
         for rows in (FEW, MANY):
             entry = _entry_with_rows(rows, centre, rpps)
             status, counts[rows] = _page_queries(client, f"/annuaire/{entry.public_id}/")
@@ -361,7 +361,7 @@ def _signed_in_professional() -> Client:
         last_name="Généraliste",
         email_verified=True,
     )
-    body = _ADDED_RPPS_PREFIX + "0" * 9  # the first of the prefix: _Rpps continues after it
+    body = _ADDED_RPPS_PREFIX + "0" * 9  # the first of the prefix: UnusedRpps continues after it
     entry = Practitioner.objects.create(
         rpps=body + luhn_check_digit(body),
         first_name="Mesure",

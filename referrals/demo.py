@@ -18,7 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from directory.models import Practice, Practitioner, Territory
 from referrals import services
-from referrals.models import Pathway, Referral, ReferralEvent, Urgency
+from referrals.models import BillingRecord, Pathway, Referral, ReferralEvent, Urgency
+from referrals.services.statistics import response_statistics_compute
 
 PATIENTS = [
     ("LEROY", "Jeanne", datetime.date(1948, 5, 2), "F"),
@@ -64,14 +65,25 @@ class DemoPeople:
 
 
 def _age(referral: Referral, days: float) -> None:
-    """Moves a request and its timeline ``days`` back in time (the services date everything now)."""
+    """Moves a request and its timeline ``days`` back in time (the services date everything now). Whatever
+    happened after the sending happens, in the demo, some hours after it: the first answer within a day or
+    two, as the measured delays on the directory pages then show."""
+    referral.refresh_from_db()
     shift = datetime.timedelta(days=days)
-    fields = ("created_at", "sent_at", "due_at", "first_response_at", "closed_at")
-    Referral.objects.filter(pk=referral.pk).update(
-        **{name: getattr(referral, name) - shift for name in fields if getattr(referral, name) is not None}
-    )
-    for event in ReferralEvent.objects.filter(referral=referral):
-        ReferralEvent.objects.filter(pk=event.pk).update(at=event.at - shift)
+    sent_at = referral.sent_at - shift
+    answered_after = datetime.timedelta(hours=min(days * 24 / 2, 6 + (referral.pk % 5) * 9))
+    moved = {name: getattr(referral, name) - shift for name in ("created_at", "sent_at", "due_at")}
+    if referral.appointment_at is not None:  # given "in N days" when it was accepted, N days after the sending
+        moved["appointment_at"] = referral.appointment_at - shift
+    for name in ("first_response_at", "closed_at"):
+        if getattr(referral, name) is not None:
+            moved[name] = sent_at + answered_after * (1 if name == "first_response_at" else 2)
+    Referral.objects.filter(pk=referral.pk).update(**moved)
+    for event in ReferralEvent.objects.filter(referral=referral).exclude(action="sent"):
+        ReferralEvent.objects.filter(pk=event.pk).update(at=sent_at + answered_after)
+    ReferralEvent.objects.filter(referral=referral, action="sent").update(at=sent_at)
+    for record in BillingRecord.objects.filter(referral=referral):
+        BillingRecord.objects.filter(pk=record.pk).update(act_date=timezone.localdate(sent_at + answered_after))
 
 
 class _Sender:
@@ -113,8 +125,14 @@ def _appointment(days_ahead: int, hour: int = 10) -> datetime.datetime:
 
 @transaction.atomic
 def seed_referrals_demo(territory: Territory, people: DemoPeople) -> int:
-    if Referral.objects.filter(territory=territory).exists():
-        return Referral.objects.filter(territory=territory).count()
+    if not Referral.objects.filter(territory=territory).exists():
+        _seed(territory, people)
+    # The directory shows measured delays from the first run, not only after the nightly task.
+    response_statistics_compute()
+    return Referral.objects.filter(territory=territory).count()
+
+
+def _seed(territory: Territory, people: DemoPeople) -> None:
     pathway, _created = Pathway.objects.get_or_create(
         territory=territory,
         name=PATHWAY_NAME,
@@ -236,4 +254,3 @@ def seed_referrals_demo(territory: Territory, people: DemoPeople) -> int:
         site=people.dermato_practice,
     )
     _age(referral, 2)
-    return Referral.objects.filter(territory=territory).count()

@@ -62,3 +62,17 @@ def test_seed_demo_twice_adds_no_request(demo):
     call_command("seed_demo", stdout=StringIO())
 
     assert Referral.objects.count() == count
+
+
+def test_demo_cardiologist_has_measured_delays_and_answered_teleexpertises_are_billed(demo):
+    from directory.models import ResponseStatistic
+    from referrals.models import BillingRecord
+
+    measured = ResponseStatistic.objects.get(practitioner__user__email="cardiologue@demo.cpts.test")
+    assert measured.requests >= 5
+    assert measured.median_first_response < timezone.timedelta(days=3)
+    assert timezone.timedelta(days=3) < measured.median_appointment_delay < timezone.timedelta(days=30)
+    answered = Referral.objects.filter(kind=Referral.Kind.TELEEXPERTISE, answer__gt="")
+    assert BillingRecord.objects.filter(referral__in=answered).count() == 2 * answered.count()
+    # Acts are dated with the answer, in the past of the demo's timeline.
+    assert not BillingRecord.objects.filter(act_date__gt=timezone.localdate()).exists()

@@ -3,9 +3,11 @@
 from contextlib import contextmanager
 
 from django.http import Http404, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,7 +23,9 @@ from referrals.selectors import (
     attachment_for_user,
     attachments_of,
     get_referral_for_user,
+    overdue_first,
     pathway_by_public_id,
+    referral_list_reads_record,
     referrals_visible_to,
 )
 from referrals.serializers import (
@@ -31,6 +35,7 @@ from referrals.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
     ReferralCreateSerializer,
+    ReferralPageSerializer,
     ReferralSerializer,
 )
 from referrals.services import handling
@@ -77,17 +82,24 @@ class ReferralListView(APIView):
     @extend_schema(
         operation_id="v1_referrals_list",
         summary="Mes demandes (envoyées et reçues)",
-        parameters=[OpenApiParameter("status", str, enum=Referral.Status.values, required=False)],
-        responses={200: ReferralSerializer(many=True)},
+        parameters=[
+            OpenApiParameter("status", str, enum=Referral.Status.values, required=False),
+            OpenApiParameter("page", int, required=False, description="Page de 25 demandes, à partir de 1."),
+        ],
+        responses={200: ReferralPageSerializer},
     )
     def get(self, request):
-        referrals = referrals_visible_to(request.user).order_by("due_at", "-created_at")
+        referrals = overdue_first(referrals_visible_to(request.user), timezone.now())
         status = request.query_params.get("status", "")
         if status:
             if status not in Referral.Status.values:
                 raise ApplicationError(_("Statut inconnu : « %(status)s ».") % {"status": status}, field="status")
             referrals = referrals.filter(status=status)
-        return Response(ReferralSerializer(referrals[:200], many=True).data)
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(referrals, request, view=self)
+        # Each row names a patient: one access-log row per request returned, as on the pages.
+        referral_list_reads_record(request.user, page, request=request)
+        return paginator.get_paginated_response(ReferralSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="v1_referrals_create",

@@ -8,8 +8,8 @@ overdue list is measured) and ``seed_referrals`` with ``scale`` requests between
 Figures:
 - SQL queries of the practice inbox page and of the API list when 10 and when 1,000 requests are visible to a
   secretary (added, then rolled back): they must not grow with the rows (≤ 12);
-- the inbox query (first page) and the coordinator's overdue scan against the raw SQL they execute (the same
-  statements, captured and replayed with a cursor): the cost of the ORM;
+- the inbox query (first page), the coordinator's overdue scan and the beat task's deadline scan against the raw
+  SQL they execute (the same statements, captured and replayed with a cursor): the cost of the ORM;
 - sending a request through the service, the letter PDF rendered (WeasyPrint): median time.
 """
 
@@ -38,6 +38,7 @@ from referrals.models import DEFAULT_TARGET_DELAYS, Referral, Urgency
 from referrals.scale import seed_referrals
 from referrals.selectors import referrals_inbox, referrals_overdue_in_territories
 from referrals.services import referral_send
+from referrals.services.deadlines import deadline_candidates
 
 DEFAULT_SCALE = 1_000_000
 BENCH_DATABASE_SUFFIX = "_bench_referrals"
@@ -222,4 +223,9 @@ def run(scale: int | None = None) -> Iterator[dict]:
             None,
         )
         yield from _ratio_figures("overdue_scan", lambda: list(referrals_overdue_in_territories(coordinator)[:200]))
+        # The hourly beat task's scan for requests due a reminder or an escalation step. Synthetic requests
+        # have no timeline: every late open one is a candidate, the worst case of a first run.
+        now = timezone.now()
+        yield _figure("deadline_candidates", deadline_candidates(now).count(), "demandes à relancer", None)
+        yield from _ratio_figures("deadline_scan", lambda: list(deadline_candidates(now).values_list("pk", flat=True)))
         yield from _send_figures(gp, cardiologist)

@@ -215,7 +215,10 @@ class AcceptForm(ServiceErrorsMixin, forms.Form):
         _("Consignes pour le patient"),
         rows=2,
         max_length=5000,
-        help_text=_("Documents à apporter, à jeun… Le patient les reçoit s'il a accepté d'être prévenu."),
+        help_text=_(
+            "Documents à apporter, à jeun… Le médecin qui adresse les voit et les transmet : le SMS et l'e-mail "
+            "au patient ne donnent que la date, l'heure et le lieu (jamais de contenu médical)."
+        ),
     )
 
     SERVICE_FIELDS = {"appointment_at": "appointment_date"}

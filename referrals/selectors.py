@@ -99,7 +99,7 @@ def pathway_by_public_id(public_id) -> Pathway | None:
 OPEN_STATUSES = (Referral.Status.SENT, Referral.Status.ACKNOWLEDGED, Referral.Status.NEEDS_INFO)
 
 
-def _overdue_first(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
+def overdue_first(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
     """Open requests past their target date first (the oldest target first), then the rest by target date."""
     overdue = Q(status__in=OPEN_STATUSES, due_at__lt=now)
     return referrals.annotate(
@@ -121,7 +121,7 @@ def referrals_inbox(
         referrals = referrals.filter(urgency=urgency)
     if overdue:
         referrals = referrals.filter(status__in=OPEN_STATUSES, due_at__lt=now)
-    return _overdue_first(referrals, now)
+    return overdue_first(referrals, now)
 
 
 def referrals_sent_by(user: User, *, status: str = "", now=None) -> QuerySet[Referral]:
@@ -134,7 +134,7 @@ def referrals_sent_by(user: User, *, status: str = "", now=None) -> QuerySet[Ref
     )
     if status:
         referrals = referrals.filter(status=status)
-    return _overdue_first(referrals, now or timezone.now())
+    return overdue_first(referrals, now or timezone.now())
 
 
 def referrals_overdue_in_territories(user: User, *, now=None) -> QuerySet[Referral]:

@@ -138,3 +138,12 @@ class MessageSerializer(serializers.Serializer):
 
 class MessageCreateSerializer(serializers.Serializer):
     body = serializers.CharField(max_length=20000, allow_blank=True)
+
+
+class ReferralPageSerializer(serializers.Serializer):
+    """One page of 25 requests (``?page=``), overdue and soonest due first."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ReferralSerializer(many=True)

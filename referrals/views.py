@@ -595,6 +595,8 @@ def _detail_response(request, referral: Referral, *, bound=None, action_error=No
         "referral": referral,
         "sides": sides,
         "actions": forms,
+        # The thread's form is drawn with the thread: "Que faire ?" only for the other actions.
+        "decision_actions": [name for name in forms if name != "message"],
         "action_urls": {name: reverse("referrals:action", args=[referral.public_id, name]) for name in available},
         "open_action": bound[0] if bound else (action_error[0] if action_error else ""),
         "action_error": action_error[1] if action_error else "",

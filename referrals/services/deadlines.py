@@ -270,7 +270,7 @@ def _take_step(referral: Referral, action: str) -> int:
     return sent
 
 
-def _candidates(now: datetime.datetime) -> QuerySet[Referral]:
+def deadline_candidates(now: datetime.datetime) -> QuerySet[Referral]:
     """Requests due for a step, in SQL, so that an hourly run reads only those: the reminder window has come;
     the target has passed and the next escalation step is due (never escalated, or the last step a step ago);
     or the request waits to be closed. ``_next_step`` decides for each one, on the locked row."""
@@ -319,7 +319,7 @@ def deadline_reminders_send(*, now: datetime.datetime | None = None) -> dict[str
     one step per request and run, so that a request late for weeks is not told everything at once."""
     now = now or timezone.now()
     counts = dict.fromkeys((REMINDED, *ESCALATION_ACTIONS, CLOSE_REMINDED), 0)
-    for referral_id in list(_candidates(now).values_list("pk", flat=True)):
+    for referral_id in list(deadline_candidates(now).values_list("pk", flat=True)):
         with transaction.atomic():
             # The row lock is the claim: a second run waits here, then sees the event the first one wrote.
             referral = (

@@ -103,6 +103,9 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
         [
             "Accueil",
             "Annuaire",
+            "Demandes en retard",
+            "Tableau de bord des demandes",
+            "Tarifs de télé-expertise",
             "Journal des accès",
             "Envois en échec",
             "Comptes et rôles",

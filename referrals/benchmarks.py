@@ -16,7 +16,6 @@ Figures:
 import datetime
 import statistics
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -28,6 +27,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import user_create
+from cpts_portal.lib.benchmarks import captured_statements, figure, replay, seconds
 from directory.benchmarks.databases import throwaway_database
 from directory.benchmarks.search import UnusedRpps, rolled_back
 from directory.models import Commune, Practice, Practitioner, Profession, Specialty, Territory
@@ -50,39 +50,15 @@ REPEATS = 7
 SEND_REPEATS = 9
 
 
-def _figure(metric: str, value: float | None, unit: str, target: float | None) -> dict:
-    return {"metric": metric, "value": None if value is None else round(value, 2), "unit": unit, "target": target}
-
-
-def _seconds(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def _captured(action: Callable[[], object]) -> list[str]:
-    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as captured:
-        action()
-    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"].upper()[:30]]
-
-
-def _replay(statements: list[str]) -> None:
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-            if cursor.description is not None:
-                cursor.fetchall()
-
-
 def _ratio_figures(name: str, action: Callable[[], object]) -> Iterator[dict]:
-    statements = _captured(action)
+    statements = captured_statements(action)
     orm, raw = [], []
     for _ in range(REPEATS):
-        orm.append(_seconds(action))
-        raw.append(_seconds(lambda: _replay(statements)))
+        orm.append(seconds(action))
+        raw.append(seconds(lambda: replay(statements)))
     orm_s, raw_s = statistics.median(orm), statistics.median(raw)
-    yield _figure(f"{name}_ms", orm_s * 1000, "ms (médiane)", None)
-    yield _figure(f"{name}_over_raw_sql", orm_s / raw_s, "ratio ORM / SQL brut (≤ cible)", RATIO_TARGET)
+    yield figure(f"{name}_ms", orm_s * 1000, "ms (médiane)", None)
+    yield figure(f"{name}_over_raw_sql", orm_s / raw_s, "ratio ORM / SQL brut (≤ cible)", RATIO_TARGET)
 
 
 # --- The people and places measured ----------------------------------------------------------------------------
@@ -173,7 +149,7 @@ def _query_count_figures(practice, cardiologist, gp, secretary) -> Iterator[dict
         ratios += _ratio_figures("inbox_query", lambda: list(referrals_inbox(secretary)[:25]))
     for name, by_rows in counts.items():
         for rows in (FEW, MANY):
-            yield _figure(f"{name}_queries_{rows}_visible", by_rows[rows], "requêtes SQL", QUERIES_TARGET)
+            yield figure(f"{name}_queries_{rows}_visible", by_rows[rows], "requêtes SQL", QUERIES_TARGET)
     yield from ratios
 
 
@@ -197,8 +173,8 @@ def _send_figures(gp, cardiologist) -> Iterator[dict]:
             referral_letter_pdf(referral)
 
     send_and_render()  # WeasyPrint's fonts and the templates loaded once
-    timings = [_seconds(send_and_render) for _ in range(SEND_REPEATS)]
-    yield _figure("send_with_letter_pdf_ms", statistics.median(timings) * 1000, "ms (médiane)", None)
+    timings = [seconds(send_and_render) for _ in range(SEND_REPEATS)]
+    yield figure("send_with_letter_pdf_ms", statistics.median(timings) * 1000, "ms (médiane)", None)
 
 
 def run(scale: int | None = None) -> Iterator[dict]:
@@ -210,13 +186,13 @@ def run(scale: int | None = None) -> Iterator[dict]:
         seed_scale(practitioners=practitioners // 10, territory_slug=territory.slug)
         seed_scale(practitioners=practitioners - practitioners // 10, seed=2)
         report = seed_referrals(count=scale)
-        yield _figure("referrals_in_database", Referral.objects.count(), "demandes", scale)
-        yield _figure("seed_referrals_rate", report.referrals / report.seconds, "demandes/s (COPY)", None)
+        yield figure("referrals_in_database", Referral.objects.count(), "demandes", scale)
+        yield figure("seed_referrals_rate", report.referrals / report.seconds, "demandes/s (COPY)", None)
         rpps = UnusedRpps()
         practice, cardiologist, gp, secretary = _measured_practice(rpps)
         yield from _query_count_figures(practice, cardiologist, gp, secretary)
         coordinator = _user(Role.COORDINATOR, territory=territory)
-        yield _figure(
+        yield figure(
             "overdue_in_territory",
             referrals_overdue_in_territories(coordinator).count(),
             "demandes en retard du territoire",
@@ -226,6 +202,6 @@ def run(scale: int | None = None) -> Iterator[dict]:
         # The hourly beat task's scan for requests due a reminder or an escalation step. Synthetic requests
         # have no timeline: every late open one is a candidate, the worst case of a first run.
         now = timezone.now()
-        yield _figure("deadline_candidates", deadline_candidates(now).count(), "demandes à relancer", None)
+        yield figure("deadline_candidates", deadline_candidates(now).count(), "demandes à relancer", None)
         yield from _ratio_figures("deadline_scan", lambda: list(deadline_candidates(now).values_list("pk", flat=True)))
         yield from _send_figures(gp, cardiologist)

@@ -107,14 +107,37 @@ def overdue_first(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
     ).order_by("-is_overdue", F("due_at").asc(nulls_last=True), "-created_at")
 
 
+# What an inbox row shows: the list reads these columns only (a directory entry has dozens).
+INBOX_FIELDS = (
+    "public_id",
+    "kind",
+    "status",
+    "urgency",
+    "patient_family_name",
+    "patient_given_names",
+    "patient_birth_date",
+    "sent_at",
+    "due_at",
+    "created_at",
+    "sender__first_name",
+    "sender__last_name",
+    "recipient_practitioner__first_name",
+    "recipient_practitioner__last_name",
+    "recipient_practice__name",
+    "pathway__name",
+)
+
+
 def referrals_inbox(
     user: User, *, status: str = "", urgency: str = "", overdue: bool = False, now=None
 ) -> QuerySet[Referral]:
     """The shared inbox of the recipient's side: what the user's practices and own entry receive, overdue
     first. ``status`` empty means every open request."""
     now = now or timezone.now()
-    referrals = referrals_handled_by(user).select_related(
-        "sender", "recipient_practitioner", "recipient_practice", "pathway", "handled_by"
+    referrals = (
+        referrals_handled_by(user)
+        .select_related("sender", "recipient_practitioner", "recipient_practice", "pathway")
+        .only(*INBOX_FIELDS)
     )
     referrals = referrals.filter(status=status) if status else referrals.filter(status__in=OPEN_STATUSES)
     if urgency:

@@ -19,7 +19,6 @@ import datetime
 import math
 import statistics
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import user_create
+from cpts_portal.lib.benchmarks import captured_statements, figure, replay, seconds
 from directory.benchmarks.databases import throwaway_database
 from directory.models import (
     Absence,
@@ -63,34 +63,6 @@ FEW, MANY = 10, 1_000
 QUERIES_TARGET = 12
 # Entries the measures add (and roll back) take RPPS numbers starting with 7: seed_scale's start with 8.
 _ADDED_RPPS_PREFIX = "7"
-
-
-def _figure(metric: str, value: float | None, unit: str, target: float | None) -> dict:
-    return {"metric": metric, "value": None if value is None else round(value, 2), "unit": unit, "target": target}
-
-
-# --- Timing --------------------------------------------------------------------------------------------------
-
-
-def _seconds(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def _replay(statements: list[str]) -> None:
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-            if cursor.description is not None:
-                cursor.fetchall()
-
-
-def _captured_statements(action: Callable[[], object]) -> list[str]:
-    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as captured:
-        action()
-    # Savepoints belong to the request's transaction handling, not to the search.
-    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"].upper()[:30]]
 
 
 def _haversine_km(latitude: float, longitude: float, other_latitude: float, other_longitude: float) -> float:
@@ -139,17 +111,17 @@ def _api_figures(client: Client, name: str, url: str, naive: Callable[[], object
     if response.status_code != 200:
         print(f"{url} : HTTP {response.status_code}, mesures de l'API omises.", file=sys.stderr)
         return
-    statements = _captured_statements(lambda: client.get(url))
+    statements = captured_statements(lambda: client.get(url))
     api, raw, scan = [], [], []
     for _ in range(repeats):
-        api.append(_seconds(lambda: client.get(url)))
-        raw.append(_seconds(lambda: _replay(statements)))
-        scan.append(_seconds(naive))
+        api.append(seconds(lambda: client.get(url)))
+        raw.append(seconds(lambda: replay(statements)))
+        scan.append(seconds(naive))
     api_s, raw_s, scan_s = statistics.median(api), statistics.median(raw), statistics.median(scan)
-    yield _figure(f"search_api_{name}_ms", api_s * 1000, "ms (médiane)", None)
-    yield _figure(f"search_api_{name}_queries", len(statements), "requêtes SQL", QUERIES_TARGET)
-    yield _figure(f"search_api_{name}_over_raw_sql", api_s / raw_s, "ratio API / SQL brut (≤ cible)", 1.5)
-    yield _figure(f"search_api_{name}_vs_naive_scan", scan_s / api_s, "fois plus rapide (≥ cible)", 50)
+    yield figure(f"search_api_{name}_ms", api_s * 1000, "ms (médiane)", None)
+    yield figure(f"search_api_{name}_queries", len(statements), "requêtes SQL", QUERIES_TARGET)
+    yield figure(f"search_api_{name}_over_raw_sql", api_s / raw_s, "ratio API / SQL brut (≤ cible)", 1.5)
+    yield figure(f"search_api_{name}_vs_naive_scan", scan_s / api_s, "fois plus rapide (≥ cible)", 50)
 
 
 # --- Rows added for the query counts, then rolled back -------------------------------------------------------
@@ -333,7 +305,7 @@ def _query_count_figures(client: Client) -> Iterator[dict]:
                 print(f"{url} : HTTP {status}, {matching} résultats au lieu de {rows}.", file=sys.stderr)
                 counts[rows] = None
     for rows in (FEW, MANY):
-        yield _figure(f"search_page_queries_{rows}_rows", counts[rows], "requêtes SQL", QUERIES_TARGET)
+        yield figure(f"search_page_queries_{rows}_rows", counts[rows], "requêtes SQL", QUERIES_TARGET)
 
     counts = {}
     with rolled_back():
@@ -344,7 +316,7 @@ def _query_count_figures(client: Client) -> Iterator[dict]:
                 print(f"/annuaire/<uuid>/ : HTTP {status}, mesure omise.", file=sys.stderr)
                 counts[rows] = None
     for rows in (FEW, MANY):
-        yield _figure(f"practitioner_page_queries_{rows}_rows", counts[rows], "requêtes SQL", QUERIES_TARGET)
+        yield figure(f"practitioner_page_queries_{rows}_rows", counts[rows], "requêtes SQL", QUERIES_TARGET)
 
 
 # --- The run -------------------------------------------------------------------------------------------------
@@ -382,8 +354,8 @@ def run(scale: int | None = None) -> Iterator[dict]:
     allowed_hosts = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
     with throwaway_database(BENCH_DATABASE_SUFFIX), allowed_hosts:
         report = seed_scale(practitioners=scale)
-        yield _figure("directory_scale_activity_rows", report.activities, "lignes d'activité", None)
-        yield _figure(
+        yield figure("directory_scale_activity_rows", report.activities, "lignes d'activité", None)
+        yield figure(
             "directory_seed_scale_rate", report.practitioners / report.seconds, "professionnels/s (COPY)", None
         )
         client = _signed_in_professional()

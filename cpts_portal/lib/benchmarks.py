@@ -1,0 +1,34 @@
+"""What every app's ``benchmarks`` module measures with: one figure as ``manage.py benchmark`` prints it, a
+timing, and the SQL an action executes, captured and replayed with a bare cursor (to compare the ORM's cost
+with the SQL's own)."""
+
+import time
+from collections.abc import Callable
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.test.utils import CaptureQueriesContext
+
+
+def figure(metric: str, value: float | None, unit: str, target: float | None) -> dict:
+    return {"metric": metric, "value": None if value is None else round(value, 2), "unit": unit, "target": target}
+
+
+def seconds(action: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+def captured_statements(action: Callable[[], object]) -> list[str]:
+    """The SQL ``action`` executes; savepoints belong to the transaction handling, not to what is measured."""
+    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as captured:
+        action()
+    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"].upper()[:30]]
+
+
+def replay(statements: list[str]) -> None:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+            if cursor.description is not None:
+                cursor.fetchall()

@@ -135,3 +135,41 @@ def test_each_role_finds_its_referral_pages_in_the_menu(request, signed_in, pers
         assert label in page, label
     for label in hidden:
         assert label not in page, label
+
+
+def test_a_specialist_of_another_specialty_gets_404_everywhere_and_nothing_is_logged(
+    signed_in, gp, cardio, cardio_practice, territory, dermato_practice
+):
+    from accounts.models import AccessLog
+    from accounts.roles import Role
+    from directory.models import Activity
+    from directory.services import role_grant_create
+    from referrals.services.attachments import attachment_add
+    from tests.conftest import enrol_totp
+    from tests.factories import PractitionerFactory, UserFactory
+
+    dermatologist = UserFactory(email="david@cpts.test", first_name="David", last_name="Roux")
+    entry = PractitionerFactory(first_name="David", last_name="Roux", territory=territory)
+    Activity.objects.create(practitioner=entry, practice=dermato_practice)
+    role_grant_create(user=dermatologist, role=Role.PROFESSIONAL, practitioner=entry)
+    enrol_totp(dermatologist)
+    letter = referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardio, **PATIENT)
+    document = attachment_add(acting_user=gp, referral=letter, uploaded_file=_file("ecg.pdf", pdf_bytes()))
+    AccessLog.objects.all().delete()
+    client = signed_in(dermatologist)
+    api = f"/api/v1/referrals/{letter.public_id}/"
+
+    for url in (
+        _detail(letter),
+        reverse("referrals:letter", args=[letter.public_id]),
+        reverse("referrals:attachment_list", args=[letter.public_id]),
+        reverse("referrals:attachment_download", args=[letter.public_id, document.public_id]),
+        api,
+        f"{api}letter.pdf",
+        f"{api}attachments/",
+        f"{api}attachments/{document.public_id}/",
+        f"{api}messages/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/api/v1/referrals/").json()["results"] == []
+    assert not AccessLog.objects.filter(user=dermatologist).exists()

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from cpts_portal.lib.errors import ApplicationError
@@ -199,6 +200,35 @@ def _notify_patient(referral: Referral, template: str, context: dict) -> None:
         )
 
 
+# What the GP hears by e-mail of their request (the page says the rest): the steps that wait for them or answer
+# them. The e-mail names no patient and carries no clinical text: kind, date, recipient, and the link.
+SENDER_NEWS = {
+    "info_requested": gettext_lazy("des précisions vous sont demandées"),
+    "accepted": gettext_lazy("un rendez-vous est donné"),
+    "declined": gettext_lazy("elle ne peut pas être prise en charge"),
+    "answered": gettext_lazy("la réponse écrite est arrivée"),
+}
+
+
+def _notify_sender(referral: Referral, event: ReferralEvent) -> None:
+    account = referral.sender_user
+    if account is None or not account.is_active or not account.email:
+        return
+    message_enqueue(
+        channel=OutboundMessage.Channel.EMAIL,
+        recipient=account.email,
+        template="referral_sender_news",
+        context={
+            "kind": str(referral.get_kind_display()),
+            "sent": timezone.localtime(referral.sent_at).strftime("%d/%m/%Y"),
+            "recipient": str(referral.recipient_practitioner or referral.recipient_practice or referral.pathway),
+            "news": str(SENDER_NEWS[event.action]),
+            "path": f"/demandes/{referral.public_id}/",
+        },
+        idempotency_key=f"referral_sender_news:{referral.public_id}:{event.pk}",
+    )
+
+
 def _sites_of_recipient(referral: Referral, acting_user: User):
     """Where the recipient's side receives patients: the practice addressed; the practices of the practitioner
     addressed; for a pathway, the responding practices the user serves and the practices of the responder who
@@ -235,7 +265,8 @@ def referral_request_info(*, acting_user: User, referral: Referral, message: str
     referral.first_response_at = referral.first_response_at or timezone.now()
     referral.save(update_fields=["status", "first_response_at", "updated_at"])
     _post_message(referral, acting_user, body)
-    _event(referral, actor=acting_user, action="info_requested", from_status=from_status)
+    event = _event(referral, actor=acting_user, action="info_requested", from_status=from_status)
+    _notify_sender(referral, event)
     return referral
 
 
@@ -288,7 +319,8 @@ def referral_accept(
             "updated_at",
         ]
     )
-    _event(referral, actor=acting_user, action="accepted", from_status=from_status)
+    event = _event(referral, actor=acting_user, action="accepted", from_status=from_status)
+    _notify_sender(referral, event)
     local = timezone.localtime(appointment_at)
     _notify_patient(
         referral,
@@ -327,7 +359,8 @@ def referral_decline(
             "updated_at",
         ]
     )
-    _event(referral, actor=acting_user, action="declined", from_status=from_status, note=reason)
+    event = _event(referral, actor=acting_user, action="declined", from_status=from_status, note=reason)
+    _notify_sender(referral, event)
     _notify_patient(referral, "referral_patient_declined", {})
     return referral
 
@@ -350,7 +383,8 @@ def referral_answer(*, acting_user: User, referral: Referral, answer: str, now=N
     referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
     referral.first_response_at = referral.first_response_at or now
     referral.save(update_fields=["status", "answer", "handled_by", "first_response_at", "updated_at"])
-    _event(referral, actor=acting_user, action="answered", from_status=from_status)
+    event = _event(referral, actor=acting_user, action="answered", from_status=from_status)
+    _notify_sender(referral, event)
     billing_records_create(referral=referral, act_date=timezone.localdate(now))
     return referral
 

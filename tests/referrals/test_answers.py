@@ -65,7 +65,8 @@ def test_without_consent_the_patient_gets_no_message(gp, cardiologist, cardio_se
 
     referral_accept(acting_user=cardio_secretary, referral=letter, appointment_at=_in_two_weeks(), site=cardio_practice)
 
-    assert not OutboundMessage.objects.exists()
+    # Only the GP hears of it (test_sender_news); nothing goes to the patient's phone or address.
+    assert list(OutboundMessage.objects.values_list("recipient", flat=True)) == [gp.email]
 
 
 def test_an_appointment_in_the_past_or_elsewhere_is_refused_and_nothing_changes(

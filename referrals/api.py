@@ -121,7 +121,7 @@ class ReferralListView(APIView):
             pathway=_by_public_id(Pathway, data["pathway"], "pathway"),
             **{f"patient_{name}": value for name, value in patient.items() if name != "contact_consent"},
             contact_consent=patient["contact_consent"],
-            **{name: data[name] for name in ("reason", "question", "history", "treatments", "allergies")},
+            **{name: data[name] for name in services.CLINICAL_FIELDS},
         )
         return Response(ReferralSerializer(referral).data, status=201)
 

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from referrals.models import Referral, Urgency
+from referrals.services import CLINICAL_FIELDS, PATIENT_FIELDS
 
 _DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -106,19 +107,6 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
         label=_("Urgence"), choices=Urgency.choices, widget=forms.RadioSelect, initial=Urgency.ROUTINE
     )
 
-    PATIENT_FIELDS = (
-        "patient_family_name",
-        "patient_used_name",
-        "patient_given_names",
-        "patient_birth_date",
-        "patient_sex",
-        "patient_ins",
-        "patient_phone",
-        "patient_email",
-        "contact_consent",
-    )
-    CLINICAL_FIELDS = ("reason", "question", "history", "treatments", "allergies")
-
     def clean_patient_ins(self) -> str:
         return "".join(self.cleaned_data["patient_ins"].split()).upper()
 
@@ -140,7 +128,7 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
             "recipient_practitioner": recipient if recipient_kind == "practitioner" else None,
             "recipient_practice": recipient if recipient_kind == "practice" else None,
             "pathway": recipient if recipient_kind == "pathway" else None,
-            **{name: data[name] for name in (*self.PATIENT_FIELDS, *self.CLINICAL_FIELDS)},
+            **{name: data[name] for name in (*PATIENT_FIELDS, *CLINICAL_FIELDS)},
             "teleexpertise_consent": teleexpertise and data["teleexpertise_consent"],
             "attending_practitioner": sender if data["attending_is_me"] else None,
             "attending_label": "" if data["attending_is_me"] else data["attending_label"],

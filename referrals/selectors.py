@@ -4,6 +4,7 @@ practitioner works, the responders of a pathway). Every read of one request writ
 
 import datetime
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.http import HttpRequest
@@ -71,6 +72,24 @@ def referrals_handled_by(user: User) -> QuerySet[Referral]:
     if not getattr(user, "is_authenticated", False):
         return Referral.objects.none()
     return Referral.objects.filter(_handled_by(user))
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Where the user stands on one request they may see: its sender, on the recipient's side, or both (a GP
+    who is also a responder of the pathway they wrote to)."""
+
+    is_sender: bool
+    is_recipient_side: bool
+
+
+def referral_sides(user: User, referral: Referral) -> Sides:
+    """Which of a request's actions are the user's: the pages and forms ask here, not in the views."""
+    own_entry = practitioner_of(user)
+    return Sides(
+        is_sender=own_entry is not None and referral.sender_id == own_entry.pk,
+        is_recipient_side=referrals_handled_by(user).filter(pk=referral.pk).exists(),
+    )
 
 
 def get_referral_for_user(user: User, public_id, *, request: HttpRequest | None = None) -> Referral | None:

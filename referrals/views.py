@@ -49,6 +49,7 @@ from referrals.models import Referral, Urgency
 from referrals.permissions import can_send_referrals, can_work_referral_inbox
 from referrals.selectors import (
     OPEN_STATUSES,
+    Sides,
     absence_today,
     age_on,
     direct_access_specialty,
@@ -58,6 +59,7 @@ from referrals.selectors import (
     recipient_of_choice,
     recipients_search,
     referral_list_reads_record,
+    referral_sides,
     referral_status_counts,
     referrals_handled_by,
     referrals_inbox,
@@ -515,20 +517,6 @@ def _referral_or_404(request, public_id) -> Referral:
     return referral
 
 
-@dataclass(frozen=True)
-class Sides:
-    is_sender: bool
-    is_recipient_side: bool
-
-
-def _sides(user, referral: Referral) -> Sides:
-    own_entry = practitioner_of(user)
-    return Sides(
-        is_sender=own_entry is not None and referral.sender_id == own_entry.pk,
-        is_recipient_side=referrals_handled_by(user).filter(pk=referral.pk).exists(),
-    )
-
-
 def _on_side(action: Action, sides: Sides) -> bool:
     if action.side == RECIPIENT_SIDE:
         return sides.is_recipient_side
@@ -585,7 +573,7 @@ def _timeline(referral: Referral) -> list:
 
 def _detail_response(request, referral: Referral, *, bound=None, action_error=None, colleague_results=None, status=200):
     user = request.user
-    sides = _sides(user, referral)
+    sides = referral_sides(user, referral)
     available = _available_actions(referral, sides)
     forms = {}
     for name in available:
@@ -606,7 +594,7 @@ def _detail_response(request, referral: Referral, *, bound=None, action_error=No
         "is_open": referral.status in OPEN_STATUSES,
         "overdue": referral.status in OPEN_STATUSES and referral.due_at is not None and referral.due_at < now,
         "patient_age": age_on(referral.patient_birth_date, timezone.localdate()),
-        **handling_context(request, referral),
+        **handling_context(request, referral, sides=sides),
         **billing_context(request, referral),
     }
     return render(request, "referrals/referral_detail.html", context, status=status)
@@ -629,7 +617,7 @@ def referral_action(request, public_id, action):
     """One action on a request, through its service; back to the request with what was done, or the page again
     with the French refusal (400)."""
     referral = _referral_or_404(request, public_id)
-    sides = _sides(request.user, referral)
+    sides = referral_sides(request.user, referral)
     if not _on_side(ACTIONS[action], sides):
         raise PermissionDenied
     form = _action_form(action, referral, request.user, request.POST)

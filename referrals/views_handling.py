@@ -30,13 +30,14 @@ from directory.models import ContactChannel
 from directory.selectors import practitioner_of
 from referrals.models import Referral, ReferralAttachment
 from referrals.selectors import (
+    Sides,
     attachment_for_user,
     attachments_of,
     forward_candidates,
     get_referral_for_user,
     outside_channels_for,
     recipient_uses_portal,
-    referrals_handled_by,
+    referral_sides,
     referrals_visible_to,
 )
 from referrals.services import handling
@@ -181,16 +182,16 @@ def _can_become_teleexpertise(referral: Referral, user) -> bool:
     return expert is not None and expert.answers_teleexpertise
 
 
-def handling_context(request, referral: Referral, **forms_with_errors) -> dict:
+def handling_context(request, referral: Referral, *, sides: Sides | None = None, **forms_with_errors) -> dict:
     """What ``_attachments.html`` and ``_handling.html`` need, under one key (``handling``), for the request page
     to merge into its context. ``forms_with_errors`` puts back a refused form (``attachment_form=...``)."""
     user = request.user
-    own_entry = practitioner_of(user)
+    sides = sides or referral_sides(user, referral)  # the request page passes the ones it already read
     panel = HandlingPanel(
         referral=referral,
         next_url=_next_url(request),
-        is_sender=own_entry is not None and referral.sender_id == own_entry.pk,
-        is_recipient_side=referrals_handled_by(user).filter(pk=referral.pk).exists(),
+        is_sender=sides.is_sender,
+        is_recipient_side=sides.is_recipient_side,
         attachments=[
             AttachmentRow(attachment=attachment, type_label=TYPE_LABELS.get(attachment.content_type, ""))
             for attachment in attachments_of(referral)
@@ -321,11 +322,8 @@ def attachment_list(request, public_id):
     fragment = "referrals/_attachments.html"
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
-    own_entry = practitioner_of(request.user)
-    purposes = purposes_for(
-        is_sender=own_entry is not None and referral.sender_id == own_entry.pk,
-        is_recipient_side=referrals_handled_by(request.user).filter(pk=referral.pk).exists(),
-    )
+    sides = referral_sides(request.user, referral)
+    purposes = purposes_for(is_sender=sides.is_sender, is_recipient_side=sides.is_recipient_side)
     if not purposes:
         raise Http404
     form = AttachmentForm(request.POST, request.FILES, purposes=purposes)
@@ -381,7 +379,7 @@ def handling_forward(request, public_id):
             if not referrals_visible_to(request.user).filter(pk=referral.pk).exists():
                 return _away(request, message)
             return _done(request, referral, fragment=fragment, message=message)
-    elif not referrals_handled_by(request.user).filter(pk=referral.pk).exists():
+    elif not referral_sides(request.user, referral).is_recipient_side:
         raise Http404  # the sender posting here: the request is not theirs to forward
     return _respond(request, referral, fragment=fragment, status=400, forward_form=form)
 

@@ -6,7 +6,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from cpts_portal.lib.errors import ApplicationError
@@ -42,10 +41,9 @@ PATIENT_FIELDS = (
     "patient_phone",
     "patient_email",
     "contact_consent",
-    "teleexpertise_consent",
-    "attending_practitioner",
-    "attending_label",
 )
+# What the GP says around the patient: tele-expertise consent and the médecin traitant.
+CONTEXT_FIELDS = ("teleexpertise_consent", "attending_practitioner", "attending_label")
 CLINICAL_FIELDS = ("reason", "question", "history", "treatments", "allergies")
 
 
@@ -74,13 +72,13 @@ def referral_send(
 ) -> Referral:
     """A GP sends a letter or a tele-expertise question to one practitioner, practice or pathway.
 
-    ``fields`` are the patient's (``PATIENT_FIELDS``) and the clinical text (``CLINICAL_FIELDS``). The target
-    date comes from the urgency, or from the pathway's own delay.
+    ``fields`` are the patient's (``PATIENT_FIELDS``, ``CONTEXT_FIELDS``) and the clinical text
+    (``CLINICAL_FIELDS``). The target date comes from the urgency, or from the pathway's own delay.
     """
     sender = practitioner_of(acting_user)
     if sender is None:
         raise ApplicationError(_("Seul un professionnel rattaché à sa fiche de l'annuaire envoie une demande."))
-    unknown = set(fields) - {*PATIENT_FIELDS, *CLINICAL_FIELDS}
+    unknown = set(fields) - {*PATIENT_FIELDS, *CONTEXT_FIELDS, *CLINICAL_FIELDS}
     if unknown:
         raise ApplicationError(_("Champ inconnu : « %(field)s ».") % {"field": sorted(unknown)[0]})
     if kind not in Referral.Kind.values:
@@ -201,12 +199,13 @@ def _notify_patient(referral: Referral, template: str, context: dict) -> None:
 
 
 # What the GP hears by e-mail of their request (the page says the rest): the steps that wait for them or answer
-# them. The e-mail names no patient and carries no clinical text: kind, date, recipient, and the link.
+# them. The e-mail names no patient and carries no clinical text: kind, date, recipient, and the link. In French,
+# as the e-mail templates are: not in whatever language the secretary who acted happens to use.
 SENDER_NEWS = {
-    "info_requested": gettext_lazy("des précisions vous sont demandées"),
-    "accepted": gettext_lazy("un rendez-vous est donné"),
-    "declined": gettext_lazy("elle ne peut pas être prise en charge"),
-    "answered": gettext_lazy("la réponse écrite est arrivée"),
+    "info_requested": "des précisions vous sont demandées",
+    "accepted": "un rendez-vous est donné",
+    "declined": "elle ne peut pas être prise en charge",
+    "answered": "la réponse écrite est arrivée",
 }
 
 
@@ -219,10 +218,10 @@ def _notify_sender(referral: Referral, event: ReferralEvent) -> None:
         recipient=account.email,
         template="referral_sender_news",
         context={
-            "kind": str(referral.get_kind_display()),
+            "kind": {Referral.Kind.LETTER: "adressage", Referral.Kind.TELEEXPERTISE: "télé-expertise"}[referral.kind],
             "sent": timezone.localtime(referral.sent_at).strftime("%d/%m/%Y"),
             "recipient": str(referral.recipient_practitioner or referral.recipient_practice or referral.pathway),
-            "news": str(SENDER_NEWS[event.action]),
+            "news": SENDER_NEWS[event.action],
             "path": f"/demandes/{referral.public_id}/",
         },
         idempotency_key=f"referral_sender_news:{referral.public_id}:{event.pk}",

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cpts_portal.lib.models import TimestampedModel
+from core.models import TimestampedModel
 
 
 class UserManager(BaseUserManager):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, ApiToken, User, hash_api_key
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 
 MAX_ACTIVE_TOKENS = 10
 

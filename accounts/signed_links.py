@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext as _
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def _salt(purpose: str) -> str:

@@ -7,8 +7,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import selectors, services
 from accounts.forms import AccessLogSearchForm, ApiTokenCreateForm
 from accounts.permissions import can_search_access_log
-from cpts_portal.lib.access import authenticated, permission_required
-from cpts_portal.lib.errors import ApplicationError
+from core.access import authenticated, permission_required
+from core.errors import ApplicationError
 
 
 @authenticated

@@ -1,7 +1,7 @@
 from django.conf import settings
 
 from accounts.roles import Role, roles_of
-from cpts_portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from cpts_portal.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from cpts_portal.navigation import navigation_for
 
 

@@ -15,12 +15,12 @@ from importlib import import_module
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_create
-from cpts_portal.lib.identifiers import with_luhn_check_digit
+from core.identifiers import with_luhn_check_digit
+from cpts_portal.demo_accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from directory.contact_values import normalised_channel_value
 from directory.models import (
     Absence,
@@ -49,8 +49,6 @@ from referrals.demo import DemoPeople, seed_referrals_demo
 DEMO_CENTRE_INSEE = "85191"
 DEMO_RADIUS_KM = 25
 
-DEMO_PASSWORD = "cpts-demo-2026"  # noqa: S105 - public on purpose: shown on the login page in demo mode only
-DEMO_DOMAIN = "demo.cpts.test"
 
 SPECIALTIES = {
     "SM54": "Médecine générale",
@@ -81,31 +79,6 @@ PROFESSIONAL_CHANNELS = {
     "cardiologue": (ContactChannel.Kind.PROFESSIONAL_LINE, "+33251000003", "9h-12h en semaine"),
     "dermatologue": (ContactChannel.Kind.MSSANTE, "paul.lefevre@demo-bocage.mssante.fr", ""),
 }
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    local_part: str
-    first_name: str
-    last_name: str
-    label: str
-
-    @property
-    def email(self) -> str:
-        return f"{self.local_part}@{DEMO_DOMAIN}"
-
-
-DEMO_ACCOUNTS = [
-    DemoAccount("coordinateur", "Sophie", "Durand", _("Coordination de la CPTS")),
-    DemoAccount("generaliste", "Claire", "Martin", _("Médecin généraliste")),
-    DemoAccount("generaliste2", "Karim", "Benali", _("Médecin généraliste (autre cabinet)")),
-    DemoAccount("cardiologue", "Hélène", "Rousseau", _("Cardiologue")),
-    DemoAccount("dermatologue", "Paul", "Lefèvre", _("Dermatologue")),
-    DemoAccount("secretaire.cardio", "Julie", "Moreau", _("Secrétariat du cabinet de cardiologie")),
-    DemoAccount("secretaire.autre", "Nadia", "Girard", _("Secrétariat d'un autre cabinet (dermatologie)")),
-    DemoAccount("regulateur", "Marc", "Fontaine", _("Régulation (SAS, 15)")),
-    DemoAccount("observateur", "Anne", "Petit", _("Observation (ARS)")),
-]
 
 
 def _account(account: DemoAccount) -> User:

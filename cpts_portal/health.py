@@ -9,7 +9,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
-from cpts_portal.lib.access import public
+from core.access import public
 
 logger = logging.getLogger(__name__)
 

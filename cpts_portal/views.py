@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from cpts_portal.lib.access import public
+from core.access import public
 
 
 @public

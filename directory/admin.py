@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cpts_portal.lib.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from directory.models import (
     Absence,
     Activity,

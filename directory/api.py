@@ -18,8 +18,8 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAuthenticatedWithRequiredMfa
-from cpts_portal.lib.api import validated_input
-from cpts_portal.lib.errors import ApplicationError
+from core.api import validated_input
+from core.errors import ApplicationError
 from directory import selectors, services
 from directory.languages import ISO_639_1_CODES
 from directory.permissions import can_edit_practitioner

@@ -17,8 +17,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.authentication import PersonalTokenAuthentication
-from cpts_portal.lib.access import public
-from cpts_portal.lib.errors import ApplicationError
+from core.access import public
+from core.errors import ApplicationError
 from directory import fhir
 from directory.selectors import api as api_selectors
 from directory.selectors import audience_of

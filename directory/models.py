@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
-from cpts_portal.lib.identifiers import validate_adeli, validate_finess, validate_rpps, validate_siret
-from cpts_portal.lib.models import TimestampedModel
+from core.identifiers import validate_adeli, validate_finess, validate_rpps, validate_siret
+from core.models import TimestampedModel
 from directory.languages import validate_language_code
 
 

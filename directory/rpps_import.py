@@ -54,7 +54,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import (
     Activity,
     Audience,

@@ -26,7 +26,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import (
     Activity,
     Audience,

@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_see_outbox_failures
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from notifications.models import OutboundMessage
 from notifications.sms import get_sms_backend
 

@@ -5,8 +5,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import can_see_outbox_failures
-from cpts_portal.lib.access import permission_required
-from cpts_portal.lib.errors import ApplicationError
+from core.access import permission_required
+from core.errors import ApplicationError
 from notifications import selectors, services
 from notifications.forms import DeliveryCheckForm
 

@@ -12,8 +12,8 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cpts_portal.lib.api import validated_input
-from cpts_portal.lib.errors import ApplicationError
+from core.api import validated_input
+from core.errors import ApplicationError
 from directory.models import Practice, Practitioner
 from directory.selectors import api as api_selectors
 from referrals import services

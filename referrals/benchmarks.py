@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import user_create
-from cpts_portal.lib.benchmarks import captured_statements, figure, replay, seconds
+from core.benchmarks import captured_statements, figure, replay, seconds
 from directory.benchmarks.databases import throwaway_database
 from directory.benchmarks.search import UnusedRpps, rolled_back
 from directory.models import Commune, Practice, Practitioner, Profession, Specialty, Territory

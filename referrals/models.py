@@ -14,8 +14,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cpts_portal.lib.identifiers import validate_nir
-from cpts_portal.lib.models import TimestampedModel
+from core.identifiers import validate_nir
+from core.models import TimestampedModel
 from directory.models import Practice, Practitioner, Territory
 
 

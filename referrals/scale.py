@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Activity
 from directory.scale import FIRST_NAMES, LAST_NAMES, copy_rows, copy_text
 from referrals.models import DEFAULT_TARGET_DELAYS, Referral, Urgency

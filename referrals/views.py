@@ -28,8 +28,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cpts_portal.lib.access import authenticated, permission_required
-from cpts_portal.lib.errors import ApplicationError
+from core.access import authenticated, permission_required
+from core.errors import ApplicationError
 from directory.selectors import practitioner_of
 from directory.selectors.api import practitioner_by_public_id
 from referrals import services

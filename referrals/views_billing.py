@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from cpts_portal.lib.access import authenticated, permission_required
-from cpts_portal.lib.errors import ApplicationError
+from core.access import authenticated, permission_required
+from core.errors import ApplicationError
 from directory.exports import as_csv
 from directory.models import Specialty
 from referrals import dashboard as dashboard_selectors

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.models import User
-from cpts_portal.lib.access import permission_required
+from core.access import permission_required
 from referrals.permissions import can_follow_overdue_referrals
 from referrals.selectors import referrals_overdue_in_territories
 from referrals.services.deadlines import escalation_step_label, with_last_escalation

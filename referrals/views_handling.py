@@ -24,8 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cpts_portal.lib.access import authenticated
-from cpts_portal.lib.errors import ApplicationError
+from core.access import authenticated
+from core.errors import ApplicationError
 from directory.models import ContactChannel
 from directory.selectors import practitioner_of
 from referrals.models import Referral, ReferralAttachment

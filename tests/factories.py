@@ -4,7 +4,7 @@ import factory
 from allauth.account.models import EmailAddress
 
 from accounts.models import User
-from cpts_portal.lib.identifiers import with_luhn_check_digit
+from core.identifiers import with_luhn_check_digit
 from directory.models import Commune, Practice, Practitioner, Specialty, Territory
 
 TEST_PASSWORD = "correct-horse-battery-staple"

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from cpts_portal.lib.access import ACCESS_RULE_ATTRIBUTE
+from core.access import ACCESS_RULE_ATTRIBUTE
 
 # The project's own apps: those in this repository, not installed packages (the .venv lives here too).
 PROJECT_MODULES = tuple(

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, roles_of
+from core.identifiers import rpps_is_valid
 from cpts_portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
-from cpts_portal.lib.identifiers import rpps_is_valid
 from directory import selectors
 from directory.models import (
     Absence,

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role, has_role
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.forms import SEARCH_LANGUAGES
 from directory.models import (
     Absence,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role, forget_roles
 from accounts.services import user_create
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory import selectors
 from directory.models import (
     ROLES_SCOPED_TO_TERRITORY,

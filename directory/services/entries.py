@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.languages import ISO_639_1_CODES
 from directory.models import (
     Absence,

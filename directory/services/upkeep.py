@@ -17,8 +17,8 @@ from accounts.models import User
 from accounts.roles import Role
 from accounts.services import user_create
 from accounts.signed_links import patient_link_read, patient_link_token
-from cpts_portal.lib.errors import ApplicationError
-from cpts_portal.lib.identifiers import rpps_is_valid
+from core.errors import ApplicationError
+from core.identifiers import rpps_is_valid
 from directory.models import (
     CONFIRMATION_REQUEST_AFTER_DAYS,
     Absence,

@@ -11,8 +11,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cpts_portal.lib.access import permission_required, public
-from cpts_portal.lib.errors import ApplicationError
+from core.access import permission_required, public
+from core.errors import ApplicationError
 from directory import exports, selectors, services
 from directory.forms import (
     RADIUS_CHOICES_KM,

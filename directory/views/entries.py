@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import Role, has_role
-from cpts_portal.lib.access import authenticated, public
-from cpts_portal.lib.errors import ApplicationError
+from core.access import authenticated, public
+from core.errors import ApplicationError
 from directory import services
 from directory.forms_entries import (
     AbsenceForm,

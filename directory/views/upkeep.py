@@ -19,9 +19,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cpts_portal.lib.access import authenticated, permission_required, public
-from cpts_portal.lib.errors import ApplicationError
-from cpts_portal.lib.identifiers import adeli_is_valid, rpps_is_valid
+from core.access import authenticated, permission_required, public
+from core.errors import ApplicationError
+from core.identifiers import adeli_is_valid, rpps_is_valid
 from directory.forms_upkeep import ClaimLookupForm, ClaimRejectForm, ClaimStartForm, FeedFilterForm, MergeForm
 from directory.models import EntryClaim, PractitionerMerge
 from directory.permissions import can_follow_directory

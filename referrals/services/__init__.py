@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner
 from directory.selectors import practices_served_by, practitioner_of
 from notifications.models import OutboundMessage

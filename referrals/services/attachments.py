@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.selectors import practitioner_of
 from referrals.models import Referral, ReferralAttachment
 from referrals.selectors import referrals_handled_by

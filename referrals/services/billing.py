@@ -28,7 +28,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner
 from directory.selectors import practitioner_of
 from referrals.models import BillingRecord, Referral, ReferralEvent, Tariff

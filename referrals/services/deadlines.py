@@ -50,7 +50,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Activity, Practitioner, RoleGrant
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue

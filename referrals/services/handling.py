@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.contact_values import normalised_channel_value
 from directory.models import ContactChannel, Practitioner
 from directory.selectors import practitioner_of

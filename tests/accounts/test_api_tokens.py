@@ -91,7 +91,7 @@ def test_tokens_are_capped_per_user(gp):
     for number in range(10):
         api_token_create(user=gp, name=f"jeton {number}")
 
-    from cpts_portal.lib.errors import ApplicationError
+    from core.errors import ApplicationError
 
     with pytest.raises(ApplicationError, match="révoquez-en un"):
         api_token_create(user=gp, name="un de trop")

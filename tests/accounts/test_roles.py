@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError
 
 from accounts.roles import Role, reaches_patient_data, roles_of
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory import selectors
 from directory.models import Practitioner, RoleGrant
 from directory.services import role_grant_create

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 
 from accounts.signed_links import patient_link_read, patient_link_token, patient_link_url
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 
 WEEK = timedelta(days=7)
 

@@ -5,7 +5,7 @@ from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 def test_openapi_schema_is_served(client, db):
@@ -76,7 +76,7 @@ def test_malformed_json_is_a_400_in_french(client):
 def test_exception_handler_answers_django_validation_errors():
     from django.core.exceptions import ValidationError
 
-    from cpts_portal.lib.api import exception_handler
+    from core.api import exception_handler
 
     response = exception_handler(ValidationError({"rpps": ["Numéro RPPS invalide"]}), {})
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import RoleGrant, RoleGrantEvent
 from directory.selectors import accounts_managed_by, practices_served_by
 from directory.services import account_invite, role_grant_create, role_grant_give, role_grant_revoke

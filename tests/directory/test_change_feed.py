@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Audience, ContactChannel, EntryClaim, EntryRevision, ErrorReport, Practitioner
 from directory.services import absence_declare, contact_channel_create, contact_channel_update, role_grant_create
 from directory.services.upkeep import error_report_resolve

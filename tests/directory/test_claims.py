@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
-from cpts_portal.lib.identifiers import with_luhn_check_digit
+from core.errors import ApplicationError
+from core.identifiers import with_luhn_check_digit
 from directory.models import EntryClaim, EntryRevision, Practitioner, RoleGrant
 from directory.services import role_grant_create
 from directory.services.upkeep import claim_approve, claim_link_url, claim_reject, claim_start, claim_verify

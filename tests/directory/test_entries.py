@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
-from cpts_portal.lib.identifiers import finess_is_valid, siret_is_valid, validate_finess, validate_siret
+from core.errors import ApplicationError
+from core.identifiers import finess_is_valid, siret_is_valid, validate_finess, validate_siret
 from directory.models import (
     Absence,
     Activity,

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
-from cpts_portal.lib.identifiers import with_luhn_check_digit
+from core.errors import ApplicationError
+from core.identifiers import with_luhn_check_digit
 from directory.models import (
     Absence,
     Audience,

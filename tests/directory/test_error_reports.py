@@ -7,7 +7,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.roles import Role
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import EntryRevision, ErrorReport, Practitioner
 from directory.services import role_grant_create
 from directory.services.entries import error_report_create

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from cpts_portal.lib.identifiers import rpps_is_valid, with_luhn_check_digit
+from core.identifiers import rpps_is_valid, with_luhn_check_digit
 from directory.models import (
     Absence,
     Activity,

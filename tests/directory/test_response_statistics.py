@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory import selectors
 from directory.models import Activity, Practitioner, ResponseStatistic
 from directory.services.statistics import PractitionerFigures, SpecialtyFigures, response_statistics_replace

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory import selectors
 from directory.models import (
     Absence,

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
-from cpts_portal.lib.identifiers import rpps_is_valid
+from core.identifiers import rpps_is_valid
 from directory import selectors
 from directory.models import Activity, Audience, ContactChannel, Practice, Practitioner, Territory
 from directory.scale import SYNTHETIC_RPPS_PREFIX, is_benchmark_database, luhn_check_digit

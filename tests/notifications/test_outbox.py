@@ -8,7 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from notifications.models import OutboundMessage
 from notifications.services import DeliveryDeferred, message_deliver, message_enqueue, outbox_sweep
 from notifications.sms import LocmemSmsBackend

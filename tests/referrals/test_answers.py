@@ -7,7 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Practitioner
 from notifications.models import OutboundMessage
 from notifications.services import _render

@@ -13,7 +13,7 @@ from PIL import Image
 from pypdf import PdfWriter
 
 from accounts.models import AccessLog
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Practitioner
 from referrals.models import Referral, ReferralAttachment
 from referrals.services import referral_cancel, referral_send

@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from accounts.models import AccessLog
 from accounts.roles import Role
+from core.errors import ApplicationError
 from cpts_portal import urls as project_urls
-from cpts_portal.lib.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner
 from directory.services import role_grant_create
 from referrals import urls_billing

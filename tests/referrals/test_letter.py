@@ -4,7 +4,7 @@ import io
 
 from pypdf import PdfReader
 
-from cpts_portal.lib.identifiers import nir_key
+from core.identifiers import nir_key
 from directory.models import Practitioner
 from referrals.letters import referral_letter_pdf
 from referrals.services import referral_send

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.models import AccessLog
-from cpts_portal.lib.identifiers import nir_key
+from core.identifiers import nir_key
 from directory.models import Absence, Activity, Practitioner
 from referrals.models import Pathway, Referral, ReferralMessage
 from referrals.services import referral_accept, referral_acknowledge, referral_send

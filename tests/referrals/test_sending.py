@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.models import AccessLog
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Practitioner
 from referrals.models import Referral, ReferralEvent
 from referrals.selectors import get_referral_for_user, referrals_visible_to

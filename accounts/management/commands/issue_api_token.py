@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.services import api_token_create
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.scale import is_benchmark_database, seed_scale
 from referrals.scale import seed_referrals
 

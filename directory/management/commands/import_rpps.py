@@ -10,7 +10,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
 from directory.models import Territory
 from directory.rpps_import import rpps_extract_import
 

@@ -9,16 +9,20 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cpts_portal.lib.errors import ApplicationError
+from core.errors import ApplicationError
+from core.pages import FORBIDDEN, NOT_FOUND
+
+_ACCESS_STATUS = {NOT_FOUND: status.HTTP_404_NOT_FOUND, FORBIDDEN: status.HTTP_403_FORBIDDEN}
 
 
 def exception_handler(exc, context):
-    """ApplicationError and model validation become 400 with a French message; the rest is DRF's."""
+    """ApplicationError and model validation become 400 with a French message, access refusals 404 (may not see)
+    or 403 (sees, may not change) as on the pages (``core.pages``); the rest is DRF's."""
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:
             body["field"] = exc.field
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=_ACCESS_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)

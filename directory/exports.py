@@ -1,15 +1,13 @@
 """Search results as a spreadsheet, for coordinators: one row per practitioner, the columns a coordinator
-works with (identity, nearest site, the channel to use first, freshness)."""
+works with (identity, nearest site, the channel to use first, freshness).
+Written by ``core.exports``, the one writer that keeps cells from running as formulas."""
 
-import csv
-import io
 from collections.abc import Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 
+from core import exports
 from directory.selectors import SearchResults
 
 
@@ -71,34 +69,11 @@ def result_rows(results: SearchResults) -> Iterable[list]:
         ]
 
 
-def _safe_cell(value):
-    """A cell a spreadsheet will not run: text starting with = + - @ is a formula to Excel and LibreOffice."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 def as_csv(rows: Iterable[list]) -> bytes:
-    """Semicolon-separated UTF-8 with a BOM: what French Excel opens without mangling accents."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    for row in rows:
-        writer.writerow([_safe_cell(value) for value in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """The rows through the portal's one formula-safe CSV writer (``core.exports``)."""
+    return exports.csv_bytes(rows)
 
 
 def as_xlsx(rows: Iterable[list]) -> bytes:
-    workbook = Workbook(write_only=False)
-    sheet = workbook.active
-    sheet.title = _("Annuaire")
-    widths: dict[int, int] = {}
-    for row in rows:
-        sheet.append([_safe_cell(value) for value in row])
-        for index, value in enumerate(row, start=1):
-            widths[index] = max(widths.get(index, 0), min(len(str(value)), 50))
-    for index, width in widths.items():
-        sheet.column_dimensions[get_column_letter(index)].width = width + 2
-    sheet.freeze_panes = "A2"
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+    """The rows through the portal's one formula-safe XLSX writer (``core.exports``), on a sheet « Annuaire »."""
+    return exports.xlsx_bytes(rows, sheet_title=_("Annuaire"))

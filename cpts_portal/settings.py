@@ -112,12 +112,16 @@ TEMPLATES = [
 ]
 
 # --- Database, cache, sessions ----------------------------------------------------------------------------
+# Redis is a cache, not the source of truth: while it is unreachable the backend answers as an empty cache
+# (rate limits and throttles fail open, one warning a minute; see docs/deployment.md, "When Redis is down").
+# Short timeouts: a Redis on the same network answers in a millisecond, a dead one must not hold a request.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cpts",
         "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 
 import phonenumbers
@@ -70,14 +71,29 @@ def _normalise_recipient(channel: str, recipient: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# A broker that refuses connections costs a publish a fraction of a second; one that hangs (frozen, or behind a
+# dead link) costs the broker's socket timeout. After such a slow failure this process stops publishing for a
+# while: the rows stay pending and the sweep queues them, instead of each request waiting seconds per row.
+SLOW_PUBLISH_FAILURE_SECONDS = 1.0
+PUBLISH_PAUSE_SECONDS = 30.0
+_publish_paused_until = 0.0
+
+
 def _queue_delivery(message_id: int) -> None:
     """Hands the row to Celery. If Redis is down the row stays pending and the sweep queues it later."""
+    global _publish_paused_until
     from notifications.tasks import deliver_message
 
+    if time.monotonic() < _publish_paused_until:
+        logger.info("Outbox message %s not queued: the broker hung a moment ago; the sweep will queue it", message_id)
+        return
+    started = time.monotonic()
     try:
         deliver_message.delay(message_id)
     except Exception:  # the broker is unreachable: nothing is lost, the row is in PostgreSQL
         logger.warning("Could not queue outbox message %s; the sweep will queue it", message_id, exc_info=True)
+        if time.monotonic() - started > SLOW_PUBLISH_FAILURE_SECONDS:
+            _publish_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
 
 
 def _create(*, channel, recipient, template, context, idempotency_key, language) -> OutboundMessage:

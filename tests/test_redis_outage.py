@@ -19,9 +19,11 @@ from django.core.cache import cache
 from django.urls import reverse
 
 import core.cache
+import notifications.services
 from accounts.services import api_token_create
 from directory.models import Practitioner
 from notifications.models import OutboundMessage
+from notifications.services import message_enqueue
 from notifications.tasks import sweep_outbox
 from referrals.services import referral_request_info, referral_send
 from tests.conftest import totp_secret_of
@@ -42,8 +44,9 @@ SLOW_SECONDS = 2.0
 
 
 @pytest.fixture
-def redis_server(tmp_path, settings):
+def redis_server(tmp_path, settings, monkeypatch):
     """A private redis-server that is this process's cache and Celery broker (one URL, as in production)."""
+    monkeypatch.setattr(notifications.services, "_publish_paused_until", 0.0)
     server = RedisServer(tmp_path / "redis")
     server.start()
     # A new CACHES setting makes Django drop its cache connections; the Celery pools are dropped by hand.
@@ -262,3 +265,31 @@ def test_a_redis_that_does_not_answer_costs_a_request_half_a_second_not_seconds(
     assert response.status_code == 200
     # One read timeout (0.5 s); the calls after it within a second do not try again.
     assert elapsed < 1.5, f"{elapsed:.1f} s"
+
+
+@pytest.mark.django_db
+def test_a_broker_that_does_not_answer_holds_one_publish_then_the_rows_wait_for_the_sweep(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(notifications.services, "_publish_paused_until", 0.0)
+    listener, port = _hung_redis()
+    durations = []
+    try:
+        with this_process_uses_broker(f"redis://127.0.0.1:{port}/0"):
+            for key in ("first", "second", "third"):
+                started = time.monotonic()
+                with django_capture_on_commit_callbacks(execute=True):
+                    message_enqueue(
+                        channel="email",
+                        recipient="destinataire@cpts.test",
+                        template="delivery_check",
+                        context={"requested_by": "x@cpts.test", "requested_at": "2025-03-14T09:30:00+01:00"},
+                        idempotency_key=f"delivery-check:hung-broker-{key}",
+                    )
+                durations.append(time.monotonic() - started)
+    finally:
+        listener.close()
+
+    assert durations[0] < 7, durations  # the broker's socket timeout (5 s), once
+    assert max(durations[1:]) < 0.5, durations  # then this process leaves the rows to the sweep
+    assert list(OutboundMessage.objects.values_list("status", "attempts")) == [(Status.PENDING, 0)] * 3

@@ -1,4 +1,8 @@
-"""/healthz: can this process reach PostgreSQL, the Redis cache and the Celery broker?"""
+"""/healthz: can this process reach PostgreSQL, the Redis cache and the Celery broker?
+
+``/healthz?checks=database`` runs only the checks named (comma-separated): a load balancer deciding whether an
+instance serves pages asks for the database only, since the pages work without Redis (docs/deployment.md).
+"""
 
 import logging
 import re
@@ -8,6 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
@@ -45,8 +50,18 @@ CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_b
 @public
 @never_cache
 def healthz(request):
+    asked = [name.strip() for name in request.GET.get("checks", "").split(",") if name.strip()]
+    names = list(dict.fromkeys(asked)) or list(CHECKS)
+    unknown = [name for name in names if name not in CHECKS]
+    if unknown:
+        detail = _("Vérification inconnue : « %(name)s ». Possibles : %(known)s.") % {
+            "name": unknown[0],
+            "known": ", ".join(CHECKS),
+        }
+        return JsonResponse({"status": "error", "detail": detail}, status=400)
     results, healthy = {}, True
-    for name, check in CHECKS.items():
+    for name in names:
+        check = CHECKS[name]
         try:
             check()
         except Exception as error:  # any failure of a dependency is reported, never raised

@@ -156,6 +156,9 @@ def test_the_portal_works_while_redis_is_down_and_its_mail_leaves_once_after(
     assert health.status_code == 503
     assert health.json()["failing"] == ["cache", "broker"]
     assert health.json()["checks"]["database"] == "ok"
+    # What a load balancer asks before sending pages to this instance: the pages need the database only.
+    serving = client.get("/healthz", {"checks": "database"})
+    assert (serving.status_code, serving.json()) == (200, {"status": "ok", "checks": {"database": "ok"}})
 
     # Dozens of cache calls failed in this minute: one warning says so.
     assert len(unreachable_warnings(caplog)) == 1
@@ -293,3 +296,14 @@ def test_a_broker_that_does_not_answer_holds_one_publish_then_the_rows_wait_for_
     assert durations[0] < 7, durations  # the broker's socket timeout (5 s), once
     assert max(durations[1:]) < 0.5, durations  # then this process leaves the rows to the sweep
     assert list(OutboundMessage.objects.values_list("status", "attempts")) == [(Status.PENDING, 0)] * 3
+
+
+@pytest.mark.django_db
+def test_healthz_runs_only_the_checks_asked_and_refuses_an_unknown_one_in_french(client):
+    response = client.get("/healthz", {"checks": "database,cache"})
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+
+    unknown = client.get("/healthz", {"checks": "database,redis"})
+    assert unknown.status_code == 400
+    assert unknown.json()["detail"] == "Vérification inconnue : « redis ». Possibles : database, cache, broker."

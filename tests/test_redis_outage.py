@@ -39,8 +39,9 @@ from tests.referrals.test_sending import PATIENT
 Status = OutboundMessage.Status
 DELIVER = "notifications.tasks.deliver_message"
 UNREACHABLE_WARNING = "Redis cache unreachable"
-# Far above what a page costs with Redis up, far below the seconds a retrying client would wait.
-SLOW_SECONDS = 2.0
+# Far above what a page costs with Redis up (even on a busy test machine), below redis-py's default socket
+# timeout (5 s) and the seconds allauth's lock or a retrying publisher would wait.
+SLOW_SECONDS = 4.0
 
 
 @pytest.fixture
@@ -260,14 +261,19 @@ def test_a_redis_that_does_not_answer_costs_a_request_half_a_second_not_seconds(
     try:
         started = time.monotonic()
         response = client.get("/api/v1/practitioners/", {"q": "cardio"})
-        elapsed = time.monotonic() - started
+        request_took = time.monotonic() - started
+        started = time.monotonic()
+        for _ in range(20):
+            assert cache.get("tools", "absent") == "absent"
+        next_calls_took = time.monotonic() - started
     finally:
         listener.close()
         core.cache.reset_outage_state()
 
     assert response.status_code == 200
-    # One read timeout (0.5 s); the calls after it within a second do not try again.
-    assert elapsed < 1.5, f"{elapsed:.1f} s"
+    assert request_took < 3, f"{request_took:.1f} s: the socket timeout is 0.5 s, not redis-py's 5 s"
+    # Redis failed less than a second ago: the next calls do not wait for it again.
+    assert next_calls_took < 0.3, f"{next_calls_took:.1f} s"
 
 
 @pytest.mark.django_db

@@ -73,7 +73,8 @@ def _record_success() -> None:
     with _state_lock:
         if not _outage["down"]:
             return
-        _outage.update(down=False, retry_at=0.0, warned_at=None, missed=0)
+        # The time of the last warning stays: a Redis that flaps still gets one warning a minute.
+        _outage.update(down=False, retry_at=0.0)
     logger.info("Redis cache answers again: rate limits and throttles are enforced again")
 
 

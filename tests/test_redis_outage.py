@@ -126,8 +126,14 @@ def test_the_portal_works_while_redis_is_down_and_its_mail_leaves_once_after(
     assert int(client.session["_auth_user_id"]) == gp.pk
     assert timed(lambda: client.get(reverse("home"))).status_code == 200
 
-    # The directory's page and its API (DRF's throttles read the cache), anonymous and with a token.
+    # The price of failing open, for the minutes of the outage: the address is not locked after five failures.
     client.logout()
+    for _attempt in range(6):
+        assert client.post("/accounts/login/", {"login": observer.email, "password": "guess"}).status_code == 200
+    assert client.post("/accounts/login/", {"login": observer.email, "password": password}).status_code == 302
+    client.logout()
+
+    # The directory's page and its API (DRF's throttles read the cache), anonymous and with a token.
     page = timed(lambda: client.get("/annuaire/", {"q": "cardio"}))
     assert page.status_code == 200
     assert "Rousseau" in page.content.decode()
@@ -168,6 +174,10 @@ def test_the_portal_works_while_redis_is_down_and_its_mail_leaves_once_after(
     assert client.get("/healthz").status_code == 200
     cache.set("tools", ["Omnidoc"])
     assert cache.get("tools") == ["Omnidoc"]  # the cache is used again
+    for _attempt in range(5):
+        client.post("/accounts/login/", {"login": observer.email, "password": "guess"})
+    locked = client.post("/accounts/login/", {"login": observer.email, "password": password})
+    assert "ce compte est bloqué pendant 5 minutes" in locked.content.decode()  # the limits are back
 
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()

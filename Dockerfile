@@ -62,11 +62,12 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# 200 only when the database, the cache and the broker answer. The request names the first ALLOWED_HOSTS entry
+# 200 while the database answers (pages work with Redis down; plain /healthz also names the cache and the broker,
+# for monitoring). The request names the first ALLOWED_HOSTS entry
 # (Django rejects other hosts) and says https: gunicorn trusts X-Forwarded-Proto from 127.0.0.1 (its default
 # FORWARDED_ALLOW_IPS), so the HTTPS redirect does not answer this local request. Anything but 200 is unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["python", "-c", "import http.client,os,sys; hosts=[h.strip().lstrip('.') for h in os.environ.get('ALLOWED_HOSTS','').split(',') if h.strip() not in ('','*')]; c=http.client.HTTPConnection('127.0.0.1',8000,timeout=4); c.request('GET','/healthz',headers={'Host':(hosts or ['localhost'])[0],'X-Forwarded-Proto':'https'}); sys.exit(c.getresponse().status!=200)"]
+  CMD ["python", "-c", "import http.client,os,sys; hosts=[h.strip().lstrip('.') for h in os.environ.get('ALLOWED_HOSTS','').split(',') if h.strip() not in ('','*')]; c=http.client.HTTPConnection('127.0.0.1',8000,timeout=4); c.request('GET','/healthz?checks=database',headers={'Host':(hosts or ['localhost'])[0],'X-Forwarded-Proto':'https'}); sys.exit(c.getresponse().status!=200)"]
 
 # Worker processes: WEB_CONCURRENCY (default 3, about 2 x CPU + 1 on a small machine). Extra options through
 # GUNICORN_CMD_ARGS. Workers are recycled now and then to bound the memory PDF rendering can leave behind.

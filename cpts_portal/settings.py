@@ -155,7 +155,8 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PRESERVE_USERNAME_CASING = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Brute force: 5 failed sign-ins for one address in 5 minutes lock it for those 5 minutes; an IP gets 20 a
-# minute. Counters live in the Redis cache, shared by every web process.
+# minute. Counters live in the Redis cache, shared by every web process; while Redis is down they are not
+# enforced (core.cache fails open, see docs/deployment.md).
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "20/m/ip,5/300s/key",
     "login": "30/m/ip",

@@ -5,10 +5,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENDOR := static/vendor
 
-.PHONY: demo test lint format assets messages services database lock run clean
+.PHONY: demo demo-steps test lint format assets messages services database lock run clean
 
-## demo: environment, database, migrations, demo territory, then web + Celery worker + beat (Ctrl-C stops all)
-demo: .env $(VENV)/.installed $(VENDOR)/.installed messages services
+## demo: environment, database, migrations, demo territory, then web + Celery worker + beat (Ctrl-C stops all).
+## PostgreSQL and Redis: those of .env when they answer, else private ones under var/ (scripts/demo_services.py).
+demo: .env $(VENV)/.installed $(VENDOR)/.installed messages
+	@$(PY) scripts/demo_services.py -- $(MAKE) --no-print-directory demo-steps
+
+# The steps of `make demo`, run by scripts/demo_services.py once PostgreSQL and Redis answer.
+demo-steps:
 	$(PY) manage.py ensure_database
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
@@ -36,11 +41,11 @@ $(VENV)/.installed: requirements-dev.lock
 	touch $@
 
 ## lock: re-resolve the locks from pyproject.toml (needs uv: pipx install uv). requirements.lock is what
-## production installs; requirements-dev.lock adds the test and lint tools.
+## production installs; requirements-dev.lock adds the test and lint tools and the demo's private servers.
 lock:
 	uv pip compile pyproject.toml --generate-hashes --python-version 3.11 \
 		--python-platform linux -o requirements.lock
-	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	uv pip compile pyproject.toml --extra dev --extra demo --generate-hashes --python-version 3.11 \
 		--python-platform linux -o requirements-dev.lock
 
 # Front-end assets come from the npm registry at build time (package-lock.json), never from a CDN.
@@ -67,8 +72,8 @@ messages: $(VENV)/.installed
 services:
 	@scripts/check-services.sh
 
-run: .env $(VENV)/.installed $(VENDOR)/.installed messages services
-	@scripts/run-demo.sh
+run: .env $(VENV)/.installed $(VENDOR)/.installed messages
+	@$(PY) scripts/demo_services.py -- scripts/run-demo.sh
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) var

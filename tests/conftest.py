@@ -9,11 +9,13 @@ Every persona who reaches patient data has a TOTP device (``totp_secret_of``), a
 the ``*_without_mfa`` fixtures build the same people before enrolment.
 """
 
+import os
 from datetime import timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -29,6 +31,12 @@ from tests.factories import (
 )
 
 _TOTP_SECRETS: dict[int, str] = {}
+
+# Under pytest-xdist the workers share one Redis database: each counts under a key prefix of its own, so that
+# one worker emptying its keys (``_empty_cache``) never resets the rate-limit counters another is testing.
+# Set before any test touches the cache (the cache objects read the prefix when they are first created).
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    django_settings.CACHES["default"]["KEY_PREFIX"] = f"{django_settings.CACHES['default']['KEY_PREFIX']}-{worker}"
 
 
 @pytest.fixture(autouse=True)

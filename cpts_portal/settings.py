@@ -212,6 +212,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "accounts.roles.Role",
         "ReferralKindEnum": "referrals.models.Referral.Kind",
         "ContactChannelKindEnum": "directory.models.ContactChannel.Kind",
+        "SentOutsideViaEnum": "referrals.services.handling.SentOutsideVia",
+        "OutsideStatusEnum": "referrals.serializers.OUTSIDE_STATUS_CHOICES",
     },
 }
 

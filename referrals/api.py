@@ -1,12 +1,13 @@
 """The referrals API: the same services and selectors as the pages. Whoever may not see a request gets 404."""
 
+import inspect
 from contextlib import contextmanager
 
 from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -14,6 +15,8 @@ from rest_framework.views import APIView
 
 from core.api import validated_input
 from core.errors import ApplicationError
+from core.pages import FORBIDDEN
+from directory.api import ErrorSerializer
 from directory.models import Practice, Practitioner
 from directory.selectors import api as api_selectors
 from referrals import services
@@ -29,7 +32,6 @@ from referrals.selectors import (
     referrals_visible_to,
 )
 from referrals.serializers import (
-    ActionSerializer,
     AttachmentSerializer,
     AttachmentUploadSerializer,
     MessageCreateSerializer,
@@ -37,6 +39,7 @@ from referrals.serializers import (
     ReferralCreateSerializer,
     ReferralPageSerializer,
     ReferralSerializer,
+    action_input_serializer,
 )
 from referrals.services import handling
 from referrals.services.attachments import JPEG, PDF, PNG, attachment_add
@@ -132,73 +135,75 @@ class ReferralDetailView(APIView):
         return Response(ReferralSerializer(_referral_or_404(request, public_id)).data)
 
 
-_ACTIONS = {
-    "acknowledge": lambda user, referral, data: services.referral_acknowledge(acting_user=user, referral=referral),
-    "request-info": lambda user, referral, data: services.referral_request_info(
-        acting_user=user, referral=referral, message=data["message"]
+# --- One operation per action ---------------------------------------------------------------------------------
+
+# The service each action calls, with the inputs its serializer parsed (``serializers.action_input_serializer``).
+_SERVICES = {
+    "acknowledge": services.referral_acknowledge,
+    "request_info": services.referral_request_info,
+    "provide_info": services.referral_provide_info,
+    "accept": services.referral_accept,
+    "decline": services.referral_decline,
+    "answer": services.referral_answer,
+    "close": services.referral_close,
+    "cancel": services.referral_cancel,
+    "forward": handling.referral_forward,
+    "convert": handling.referral_convert,
+    "sent_outside": handling.referral_mark_sent_outside,
+    "outside_status": handling.referral_outside_update,
+}
+
+_ACTION_ERRORS = {
+    400: OpenApiResponse(
+        ErrorSerializer,
+        description="Bad input, or not possible on this request now (its status or kind): a French `detail`, "
+        "the input at fault in `field`.",
     ),
-    "provide-info": lambda user, referral, data: services.referral_provide_info(
-        acting_user=user, referral=referral, message=data["message"]
+    401: OpenApiResponse(ErrorSerializer, description="Not signed in."),
+    403: OpenApiResponse(
+        ErrorSerializer, description="The caller sees the request, but this action belongs to its other side."
     ),
-    "accept": lambda user, referral, data: services.referral_accept(
-        acting_user=user,
-        referral=referral,
-        appointment_at=data["appointment_at"],
-        site=_by_public_id(Practice, data["site"], "site"),
-        instructions=data["instructions"],
-    ),
-    "decline": lambda user, referral, data: services.referral_decline(
-        acting_user=user,
-        referral=referral,
-        reason=data["reason"],
-        suggested_practitioner=_by_public_id(Practitioner, data["suggested_practitioner"], "suggested_practitioner"),
-    ),
-    "answer": lambda user, referral, data: services.referral_answer(
-        acting_user=user, referral=referral, answer=data["answer"]
-    ),
-    "close": lambda user, referral, data: services.referral_close(
-        acting_user=user, referral=referral, note=data["note"], report=data["report"]
-    ),
-    "cancel": lambda user, referral, data: services.referral_cancel(
-        acting_user=user, referral=referral, note=data["note"]
-    ),
-    "forward": lambda user, referral, data: handling.referral_forward(
-        acting_user=user,
-        referral=referral,
-        to_practitioner=_by_public_id(Practitioner, data["practitioner"], "practitioner"),
-        note=data["note"],
-    ),
-    "convert": lambda user, referral, data: handling.referral_convert(
-        acting_user=user, referral=referral, note=data["note"]
-    ),
-    "sent-outside": lambda user, referral, data: handling.referral_mark_sent_outside(
-        acting_user=user, referral=referral, via=data["via"], detail=data["detail"]
-    ),
-    "outside-status": lambda user, referral, data: handling.referral_outside_update(
-        acting_user=user,
-        referral=referral,
-        status=data["status"],
-        appointment_at=data["appointment_at"],
-        note=data["note"],
-    ),
+    404: OpenApiResponse(ErrorSerializer, description="No such request for the caller: they may not see it."),
 }
 
 
-class ReferralActionView(APIView):
+@contextmanager
+def _not_theirs_as_403():
+    """The caller sees the request (it was fetched for them): a service's "not yours" refusal means that they
+    may not change it, a 403."""
+    try:
+        yield
+    except ApplicationError as error:
+        if error.code == "not_found":
+            raise ApplicationError(error.message, code=FORBIDDEN) from None
+        raise
+
+
+def _action_view(name: str) -> type[APIView]:
+    """The view of one action: its own body, parsed by its own serializer, then its service."""
+    input_serializer = action_input_serializer(name)
+    perform = _SERVICES[name]
+    description = inspect.getdoc(input_serializer)
+
     @extend_schema(
-        operation_id="v1_referrals_action",
-        summary="Faire avancer une demande",
-        request=ActionSerializer,
-        responses={200: ReferralSerializer},
+        operation_id=f"v1_referrals_{name}",
+        description=description,
+        request=input_serializer,
+        responses={200: OpenApiResponse(ReferralSerializer, description="The request once done."), **_ACTION_ERRORS},
     )
-    def post(self, request, public_id, action):
-        if action not in _ACTIONS:
-            raise Http404
+    def post(self, request, public_id):
         referral = _referral_or_404(request, public_id)
-        data = validated_input(ActionSerializer, request.data)
-        with _not_found_as_404():
-            referral = _ACTIONS[action](request.user, referral, data)
+        inputs = validated_input(input_serializer, request.data)
+        with _not_theirs_as_403():
+            referral = perform(acting_user=request.user, referral=referral, **inputs)
         return Response(ReferralSerializer(referral).data)
+
+    camel = "".join(part.capitalize() for part in name.split("_"))
+    return type(f"Referral{camel}View", (APIView,), {"post": post, "__doc__": description})
+
+
+# One view per action, routed at ``referrals/<id>/<name with dashes>/`` by ``api_urls``.
+ACTION_VIEWS: dict[str, type[APIView]] = {name: _action_view(name) for name in _SERVICES}
 
 
 class ReferralLetterView(APIView):

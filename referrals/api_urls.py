@@ -1,5 +1,5 @@
 """The referrals' routes under /api/v1/ (included by the project's api_v1 list, names in the "api" namespace).
-The catch-all action route comes last."""
+Each action on a request has its own route and operation: ``referrals/<id>/accept/``, ``…/request-info/``…"""
 
 from django.urls import path
 
@@ -24,9 +24,12 @@ urlpatterns = [
         referrals_api.ReferralMessageListView.as_view(),
         name="referral-messages",
     ),
-    path(
-        "referrals/<uuid:public_id>/<slug:action>/",
-        referrals_api.ReferralActionView.as_view(),
-        name="referral-action",
-    ),
+    *[
+        path(
+            f"referrals/<uuid:public_id>/{name.replace('_', '-')}/",
+            view.as_view(),
+            name=f"referral-{name.replace('_', '-')}",
+        )
+        for name, view in referrals_api.ACTION_VIEWS.items()
+    ],
 ]

@@ -1,8 +1,11 @@
 """Input and output of the referrals API: parsing only; the services decide."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
+from rest_framework.fields import empty
 
+from directory.selectors import api as api_selectors
 from referrals.models import Referral, ReferralAttachment, Urgency
 from referrals.services.attachments import TYPE_LABELS
 from referrals.services.handling import OUTSIDE_UPDATES, SentOutsideVia
@@ -69,33 +72,180 @@ class ReferralSerializer(serializers.Serializer):
         }
 
 
-class ActionSerializer(serializers.Serializer):
-    message = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
-    answer = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
-    report = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=50000, help_text="Compte-rendu (close/)."
-    )
-    appointment_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    site = serializers.UUIDField(required=False, allow_null=True, default=None)
-    instructions = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    suggested_practitioner = serializers.UUIDField(required=False, allow_null=True, default=None)
-    # forward/
-    practitioner = serializers.UUIDField(required=False, allow_null=True, default=None)
-    # sent-outside/ (``via`` is checked by the service, whose message is French)
-    via = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text=" / ".join(SentOutsideVia.values), max_length=20
-    )
-    detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
-    # outside-status/
-    status = serializers.CharField(
+# --- One request body per action ----------------------------------------------------------------------------------
+# Each action of ``referrals.permissions.REFERRAL_ACTIONS`` has its serializer here, named after it
+# (``accept`` -> ``AcceptActionSerializer``, see ``action_input_serializer``); its validated data are the keyword
+# inputs of the action's service (``source`` maps an API field to the service's name where they differ), and its
+# docstring is the operation's description in the schema.
+
+
+class PublicIdField(serializers.UUIDField):
+    """A directory entry or practice named by its public id, found through the directory's selector; an unknown id
+    is a French 400 on this field."""
+
+    def __init__(self, *, finder, not_found, **kwargs):
+        self.finder = finder
+        self.not_found = not_found
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        found = self.finder(super().to_internal_value(data))
+        if found is None:
+            raise serializers.ValidationError(self.not_found)
+        return found
+
+
+class _LeftToTheService:
+    """A required input (so the schema says) whose absence reaches the service as an empty value: the service's
+    refusal says in French what to give, the same message as on the page."""
+
+    missing_value = None
+
+    def validate_empty_values(self, data):
+        if data is empty:
+            return True, self.missing_value
+        return super().validate_empty_values(data)
+
+
+class RequiredText(_LeftToTheService, serializers.CharField):
+    missing_value = ""
+
+    def __init__(self, *, max_length: int = 20000, **kwargs):
+        # A blank one is the service's to refuse, too.
+        super().__init__(allow_blank=True, max_length=max_length, **kwargs)
+
+
+class RequiredChoice(_LeftToTheService, serializers.ChoiceField):
+    pass
+
+
+class RequiredPublicId(_LeftToTheService, PublicIdField):
+    pass
+
+
+def _text(*, max_length: int = 20000, **kwargs) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, default="", max_length=max_length, **kwargs)
+
+
+class AcknowledgeActionSerializer(serializers.Serializer):
+    """The recipient's side says it has the request in hand (status `sent` -> `acknowledged`). No body."""
+
+
+class RequestInfoActionSerializer(serializers.Serializer):
+    """The recipient's side asks the sender for more before deciding: the question is posted in the thread and
+    the request waits for the sender (`needs_info`)."""
+
+    message = RequiredText(help_text="What is missing to decide.")
+
+
+class ProvideInfoActionSerializer(serializers.Serializer):
+    """The sender answers the question asked: the answer is posted in the thread and the request goes back to the
+    recipient's side (`needs_info` -> `acknowledged`)."""
+
+    message = RequiredText(help_text="The sender's answer.")
+
+
+class AcceptActionSerializer(serializers.Serializer):
+    """The recipient's side gives an appointment (letters only): the request becomes `accepted`, the sender and,
+    if they agreed to be contacted, the patient are told the date, time and place (never clinical content).
+    Without `site`, the recipient's only site is used; a recipient who receives at several sites must name one."""
+
+    appointment_at = serializers.DateTimeField(help_text="The appointment, in the future (ISO 8601 with offset).")
+    site = PublicIdField(
+        finder=api_selectors.practice_by_public_id,
+        not_found=gettext_lazy("Lieu introuvable : choisissez un lieu où le destinataire reçoit."),
         required=False,
-        allow_blank=True,
-        default="",
-        help_text=" / ".join(str(status) for status in OUTSIDE_UPDATES),
-        max_length=20,
+        allow_null=True,
+        default=None,
+        help_text="Public id of the practice where the recipient receives; optional when they have only one.",
     )
+    instructions = _text(
+        max_length=5000, help_text="For the sender to pass on (documents to bring…); never sent to the patient."
+    )
+
+
+class DeclineActionSerializer(serializers.Serializer):
+    """The recipient's side declines, says why, and may suggest a colleague from the directory (`declined`)."""
+
+    reason = RequiredText(help_text="Why the request is declined (shown to the sender).")
+    suggested_practitioner = PublicIdField(
+        finder=api_selectors.practitioner_by_public_id,
+        not_found=gettext_lazy("Confrère introuvable : cherchez-le de nouveau."),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Public id of a directory entry to suggest instead.",
+    )
+
+
+class AnswerActionSerializer(serializers.Serializer):
+    """The expert answers a tele-expertise question in writing (`answered`); both sides' billing records are
+    written with it."""
+
+    answer = RequiredText(help_text="The written answer.")
+
+
+class CloseActionSerializer(serializers.Serializer):
+    """The recipient's side closes a request it accepted, answered or declined (`closed`), with its report."""
+
+    note = _text(help_text="A note for the timeline.")
+    report = _text(
+        max_length=50000, help_text="The report (compte-rendu) kept on the request; empty keeps the previous one."
+    )
+
+
+class CancelActionSerializer(serializers.Serializer):
+    """The sender withdraws a request nobody has answered yet (`cancelled`)."""
+
+    note = _text(help_text="Why, for the timeline.")
+
+
+class ForwardActionSerializer(serializers.Serializer):
+    """The recipient's side hands the request to a colleague working at one of the recipient's practices: the
+    colleague becomes its one recipient and the request is `sent` again, its target date unchanged."""
+
+    practitioner = RequiredPublicId(
+        finder=api_selectors.practitioner_by_public_id,
+        source="to_practitioner",
+        not_found=gettext_lazy("Confrère introuvable : choisissez-le parmi ceux du cabinet."),
+        help_text="Public id of the colleague's directory entry.",
+    )
+    note = _text(help_text="A note for the timeline.")
+
+
+class ConvertActionSerializer(serializers.Serializer):
+    """The recipient's side turns a letter into a tele-expertise (when its recipient answers those) or a
+    tele-expertise into a letter, before answering; the request becomes `acknowledged`."""
+
+    note = RequiredText(help_text="Why the kind changes (shown on the timeline).")
+
+
+class SentOutsideActionSerializer(serializers.Serializer):
+    """The sender records how they sent the request to a recipient who does not use the portal, and the address,
+    number or link used; from then on they keep its status up to date (`outside-status/`)."""
+
+    via = RequiredChoice(choices=SentOutsideVia.choices, help_text="How the request was sent.")
+    detail = RequiredText(max_length=255, help_text="The address, number or link used.")
+
+
+# What the sender may record of a request sent outside the portal (named in the schema by ENUM_NAME_OVERRIDES).
+OUTSIDE_STATUS_CHOICES = [(str(status), status.label) for status in OUTSIDE_UPDATES]
+
+
+class OutsideStatusActionSerializer(serializers.Serializer):
+    """The sender of a request sent outside the portal records what the recipient answered: `accepted` (with
+    `appointment_at`), `declined` (with the reason in `note`) or `closed`."""
+
+    status = RequiredChoice(choices=OUTSIDE_STATUS_CHOICES, help_text="What the recipient answered.")
+    appointment_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Required with `accepted`: the appointment."
+    )
+    note = _text(help_text="Required with `declined`: the reason the recipient gave.")
+
+
+def action_input_serializer(action_name: str) -> type[serializers.Serializer]:
+    """The request body of an action of the registry: ``request_info`` -> ``RequestInfoActionSerializer``."""
+    return globals()["".join(part.capitalize() for part in action_name.split("_")) + "ActionSerializer"]
 
 
 class AttachmentSerializer(serializers.Serializer):

@@ -242,6 +242,16 @@ def _sites_of_recipient(referral: Referral, acting_user: User):
     return Practice.objects.filter(sites)
 
 
+def _only_site_of_recipient(referral: Referral, acting_user: User) -> Practice | None:
+    """The site an appointment is at when none is named: the recipient's only one; several must be chosen from."""
+    sites = list(_sites_of_recipient(referral, acting_user)[:2])
+    if len(sites) > 1:
+        raise ApplicationError(
+            _("Le destinataire reçoit dans plusieurs lieux : choisissez celui du rendez-vous."), field="site"
+        )
+    return sites[0] if sites else None
+
+
 @transaction.atomic
 def referral_acknowledge(*, acting_user: User, referral: Referral) -> Referral:
     """The recipient's side says it has the request in hand (a secretary, often, for the whole practice)."""
@@ -288,11 +298,12 @@ def referral_accept(
     acting_user: User,
     referral: Referral,
     appointment_at,
-    site: Practice,
+    site: Practice | None = None,
     instructions: str = "",
 ) -> Referral:
-    """The recipient's side gives an appointment. For a pathway, the first to accept owns the request: the
-    row lock and the status check make a second acceptance fail."""
+    """The recipient's side gives an appointment, at ``site`` or, when none is named, at the recipient's only
+    site. For a pathway, the first to accept owns the request: the row lock and the status check make a second
+    acceptance fail."""
     _refuse_unless_recipient_side(acting_user, referral)
     referral = _locked(referral)
     if referral.kind != Referral.Kind.LETTER:
@@ -301,6 +312,8 @@ def referral_accept(
         raise ApplicationError(_("Le rendez-vous doit être dans le futur."), field="appointment_at")
     from_status, referral.status = _transition(referral, "accept")
     referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
+    if site is None:
+        site = _only_site_of_recipient(referral, acting_user)
     if site is None or not _sites_of_recipient(referral, acting_user).filter(pk=site.pk).exists():
         raise ApplicationError(_("Choisissez un lieu où le destinataire reçoit."), field="site")
     referral.appointment_at = appointment_at

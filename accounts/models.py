@@ -5,6 +5,8 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -121,6 +123,9 @@ class AccessLog(models.Model):
     via = models.CharField(_("page ou point d'accès"), max_length=255)
     method = models.CharField(max_length=10, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The territories of the reader's roles as the row was written (ids: directory sits above accounts). They
+    # decide which coordinators read the row, and still do after the account is deleted or changes territory.
+    territory_ids = ArrayField(models.BigIntegerField(), verbose_name=_("territoires"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("accès aux données patient")
@@ -130,6 +135,7 @@ class AccessLog(models.Model):
             models.Index(fields=["user", "-at"], name="accesslog_user_at"),
             models.Index(fields=["subject_type", "subject_id"], name="accesslog_subject"),
             models.Index(fields=["patient_ref"], name="accesslog_patient"),
+            GinIndex(fields=["territory_ids"], name="accesslog_territories"),
         ]
 
     def __str__(self):

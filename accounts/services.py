@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, ApiToken, User, hash_api_key
+from accounts.selectors import territory_ids_of_roles
 from core.errors import ApplicationError
 
 MAX_ACTIVE_TOKENS = 10
@@ -120,6 +121,7 @@ def access_log_record(
         via=(via or (request.path if request is not None else ""))[:255],
         method=request.method if request is not None else "",
         ip_address=_client_ip(request),
+        territory_ids=territory_ids_of_roles(user),
     )
 
 
@@ -131,6 +133,7 @@ def access_log_record_many(
     if action not in AccessLog.Action.values:
         raise ValueError(f"Unknown access-log action {action!r}")
     ip_address = _client_ip(request)
+    territory_ids = territory_ids_of_roles(user)
     AccessLog.objects.bulk_create(
         AccessLog(
             user=user,
@@ -142,6 +145,7 @@ def access_log_record_many(
             via=request.path[:255],
             method=request.method,
             ip_address=ip_address,
+            territory_ids=territory_ids,
         )
         for subject_id, patient_ref in subjects
     )

@@ -19,8 +19,19 @@ class OutboundMessage(TimestampedModel):
         SENT = "sent", _("Envoyé")
         FAILED = "failed", _("En échec")
 
+    class RecipientKind(models.TextChoices):
+        # Coordinators never see patients: a patient's address or number is masked on the outbox page.
+        PROFESSIONAL = "professional", _("Professionnel ou compte du portail")
+        PATIENT = "patient", _("Patient")
+
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
     recipient = models.CharField(_("destinataire"), max_length=254)
+    recipient_kind = models.CharField(
+        _("type de destinataire"), max_length=20, choices=RecipientKind.choices, default=RecipientKind.PROFESSIONAL
+    )
+    # The directory territory the message belongs to, given by the caller: an id, not a foreign key, because
+    # the outbox sits below the directory. Empty for mail written by Django itself (allauth) and invitations.
+    territory_id = models.PositiveIntegerField(_("territoire"), null=True, blank=True)
     template = models.CharField(_("modèle"), max_length=120)
     context = models.JSONField(_("contexte"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     language = models.CharField(_("langue"), max_length=8, default="fr")
@@ -38,7 +49,10 @@ class OutboundMessage(TimestampedModel):
         verbose_name = _("message sortant")
         verbose_name_plural = _("messages sortants")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_status_next")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_status_next"),
+            models.Index(fields=["status", "territory_id"], name="outbox_status_territory"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),

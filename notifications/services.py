@@ -21,8 +21,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_see_outbox_failures
+from accounts.selectors import territory_ids_coordinated_by
 from core.errors import ApplicationError
 from notifications.models import OutboundMessage
+from notifications.selectors import outbox_scope_of
 from notifications.sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -96,7 +98,9 @@ def _queue_delivery(message_id: int) -> None:
             _publish_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
 
 
-def _create(*, channel, recipient, template, context, idempotency_key, language) -> OutboundMessage:
+def _create(
+    *, channel, recipient, template, context, idempotency_key, language, recipient_kind=None, territory_id=None
+) -> OutboundMessage:
     if not idempotency_key:
         raise ValueError("An idempotency key is required")
     message, created = OutboundMessage.objects.get_or_create(
@@ -107,6 +111,8 @@ def _create(*, channel, recipient, template, context, idempotency_key, language)
             "template": template,
             "context": context,
             "language": language,
+            "recipient_kind": recipient_kind or OutboundMessage.RecipientKind.PROFESSIONAL,
+            "territory_id": territory_id,
         },
     )
     if created:
@@ -122,13 +128,19 @@ def message_enqueue(
     context: dict,
     idempotency_key: str,
     language: str = "fr",
+    recipient_kind: str = OutboundMessage.RecipientKind.PROFESSIONAL,
+    territory_id: int | None = None,
 ) -> OutboundMessage:
     """Writes one message in the caller's transaction; it is queued for delivery once that commits.
 
-    The same ``idempotency_key`` twice gives back the first row: nothing is sent twice.
+    The same ``idempotency_key`` twice gives back the first row: nothing is sent twice. ``territory_id`` (the
+    directory territory the message is about) decides which coordinators see it on the outbox page;
+    ``recipient_kind="patient"`` masks the address there.
     """
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}")
+    if recipient_kind not in OutboundMessage.RecipientKind.values:
+        raise ValueError(f"Unknown recipient kind {recipient_kind!r}")
     recipient = _normalise_recipient(channel, recipient)
     for part, name in _template_names(channel, template).items():
         try:
@@ -144,6 +156,8 @@ def message_enqueue(
         context=context,
         idempotency_key=idempotency_key,
         language=language,
+        recipient_kind=recipient_kind,
+        territory_id=territory_id,
     )
 
 
@@ -284,11 +298,13 @@ def message_retry(*, acting_user, message_public_id) -> OutboundMessage:
     """A coordinator sends a failed message again (after checking it did not leave)."""
     if not can_see_outbox_failures(acting_user):
         raise ApplicationError(_("Réservé à la coordination de la CPTS."), code="forbidden")
+    # Another territory's message answers as if it did not exist.
+    visible = OutboundMessage.objects.filter(outbox_scope_of(acting_user), public_id=message_public_id)
     with transaction.atomic():
-        changed = OutboundMessage.objects.filter(public_id=message_public_id, status=Status.FAILED).update(
+        changed = visible.filter(status=Status.FAILED).update(
             status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, updated_at=timezone.now()
         )
-        message = OutboundMessage.objects.filter(public_id=message_public_id).first()
+        message = visible.first()
         if message is None:
             raise ApplicationError(_("Ce message n'existe pas."), code="not_found")
         if changed != 1:
@@ -302,10 +318,13 @@ def delivery_check_send(*, acting_user, channel: str, recipient: str) -> Outboun
     if not can_see_outbox_failures(acting_user):
         raise ApplicationError(_("Réservé à la coordination de la CPTS."), code="forbidden")
     now = timezone.now()
+    # Filed under one of the coordinator's territories, so that its coordinators see it if it fails.
+    territory_ids = sorted(territory_ids_coordinated_by(acting_user))
     return message_enqueue(
         channel=channel,
         recipient=recipient,
         template="delivery_check",
         context={"requested_by": acting_user.email, "requested_at": now.isoformat()},
         idempotency_key=f"delivery-check:{acting_user.public_id}:{now.isoformat()}",
+        territory_id=territory_ids[0] if territory_ids else None,
     )

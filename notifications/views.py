@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -7,6 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import can_see_outbox_failures
 from core.access import permission_required
 from core.errors import ApplicationError
+from core.pages import raise_for_access
 from notifications import selectors, services
 from notifications.forms import DeliveryCheckForm
 
@@ -24,7 +24,7 @@ def outbox(request):
         else:
             messages.success(request, _("Message de test enregistré : il part dans quelques secondes."))
             return redirect("notifications:outbox")
-    page = Paginator(selectors.failed_messages_for(request.user), 50).get_page(request.GET.get("page"))
+    page = selectors.failed_messages_page(user=request.user, page_number=request.GET.get("page"), request=request)
     context = {"form": form, "page": page, "counts": selectors.outbox_counts_for(request.user)}
     return render(request, "notifications/outbox.html", context, status=400 if form.errors else 200)
 
@@ -35,6 +35,7 @@ def retry(request, message_id):
     try:
         services.message_retry(acting_user=request.user, message_public_id=message_id)
     except ApplicationError as error:
+        raise_for_access(error)  # another territory's message: 404
         messages.error(request, error.message)
     else:
         messages.success(request, _("Message remis dans la file d'envoi."))

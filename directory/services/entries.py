@@ -593,5 +593,6 @@ def error_report_create(
             template="directory_error_report",
             context={**context, "first_name": coordinator.first_name},
             idempotency_key=f"directory-error-report:{report.public_id}:{coordinator.public_id}",
+            territory_id=practitioner.territory_id,
         )
     return report

@@ -125,6 +125,7 @@ def _send_claim_link(claim: EntryClaim, *, now: datetime.datetime) -> None:
             "valid_days": CLAIM_LINK_VALID_DAYS,
         },
         idempotency_key=f"directory-claim-verification:{claim.public_id}:{now:%Y%m%d%H}",
+        territory_id=claim.practitioner.territory_id,
     )
 
 
@@ -199,6 +200,7 @@ def claim_verify(*, token: str) -> EntryClaim:
                     "decide_url": decide_url,
                 },
                 idempotency_key=f"directory-claim-pending:{claim.public_id}:{coordinator.public_id}",
+                territory_id=claim.practitioner.territory_id,
             )
     return claim
 
@@ -233,6 +235,7 @@ def _send_rejection(claim: EntryClaim) -> None:
         template="directory_claim_rejected",
         context={"practitioner": str(claim.practitioner), "reason": claim.decision_note},
         idempotency_key=f"directory-claim-rejected:{claim.public_id}",
+        territory_id=claim.practitioner.territory_id,
     )
 
 
@@ -290,6 +293,7 @@ def claim_approve(*, acting_user: User, claim: EntryClaim) -> EntryClaim:
         template="directory_claim_approved",
         context=context,
         idempotency_key=f"directory-claim-approved:{claim.public_id}",
+        territory_id=practitioner.territory_id,
     )
     return claim
 
@@ -413,6 +417,7 @@ def _confirmation_request_send(practitioner: Practitioner, *, now: datetime.date
                 "valid_days": CONFIRMATION_LINK_VALID_DAYS,
             },
             idempotency_key=f"directory-confirmation:{practitioner.public_id}:{now:%Y-%m}",
+            territory_id=practitioner.territory_id,
         )
     except ApplicationError:
         # An address the outbox refuses (a mistyped channel): nothing is sent, and the entry waits 30 days.

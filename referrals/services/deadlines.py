@@ -176,7 +176,9 @@ def _coordinator_emails(territory_id: int | None) -> list[str]:
     return _emails_of(RoleGrant.objects.filter(role=Role.COORDINATOR, territory_id=territory_id))
 
 
-def _enqueue_email(*, recipient: str, template: str, context: dict, idempotency_key: str) -> bool:
+def _enqueue_email(
+    *, recipient: str, template: str, context: dict, idempotency_key: str, territory_id: int | None = None
+) -> bool:
     """One e-mail through the outbox; an address the outbox refuses is logged and skipped, so that one bad
     account does not keep the others from hearing of the request."""
     try:
@@ -186,6 +188,7 @@ def _enqueue_email(*, recipient: str, template: str, context: dict, idempotency_
             template=template,
             context=context,
             idempotency_key=idempotency_key,
+            territory_id=territory_id,
         )
     except ApplicationError:
         logger.warning("Deadline e-mail %s not queued: address refused", idempotency_key)
@@ -216,6 +219,7 @@ def _tell(referral: Referral, action: str, template: str, emails: list[str], con
             template=template,
             context=context,
             idempotency_key=f"{action}:{referral.public_id}:{email}",
+            territory_id=referral.territory_id,
         )
         for email in emails
     )
@@ -563,6 +567,10 @@ def weekly_coordinator_digests_send(*, now: datetime.datetime | None = None) -> 
         with transaction.atomic():
             for reader, key in waiting.items():
                 sent += _enqueue_email(
-                    recipient=reader.email, template="referral_weekly_digest", context=context, idempotency_key=key
+                    recipient=reader.email,
+                    template="referral_weekly_digest",
+                    context=context,
+                    idempotency_key=key,
+                    territory_id=territory.pk,
                 )
     return sent

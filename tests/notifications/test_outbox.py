@@ -8,11 +8,16 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AccessLog
+from accounts.roles import Role
 from core.errors import ApplicationError
+from directory.services import role_grant_create
 from notifications.models import OutboundMessage
 from notifications.services import DeliveryDeferred, message_deliver, message_enqueue, outbox_sweep
 from notifications.sms import LocmemSmsBackend
 from notifications.tasks import deliver_message, sweep_outbox
+from tests.conftest import enrol_totp
+from tests.factories import TerritoryFactory, UserFactory
 
 Status = OutboundMessage.Status
 
@@ -151,8 +156,8 @@ def test_task_retries_through_celery_until_the_row_is_failed(db, settings):
     assert (message.status, message.attempts) == (Status.FAILED, 2)
 
 
-def test_failed_message_shows_on_the_coordinator_page_and_can_be_retried(signed_in, coordinator):
-    message = enqueue_check()
+def test_failed_message_shows_on_the_coordinator_page_and_can_be_retried(signed_in, coordinator, gp):
+    message = enqueue_check()  # to Alice's account, which holds a role in the coordinator's territory
     OutboundMessage.objects.filter(pk=message.pk).update(status=Status.FAILED, attempts=6, last_error="Timeout")
     client = signed_in(coordinator)
 
@@ -166,7 +171,7 @@ def test_failed_message_shows_on_the_coordinator_page_and_can_be_retried(signed_
     assert message.attempts == 0
 
 
-def test_a_sent_message_cannot_be_retried(signed_in, coordinator):
+def test_a_sent_message_cannot_be_retried(signed_in, coordinator, gp):
     message = enqueue_check()
     deliver(message)
 
@@ -269,3 +274,135 @@ def test_a_send_that_outlived_the_stale_limit_ends_sent(db, settings):
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert message.last_error == ""
+
+
+# --- The outbox page shows each coordinator their own territory's messages -------------------------------------
+
+
+@pytest.fixture
+def other_territory(db):
+    return TerritoryFactory(name="CPTS du Littoral", slug="littoral")
+
+
+@pytest.fixture
+def other_coordinator(other_territory):
+    user = UserFactory(email="yves@cpts.test", first_name="Yves", last_name="Le Goff")
+    role_grant_create(user=user, role=Role.COORDINATOR, territory=other_territory)
+    enrol_totp(user)
+    return user
+
+
+def failed(message, error="Timeout"):
+    OutboundMessage.objects.filter(pk=message.pk).update(status=Status.FAILED, attempts=6, last_error=error)
+    return message
+
+
+def patient_messages(territory):
+    email = message_enqueue(
+        channel="email",
+        recipient="jeanne.dupont@example.fr",
+        template="delivery_check",
+        context={},
+        idempotency_key="patient-email",
+        recipient_kind="patient",
+        territory_id=territory.pk,
+    )
+    sms = message_enqueue(
+        channel="sms",
+        recipient="06 12 34 56 12",
+        template="delivery_check",
+        context={},
+        idempotency_key="patient-sms",
+        recipient_kind="patient",
+        territory_id=territory.pk,
+    )
+    return failed(email, "Boîte pleine"), failed(sms, "Numéro injoignable")
+
+
+def test_coordinator_of_another_territory_sees_none_of_its_failed_messages(signed_in, territory, gp, other_coordinator):
+    patient_messages(territory)
+    failed(enqueue_check(key="to-alice"))  # Alice's account holds a role in the first territory only
+
+    response = signed_in(other_coordinator).get(reverse("notifications:outbox"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert list(response.context["page"]) == []
+    assert "Aucun message en échec" in html
+    assert "Boîte pleine" not in html and "alice@cpts.test" not in html
+    assert response.context["counts"]["failed"] == 0
+
+
+def test_coordinator_of_another_territory_gets_404_resending_its_message(signed_in, territory, other_coordinator):
+    message, _sms = patient_messages(territory)
+
+    response = signed_in(other_coordinator).post(reverse("notifications:retry", args=[message.public_id]))
+
+    assert response.status_code == 404
+    message.refresh_from_db()
+    assert message.status == Status.FAILED
+
+
+def test_patients_address_and_number_are_masked_and_the_read_is_logged(signed_in, territory, coordinator):
+    email, sms = patient_messages(territory)
+
+    response = signed_in(coordinator).get(reverse("notifications:outbox"))
+
+    html = response.content.decode()
+    assert "j•••@…" in html
+    assert "06 •• •• •• 12" in html
+    assert "jeanne" not in html and "dupont" not in html and "example.fr" not in html
+    assert "34 56" not in html and "+33612345612" not in html
+    logged = AccessLog.objects.filter(user=coordinator, subject_type="outbound_message", action="read")
+    assert sorted(logged.values_list("subject_id", flat=True)) == sorted([str(email.public_id), str(sms.public_id)])
+    assert logged.first().via == reverse("notifications:outbox")
+
+
+def test_coordinator_resends_a_patient_message_of_their_territory(signed_in, territory, coordinator):
+    message, _sms = patient_messages(territory)
+
+    signed_in(coordinator).post(reverse("notifications:retry", args=[message.public_id]))
+
+    message.refresh_from_db()
+    assert message.status == Status.PENDING
+
+
+def test_message_without_territory_follows_the_recipients_account(signed_in, gp, coordinator, other_coordinator):
+    message = failed(enqueue_check(key="password-reset"))  # as allauth writes it: no territory
+
+    assert signed_in(coordinator).get(reverse("notifications:outbox")).context["page"].object_list[0] == message
+    assert signed_in(other_coordinator).post(reverse("notifications:retry", args=[message.public_id])).status_code == (
+        404
+    )
+
+
+def test_message_to_an_account_without_any_role_shows_to_every_coordinator(signed_in, outsider, other_coordinator):
+    message = failed(enqueue_check(recipient=outsider.email, key="invitation"))
+
+    response = signed_in(other_coordinator).get(reverse("notifications:outbox"))
+
+    assert list(response.context["page"]) == [message]
+
+
+def test_message_to_an_address_of_no_account_and_no_territory_shows_to_no_coordinator(signed_in, coordinator):
+    failed(enqueue_check(recipient="inconnu@example.fr", key="unknown-account"))
+
+    assert list(signed_in(coordinator).get(reverse("notifications:outbox")).context["page"]) == []
+
+
+def test_test_message_is_filed_under_the_coordinators_territory(signed_in, territory, coordinator):
+    signed_in(coordinator).post(reverse("notifications:outbox"), {"channel": "email", "recipient": "verif@cpts.test"})
+
+    assert OutboundMessage.objects.get().territory_id == territory.pk
+
+
+def test_unknown_recipient_kind_is_refused(db):
+    with pytest.raises(ValueError):
+        message_enqueue(
+            channel="email",
+            recipient="a@cpts.test",
+            template="delivery_check",
+            context={},
+            idempotency_key="k",
+            recipient_kind="robot",
+        )

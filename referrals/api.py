@@ -43,7 +43,7 @@ from referrals.serializers import (
 )
 from referrals.services import handling
 from referrals.services.attachments import JPEG, PDF, PNG, attachment_add
-from referrals.views_handling import attachment_response
+from referrals.views.handling import attachment_response
 
 _FINDERS = {
     Practitioner: api_selectors.practitioner_by_public_id,

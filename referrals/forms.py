@@ -7,8 +7,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import Referral, Urgency
+from referrals.models import Referral, ReferralAttachment, Urgency
+from referrals.rules import OUTSIDE_UPDATES
 from referrals.services import CLINICAL_FIELDS, PATIENT_FIELDS
+from referrals.services.handling import SentOutsideVia
 
 _DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -35,6 +37,15 @@ class ServiceErrorsMixin:
     def add_service_error(self, error) -> None:
         field = self.SERVICE_FIELDS.get(error.field, error.field)
         self.add_error(field if field in self.fields else None, error.message)
+
+    def action_inputs(self, action) -> dict:
+        """The inputs of a ``referrals.permissions.ReferralAction``, from the cleaned data: an input the form
+        collects differently has its own ``input_<name>()`` (the appointment's date and time make one input)."""
+        inputs = {}
+        for name in action.inputs:
+            method = getattr(self, f"input_{name}", None)
+            inputs[name] = method() if method is not None else self.cleaned_data[name]
+        return inputs
 
 
 class ReferralForm(ServiceErrorsMixin, forms.Form):
@@ -219,8 +230,7 @@ class AcceptForm(ServiceErrorsMixin, forms.Form):
             if len(only) == 1:
                 self.initial["site"] = only[0].public_id
 
-    @property
-    def appointment_at(self) -> datetime.datetime:
+    def input_appointment_at(self) -> datetime.datetime:
         day, time = self.cleaned_data["appointment_date"], self.cleaned_data["appointment_time"]
         return timezone.make_aware(datetime.datetime.combine(day, time))
 
@@ -238,6 +248,12 @@ class DeclineForm(ServiceErrorsMixin, forms.Form):
     # The public id of the suggested practitioner, picked from the search results.
     suggested_practitioner = forms.UUIDField(required=False, error_messages={"invalid": _("Confrère introuvable.")})
 
+    # The directory entry the view found for ``suggested_practitioner`` (None: no suggestion).
+    suggested = None
+
+    def input_suggested_practitioner(self):
+        return self.suggested
+
 
 class AnswerForm(ServiceErrorsMixin, forms.Form):
     answer = _text(_("Votre réponse"), required=True, rows=6, required_message=_("Écrivez votre réponse."))
@@ -249,7 +265,82 @@ class CloseForm(ServiceErrorsMixin, forms.Form):
         rows=5,
         help_text=_("Le retour au médecin adresseur ; il reste lisible sur la demande."),
     )
+    note = _text(_("Note pour l'historique (facultatif)"), rows=2, max_length=2000)
 
 
 class CancelForm(ServiceErrorsMixin, forms.Form):
     note = _text(_("Pourquoi (facultatif)"), rows=2, max_length=2000)
+
+
+# --- Working a request: documents, forward, convert, sent outside the portal -------------------------------------
+
+
+class AttachmentForm(ServiceErrorsMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Document"),
+        help_text=_("PDF, JPEG ou PNG, 10 Mo au plus."),
+        allow_empty_file=True,  # the service says "Le fichier est vide." like the API
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
+    )
+    purpose = forms.ChoiceField(label=_("Nature"), choices=())
+
+    def __init__(self, *args, purposes: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(ReferralAttachment.Purpose.choices)
+        self.fields["purpose"].choices = [(value, labels[value]) for value in purposes]
+
+
+class ForwardForm(ServiceErrorsMixin, forms.Form):
+    practitioner = forms.ModelChoiceField(
+        label=_("Confrère du cabinet"), queryset=None, to_field_name="public_id", empty_label=None
+    )
+    note = forms.CharField(
+        label=_("Message pour le confrère"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    SERVICE_FIELDS = {"to_practitioner": "practitioner"}
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = candidates
+
+    def input_to_practitioner(self):
+        return self.cleaned_data["practitioner"]
+
+
+class ConvertForm(ServiceErrorsMixin, forms.Form):
+    note = forms.CharField(
+        label=_("Pourquoi ce changement ?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SentOutsideForm(ServiceErrorsMixin, forms.Form):
+    via = forms.ChoiceField(label=_("Envoyée par"), choices=SentOutsideVia.choices)
+    detail = forms.CharField(
+        label=_("Adresse, numéro ou lien utilisé"),
+        max_length=255,
+        help_text=_("Par exemple l'adresse MSSanté ou le numéro de fax."),
+    )
+
+
+class OutsideStatusForm(ServiceErrorsMixin, forms.Form):
+    status = forms.ChoiceField(
+        label=_("Réponse du destinataire"),
+        choices=[(status, Referral.Status(status).label) for status in OUTSIDE_UPDATES],
+    )
+    appointment_at = forms.DateTimeField(
+        label=_("Date et heure du rendez-vous"),
+        help_text=_("Si la demande est acceptée."),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    note = forms.CharField(
+        label=_("Remarque"),
+        help_text=_("Le motif donné par le destinataire, si la demande est refusée."),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,23 +1,26 @@
-"""Reads of requests, always scoped to the user: a request is visible to its sender and to the people who
-handle it (the recipient practitioner, the staff of the recipient practice or of a practice where the recipient
-practitioner works, the responders of a pathway). Every read of one request writes the access log."""
+"""Reads of requests, always scoped to the user: a request is visible to its sender and to its recipient's side
+as ``referrals.scope`` defines it (the professional addressed or replacing them today, the practitioners of a
+practice addressed as a pool, a pathway's responders, the secretaries of the practices concerned). Every read of
+one request writes the access log."""
 
 import datetime
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
 from accounts.roles import Role
 from accounts.services import access_log_record, access_log_record_many
+from core.errors import ApplicationError
 from directory.models import Absence, Activity, ContactChannel, Practice, Practitioner, RoleGrant, Specialty
 from directory.selectors import (
     audience_of,
     channels_for_audience,
-    practices_served_by,
     practitioner_of,
     practitioners_search,
     territories_coordinated_by,
@@ -29,49 +32,28 @@ from directory.selectors.api import (
     practitioner_for_api,
 )
 from referrals.models import Pathway, Referral, ReferralAttachment
+from referrals.scope import Actor, actor_for, recipient_side
 
 
-def _handled_by(user: User) -> Q:
-    """Requests on the recipient's side for ``user``: addressed to their own entry, to a practice they serve,
-    to a practitioner working at a practice they serve, or to a pathway they or their practices answer.
-
-    The scope is read first as three short lists of ids (constant queries): the condition on the requests is
-    then a plain ``IN`` on three indexed columns, which PostgreSQL answers with a bitmap of index scans. With
-    the subqueries inlined, a million requests were scanned for every inbox (4 s, see docs/scaling.md)."""
-    own_entry = practitioner_of(user)
-    served = list(practices_served_by(user).values_list("pk", flat=True))
-    practitioners = set(
-        Activity.objects.filter(practice__in=served).values_list("practitioner_id", flat=True) if served else ()
-    )
-    pathways = Q(responder_practices__in=served) if served else Q(pk__in=[])
-    if own_entry is not None:
-        practitioners.add(own_entry.pk)
-        pathways |= Q(responder_practitioners=own_entry)
-    pathway_ids = set(Pathway.objects.filter(pathways).values_list("pk", flat=True)) if served or own_entry else ()
-    return (
-        Q(recipient_practice__in=served)
-        | Q(recipient_practitioner__in=sorted(practitioners))
-        | Q(pathway__in=sorted(pathway_ids))
-    )
-
-
-def referrals_visible_to(user: User) -> QuerySet[Referral]:
-    if not getattr(user, "is_authenticated", False):
+def referrals_visible_to(user: User | Actor) -> QuerySet[Referral]:
+    """The requests the user sees: those they sent, and those on their recipient's side (``referrals.scope``)."""
+    actor = actor_for(user)
+    if not getattr(actor.user, "is_authenticated", False):
         return Referral.objects.none()
-    own_entry = practitioner_of(user)
-    condition = _handled_by(user)
-    if own_entry is not None:
-        condition |= Q(sender=own_entry)
+    condition = actor.recipient_condition
+    if actor.entry is not None:
+        condition |= Q(sender=actor.entry)
     return Referral.objects.filter(condition).select_related(
         "sender", "recipient_practitioner", "recipient_practice", "pathway"
     )
 
 
-def referrals_handled_by(user: User) -> QuerySet[Referral]:
+def referrals_handled_by(user: User | Actor) -> QuerySet[Referral]:
     """The inbox side only (what the user may act on as a recipient)."""
-    if not getattr(user, "is_authenticated", False):
+    actor = actor_for(user)
+    if not getattr(actor.user, "is_authenticated", False):
         return Referral.objects.none()
-    return Referral.objects.filter(_handled_by(user))
+    return Referral.objects.filter(actor.recipient_condition)
 
 
 @dataclass(frozen=True)
@@ -83,29 +65,46 @@ class Sides:
     is_recipient_side: bool
 
 
-def referral_sides(user: User, referral: Referral) -> Sides:
-    """Which of a request's actions are the user's: the pages and forms ask here, not in the views."""
-    own_entry = practitioner_of(user)
-    return Sides(
-        is_sender=own_entry is not None and referral.sender_id == own_entry.pk,
-        is_recipient_side=referrals_handled_by(user).filter(pk=referral.pk).exists(),
+def referral_sides(user: User | Actor, referral: Referral) -> Sides:
+    """Which of a request's sides are the user's (read from the request's columns, no query)."""
+    actor = actor_for(user)
+    return Sides(is_sender=actor.is_sender(referral), is_recipient_side=actor.is_recipient_side(referral))
+
+
+def referral_for_user(
+    user: User | Actor, public_id, *, write: bool = False, request: HttpRequest | None = None
+) -> Referral:
+    """One request the user may see, the read logged. Raises ``ApplicationError``: ``code="not_found"`` when
+    they may not see it (or it does not exist), ``code="forbidden"`` with ``write=True`` when they see it but
+    take no part in it that writes (never the case today: whoever sees a request is its sender or on its
+    recipient's side; the flag keeps the directory's contract)."""
+    actor = actor_for(user)
+    try:
+        referral = referrals_visible_to(actor).filter(public_id=public_id).first()
+    except ValidationError:
+        referral = None
+    if referral is None:
+        raise ApplicationError(_("Cette demande n'existe pas ou ne vous est pas accessible."), code="not_found")
+    if write and not actor.is_party(referral):
+        raise ApplicationError(_("Vous ne pouvez pas modifier cette demande."), code="forbidden")
+    access_log_record(
+        user=actor.user,
+        action=AccessLog.Action.READ,
+        subject_type="referral",
+        subject_id=referral.public_id,
+        patient_ref=referral.public_id,
+        request=request,
+        via="" if request is not None else "referrals.selectors.referral_for_user",
     )
-
-
-def get_referral_for_user(user: User, public_id, *, request: HttpRequest | None = None) -> Referral | None:
-    """One request the user may see, or None (the caller answers 404); the read is logged."""
-    referral = referrals_visible_to(user).filter(public_id=public_id).first()
-    if referral is not None:
-        access_log_record(
-            user=user,
-            action=AccessLog.Action.READ,
-            subject_type="referral",
-            subject_id=referral.public_id,
-            patient_ref=referral.public_id,
-            request=request,
-            via="" if request is not None else "referrals.selectors.get_referral_for_user",
-        )
     return referral
+
+
+def get_referral_for_user(user: User | Actor, public_id, *, request: HttpRequest | None = None) -> Referral | None:
+    """``referral_for_user``, or None when the user may not see the request (the caller answers 404)."""
+    try:
+        return referral_for_user(user, public_id, request=request)
+    except ApplicationError:
+        return None
 
 
 def pathway_by_public_id(public_id) -> Pathway | None:
@@ -233,10 +232,10 @@ def attachment_for_user(
     return referral.attachments.filter(public_id=attachment_public_id).select_related("referral").first()
 
 
-def recipient_practices(referral: Referral, user: User) -> QuerySet[Practice]:
+def recipient_practices(referral: Referral, user: User | Actor) -> QuerySet[Practice]:
     """Where the request's recipient works: the practice addressed; the practices of the practitioner
     addressed; for a pathway, its responding practices and the practices of its responding practitioners
-    that ``user`` serves."""
+    that ``user`` works at or for."""
     if referral.recipient_practice_id:
         return Practice.objects.filter(pk=referral.recipient_practice_id)
     if referral.recipient_practitioner_id:
@@ -245,11 +244,11 @@ def recipient_practices(referral: Referral, user: User) -> QuerySet[Practice]:
         responders = Q(pk__in=referral.pathway.responder_practices.values("pk")) | Q(
             activities__practitioner__in=referral.pathway.responder_practitioners.values("pk")
         )
-        return Practice.objects.filter(responders, pk__in=practices_served_by(user).values("pk")).distinct()
+        return Practice.objects.filter(responders, pk__in=sorted(actor_for(user).practice_ids)).distinct()
     return Practice.objects.none()
 
 
-def forward_candidates(referral: Referral, user: User) -> QuerySet[Practitioner]:
+def forward_candidates(referral: Referral, user: User | Actor) -> QuerySet[Practitioner]:
     """Colleagues to whom ``user`` may forward the request: practitioners working at one of the recipient's
     practices, other than the current recipient and the sender; for a tele-expertise, those who answer it."""
     candidates = Practitioner.objects.filter(
@@ -263,29 +262,16 @@ def forward_candidates(referral: Referral, user: User) -> QuerySet[Practitioner]
 
 
 def recipient_uses_portal(referral: Referral) -> bool:
-    """Whether someone on the recipient's side will find the request in the portal: the practitioner addressed
-    has an account, or a secretary works for one of their practices; for a practice, one of its practitioners
-    has an account or a secretary works for it; for a pathway, the same for any of its responders. When nobody
+    """Whether someone on the recipient's side (``referrals.scope.recipient_side``) will find the request in the
+    portal: one of its practitioners has an account, or a secretary works for one of its practices. When nobody
     does, the GP sends the letter another way (``referral_mark_sent_outside``)."""
-    if referral.recipient_practitioner_id:
-        practitioners = Practitioner.objects.filter(pk=referral.recipient_practitioner_id)
-        practices = Practice.objects.filter(activities__practitioner_id=referral.recipient_practitioner_id)
-    elif referral.recipient_practice_id:
-        practitioners = Practitioner.objects.filter(activities__practice_id=referral.recipient_practice_id)
-        practices = Practice.objects.filter(pk=referral.recipient_practice_id)
-    elif referral.pathway_id:
-        pathway = referral.pathway
-        practitioners = Practitioner.objects.filter(
-            Q(pk__in=pathway.responder_practitioners.values("pk"))
-            | Q(activities__practice__in=pathway.responder_practices.values("pk"))
-        )
-        practices = Practice.objects.filter(pk__in=pathway.responder_practices.values("pk"))
-    else:
+    if not (referral.recipient_practitioner_id or referral.recipient_practice_id or referral.pathway_id):
         return False
+    side = recipient_side(referral)
     with_account = Q(user__isnull=False) | Q(role_grants__role=Role.PROFESSIONAL)
     return (
-        practitioners.filter(with_account).exists()
-        or RoleGrant.objects.filter(role=Role.SECRETARY, practices__in=practices.values("pk")).exists()
+        side.practitioners().filter(with_account).exists()
+        or RoleGrant.objects.filter(role=Role.SECRETARY, practices__in=side.practice_ids).exists()
     )
 
 

@@ -2,22 +2,22 @@
 
 An action on a request is ``<id>/<action>/`` with a French slug (``accepter``, ``refuser``…): the converter
 matches those slugs only, so the other pages of a request (``<id>/pieces/``…) keep their own routes, and
-``{% url 'referrals:action' id 'accept' %}`` names the action as the services do.
+``{% url 'referrals:action' id 'accept' %}`` names the action as the registry does.
 """
 
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
-from referrals import urls_billing, urls_coordination, urls_handling, views
+from referrals.views import billing, coordination, handling, requests
 
 
 class ReferralActionConverter:
-    regex = "|".join(sorted(views.ACTION_BY_SLUG, key=len, reverse=True))
+    regex = "|".join(sorted(requests.ACTION_BY_SLUG, key=len, reverse=True))
 
     def to_python(self, value: str) -> str:
-        return views.ACTION_BY_SLUG[value]
+        return requests.ACTION_BY_SLUG[value]
 
     def to_url(self, value: str) -> str:
-        return views.ACTIONS[value].slug
+        return requests.PAGE_ACTIONS[value].slug
 
 
 register_converter(ReferralActionConverter, "referral_action")
@@ -25,16 +25,31 @@ register_converter(ReferralActionConverter, "referral_action")
 app_name = "referrals"
 
 urlpatterns = [
-    path("", views.referral_list, name="list"),
-    path("nouvelle/", views.referral_new, name="new"),
-    path("nouvelle/destinataires/", views.recipient_search, name="recipient_search"),
-    path("nouvelle/destinataire/", views.recipient_notices, name="recipient_notices"),
-    path("reception/", views.inbox, name="inbox"),
-    path("reception/prendre-en-compte/", views.inbox_acknowledge, name="inbox_acknowledge"),
-    path("<uuid:public_id>/", views.referral_detail, name="detail"),
-    path("<uuid:public_id>/courrier.pdf", views.referral_letter, name="letter"),
-    path("<uuid:public_id>/<referral_action:action>/", views.referral_action, name="action"),
-    *urls_handling.urlpatterns,  # attachments, forward, conversion, sent outside the portal
-    *urls_billing.urlpatterns,  # tele-expertise acts and tariffs, closing survey, dashboard
-    *urls_coordination.urlpatterns,  # the coordinator's overdue requests
+    # The new request, the lists, one request.
+    path("", requests.referral_list, name="list"),
+    path("nouvelle/", requests.referral_new, name="new"),
+    path("nouvelle/destinataires/", requests.recipient_search, name="recipient_search"),
+    path("nouvelle/destinataire/", requests.recipient_notices, name="recipient_notices"),
+    path("reception/", requests.inbox, name="inbox"),
+    path("reception/prendre-en-compte/", requests.inbox_acknowledge, name="inbox_acknowledge"),
+    path("<uuid:public_id>/", requests.referral_detail, name="detail"),
+    path("<uuid:public_id>/courrier.pdf", requests.referral_letter, name="letter"),
+    path("<uuid:public_id>/<referral_action:action>/", requests.referral_action, name="action"),
+    # Working a request: documents, forward, convert, sent outside the portal.
+    path("<uuid:public_id>/pieces/", handling.attachment_list, name="attachment_list"),
+    path("<uuid:public_id>/pieces/<uuid:attachment_id>/", handling.attachment_download, name="attachment_download"),
+    path("<uuid:public_id>/transferer/", handling.handling_forward, name="handling_forward"),
+    path("<uuid:public_id>/convertir/", handling.handling_convert, name="handling_convert"),
+    path("<uuid:public_id>/hors-portail/", handling.handling_sent_outside, name="handling_sent_outside"),
+    path("<uuid:public_id>/hors-portail/statut/", handling.handling_outside_status, name="handling_outside_status"),
+    # Tele-expertise billing, the closing survey, the dashboard.
+    path("tarifs/", billing.tariff_list, name="tariff_list"),
+    path("actes/", billing.billing_acts, name="billing_acts"),
+    re_path(r"^actes/(?P<year>\d{4})-(?P<month>\d{2})\.csv$", billing.billing_acts_csv, name="billing_acts_csv"),
+    path("tableau-de-bord/", billing.dashboard, name="dashboard"),
+    path("tableau-de-bord/export.csv", billing.dashboard_csv, name="dashboard_csv"),
+    path("<uuid:public_id>/questionnaire/", billing.survey_answer, name="survey_answer"),
+    # The coordinators' overdue requests.
+    path("coordination/en-retard/", coordination.coordination_overdue, name="coordination_overdue"),
+    path("coordination/en-retard.csv", coordination.coordination_overdue_csv, name="coordination_overdue_csv"),
 ]

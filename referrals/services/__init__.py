@@ -1,35 +1,27 @@
 """Writes of requests: sending, and each status transition. Every transition checks who may make it and from
 which status, and writes a timeline event in the same transaction."""
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import ApplicationError
-from directory.models import Activity, Practice, Practitioner
-from directory.selectors import practices_served_by, practitioner_of
+from directory.models import Practice, Practitioner
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
-from referrals.models import DEFAULT_TARGET_DELAYS, Pathway, Referral, ReferralEvent, ReferralMessage, Urgency
-from referrals.selectors import referrals_handled_by
+from referrals.models import DEFAULT_TARGET_DELAYS, Pathway, Referral, ReferralEvent, Urgency
+from referrals.rules import TRANSITIONS, check_side, check_state
+from referrals.scope import Actor, actor_for, appointment_sites
+from referrals.services.attachments import attachments_add_many
 from referrals.services.billing import billing_records_create
+from referrals.services.common import locked, post_message, record_event, required_text, write_logged
 
 Status = Referral.Status
-
-# From which statuses each transition may be made.
-TRANSITIONS = {
-    "acknowledge": ({Status.SENT}, Status.ACKNOWLEDGED),
-    "request_info": ({Status.SENT, Status.ACKNOWLEDGED}, Status.NEEDS_INFO),
-    "provide_info": ({Status.NEEDS_INFO}, Status.SENT),
-    "accept": ({Status.SENT, Status.ACKNOWLEDGED}, Status.ACCEPTED),
-    "decline": ({Status.SENT, Status.ACKNOWLEDGED, Status.NEEDS_INFO}, Status.DECLINED),
-    "answer": ({Status.SENT, Status.ACKNOWLEDGED}, Status.ANSWERED),
-    "close": ({Status.ACCEPTED, Status.ANSWERED, Status.DECLINED}, Status.CLOSED),
-    "cancel": ({Status.DRAFT, Status.SENT, Status.ACKNOWLEDGED, Status.NEEDS_INFO}, Status.CANCELLED),
-}
 
 PATIENT_FIELDS = (
     "patient_family_name",
@@ -47,18 +39,6 @@ CONTEXT_FIELDS = ("teleexpertise_consent", "attending_practitioner", "attending_
 CLINICAL_FIELDS = ("reason", "question", "history", "treatments", "allergies")
 
 
-def _event(referral: Referral, *, actor: User, action: str, from_status: str = "", note: str = "") -> ReferralEvent:
-    return ReferralEvent.objects.create(
-        referral=referral,
-        actor=actor,
-        actor_label=actor.get_full_name() or actor.email,
-        action=action,
-        from_status=from_status,
-        to_status=referral.status,
-        note=note,
-    )
-
-
 @transaction.atomic
 def referral_send(
     *,
@@ -68,14 +48,17 @@ def referral_send(
     recipient_practitioner: Practitioner | None = None,
     recipient_practice: Practice | None = None,
     pathway: Pathway | None = None,
+    attachments: Sequence[UploadedFile] = (),
     **fields,
 ) -> Referral:
     """A GP sends a letter or a tele-expertise question to one practitioner, practice or pathway.
 
     ``fields`` are the patient's (``PATIENT_FIELDS``, ``CONTEXT_FIELDS``) and the clinical text
     (``CLINICAL_FIELDS``). The target date comes from the urgency, or from the pathway's own delay.
+    ``attachments`` are joined in the same transaction: all or nothing, a refused document leaves no request
+    behind. The creation is in the access log.
     """
-    sender = practitioner_of(acting_user)
+    sender = actor_for(acting_user).entry
     if sender is None:
         raise ApplicationError(_("Seul un professionnel rattaché à sa fiche de l'annuaire envoie une demande."))
     unknown = set(fields) - {*PATIENT_FIELDS, *CONTEXT_FIELDS, *CLINICAL_FIELDS}
@@ -126,7 +109,10 @@ def referral_send(
         field, errors = next(iter(error.message_dict.items()))
         raise ApplicationError(errors[0], field=field) from None
     referral.save()
-    _event(referral, actor=acting_user, action="sent")
+    record_event(referral, actor=acting_user, action="sent")
+    write_logged(acting_user, referral, service="referrals.services.referral_send", created=True)
+    if attachments:
+        attachments_add_many(acting_user=acting_user, referral=referral, uploaded_files=list(attachments))
     return referral
 
 
@@ -137,42 +123,17 @@ def _recipient_territory(practitioner, practice, pathway):
     return (practitioner or practice).territory
 
 
-def _transition(referral: Referral, name: str) -> tuple[str, str]:
-    allowed_from, to_status = TRANSITIONS[name]
-    if referral.status not in allowed_from:
-        raise ApplicationError(
-            _("Impossible depuis le statut « %(status)s ».") % {"status": referral.get_status_display()},
-            code="invalid_transition",
-        )
-    return referral.status, to_status
+def _side_checked(name: str, acting_user: User, referral: Referral) -> Actor:
+    """The acting user's ``Actor``, once they are on the side of the request whose action ``name`` is."""
+    actor = actor_for(acting_user)
+    check_side(name, actor, referral)
+    return actor
 
 
-def _locked(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update().get(pk=referral.pk)
-
-
-def _refuse_unless_recipient_side(acting_user: User, referral: Referral) -> None:
-    if not referrals_handled_by(acting_user).filter(pk=referral.pk).exists():
-        raise ApplicationError(_("Cette demande n'existe pas ou ne vous est pas adressée."), code="not_found")
-
-
-def _refuse_unless_sender(acting_user: User, referral: Referral) -> None:
-    own_entry = practitioner_of(acting_user)
-    if own_entry is None or referral.sender_id != own_entry.pk:
-        raise ApplicationError(_("Seul l'expéditeur de la demande peut faire cela."), code="not_found")
-
-
-def _post_message(referral: Referral, acting_user: User, body: str) -> ReferralMessage:
-    return ReferralMessage.objects.create(
-        referral=referral, author=acting_user, author_label=acting_user.get_full_name() or acting_user.email, body=body
-    )
-
-
-def _required_text(value: str, *, field: str, message: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ApplicationError(message, field=field)
-    return value
+def _transition(referral: Referral, name: str, actor: Actor) -> tuple[str, str]:
+    """(the status now, the status after ``name``) once the locked request's status and kind allow it."""
+    check_state(name, referral, actor)
+    return referral.status, TRANSITIONS[name][1]
 
 
 def _notify_patient(referral: Referral, template: str, context: dict) -> None:
@@ -187,6 +148,8 @@ def _notify_patient(referral: Referral, template: str, context: dict) -> None:
             template=template,
             context=context,
             idempotency_key=f"{template}:{referral.public_id}:email",
+            recipient_kind=OutboundMessage.RecipientKind.PATIENT,
+            territory_id=referral.territory_id,
         )
     if referral.patient_phone:
         message_enqueue(
@@ -195,6 +158,8 @@ def _notify_patient(referral: Referral, template: str, context: dict) -> None:
             template=template,
             context=context,
             idempotency_key=f"{template}:{referral.public_id}:sms",
+            recipient_kind=OutboundMessage.RecipientKind.PATIENT,
+            territory_id=referral.territory_id,
         )
 
 
@@ -225,26 +190,13 @@ def _notify_sender(referral: Referral, event: ReferralEvent) -> None:
             "path": f"/demandes/{referral.public_id}/",
         },
         idempotency_key=f"referral_sender_news:{referral.public_id}:{event.pk}",
+        territory_id=referral.territory_id,
     )
 
 
-def _sites_of_recipient(referral: Referral, acting_user: User):
-    """Where the recipient's side receives patients: the practice addressed; the practices of the practitioner
-    addressed; for a pathway, the responding practices the user serves and the practices of the responder who
-    takes it."""
-    if referral.recipient_practice_id:
-        return Practice.objects.filter(pk=referral.recipient_practice_id)
-    practitioner = referral.recipient_practitioner or referral.handled_by
-    sites = Q(pk__in=Activity.objects.filter(practitioner=practitioner).values("practice"))
-    if referral.pathway_id:
-        served = practices_served_by(acting_user).values("pk")
-        sites |= Q(pk__in=referral.pathway.responder_practices.filter(pk__in=served).values("pk"))
-    return Practice.objects.filter(sites)
-
-
-def _only_site_of_recipient(referral: Referral, acting_user: User) -> Practice | None:
+def _only_site_of_recipient(referral: Referral, actor: Actor) -> Practice | None:
     """The site an appointment is at when none is named: the recipient's only one; several must be chosen from."""
-    sites = list(_sites_of_recipient(referral, acting_user)[:2])
+    sites = list(appointment_sites(referral, actor)[:2])
     if len(sites) > 1:
         raise ApplicationError(
             _("Le destinataire reçoit dans plusieurs lieux : choisissez celui du rendez-vous."), field="site"
@@ -255,40 +207,43 @@ def _only_site_of_recipient(referral: Referral, acting_user: User) -> Practice |
 @transaction.atomic
 def referral_acknowledge(*, acting_user: User, referral: Referral) -> Referral:
     """The recipient's side says it has the request in hand (a secretary, often, for the whole practice)."""
-    _refuse_unless_recipient_side(acting_user, referral)
-    referral = _locked(referral)
-    from_status, referral.status = _transition(referral, "acknowledge")
+    actor = _side_checked("acknowledge", acting_user, referral)
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "acknowledge", actor)
     referral.first_response_at = referral.first_response_at or timezone.now()
     referral.save(update_fields=["status", "first_response_at", "updated_at"])
-    _event(referral, actor=acting_user, action="acknowledged", from_status=from_status)
+    record_event(referral, actor=acting_user, action="acknowledged", from_status=from_status)
+    write_logged(acting_user, referral, service="referrals.services.referral_acknowledge")
     return referral
 
 
 @transaction.atomic
 def referral_request_info(*, acting_user: User, referral: Referral, message: str) -> Referral:
     """The recipient's side needs more before deciding: the question goes to the GP in the thread."""
-    _refuse_unless_recipient_side(acting_user, referral)
-    body = _required_text(message, field="message", message=_("Écrivez ce qu'il vous manque."))
-    referral = _locked(referral)
-    from_status, referral.status = _transition(referral, "request_info")
+    actor = _side_checked("request_info", acting_user, referral)
+    body = required_text(message, field="message", message=_("Écrivez ce qu'il vous manque."))
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "request_info", actor)
     referral.first_response_at = referral.first_response_at or timezone.now()
     referral.save(update_fields=["status", "first_response_at", "updated_at"])
-    _post_message(referral, acting_user, body)
-    event = _event(referral, actor=acting_user, action="info_requested", from_status=from_status)
+    post_message(referral, acting_user, body)
+    event = record_event(referral, actor=acting_user, action="info_requested", from_status=from_status)
     _notify_sender(referral, event)
+    write_logged(acting_user, referral, service="referrals.services.referral_request_info")
     return referral
 
 
 @transaction.atomic
 def referral_provide_info(*, acting_user: User, referral: Referral, message: str) -> Referral:
     """The GP answers the question: the request goes back to the recipient's inbox."""
-    _refuse_unless_sender(acting_user, referral)
-    body = _required_text(message, field="message", message=_("Écrivez votre réponse."))
-    referral = _locked(referral)
-    from_status, referral.status = _transition(referral, "provide_info")
+    actor = _side_checked("provide_info", acting_user, referral)
+    body = required_text(message, field="message", message=_("Écrivez votre réponse."))
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "provide_info", actor)
     referral.save(update_fields=["status", "updated_at"])
-    _post_message(referral, acting_user, body)
-    _event(referral, actor=acting_user, action="info_provided", from_status=from_status)
+    post_message(referral, acting_user, body)
+    record_event(referral, actor=acting_user, action="info_provided", from_status=from_status)
+    write_logged(acting_user, referral, service="referrals.services.referral_provide_info")
     return referral
 
 
@@ -304,17 +259,15 @@ def referral_accept(
     """The recipient's side gives an appointment, at ``site`` or, when none is named, at the recipient's only
     site. For a pathway, the first to accept owns the request: the row lock and the status check make a second
     acceptance fail."""
-    _refuse_unless_recipient_side(acting_user, referral)
-    referral = _locked(referral)
-    if referral.kind != Referral.Kind.LETTER:
-        raise ApplicationError(_("Une télé-expertise reçoit une réponse écrite, pas un rendez-vous."))
+    actor = _side_checked("accept", acting_user, referral)
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "accept", actor)
     if appointment_at is None or appointment_at <= timezone.now():
         raise ApplicationError(_("Le rendez-vous doit être dans le futur."), field="appointment_at")
-    from_status, referral.status = _transition(referral, "accept")
-    referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
+    referral.handled_by = referral.recipient_practitioner or actor.entry
     if site is None:
-        site = _only_site_of_recipient(referral, acting_user)
-    if site is None or not _sites_of_recipient(referral, acting_user).filter(pk=site.pk).exists():
+        site = _only_site_of_recipient(referral, actor)
+    if site is None or not appointment_sites(referral, actor).filter(pk=site.pk).exists():
         raise ApplicationError(_("Choisissez un lieu où le destinataire reçoit."), field="site")
     referral.appointment_at = appointment_at
     referral.appointment_site = site
@@ -331,7 +284,7 @@ def referral_accept(
             "updated_at",
         ]
     )
-    event = _event(referral, actor=acting_user, action="accepted", from_status=from_status)
+    event = record_event(referral, actor=acting_user, action="accepted", from_status=from_status)
     _notify_sender(referral, event)
     local = timezone.localtime(appointment_at)
     _notify_patient(
@@ -344,6 +297,7 @@ def referral_accept(
             "address": ", ".join(part for part in (site.address, f"{site.postal_code} {site.city}".strip()) if part),
         },
     )
+    write_logged(acting_user, referral, service="referrals.services.referral_accept")
     return referral
 
 
@@ -352,14 +306,14 @@ def referral_decline(
     *, acting_user: User, referral: Referral, reason: str, suggested_practitioner: Practitioner | None = None
 ) -> Referral:
     """The recipient's side declines, says why, and may suggest a colleague from the directory."""
-    _refuse_unless_recipient_side(acting_user, referral)
-    reason = _required_text(reason, field="reason", message=_("Indiquez le motif du refus."))
-    referral = _locked(referral)
-    from_status, referral.status = _transition(referral, "decline")
+    actor = _side_checked("decline", acting_user, referral)
+    reason = required_text(reason, field="reason", message=_("Indiquez le motif du refus."))
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "decline", actor)
     referral.decline_reason = reason
     referral.suggested_practitioner = suggested_practitioner
     # Who declined counts in the statistics (a practice's or a pathway's request is nobody's otherwise).
-    referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
+    referral.handled_by = referral.recipient_practitioner or actor.entry
     referral.first_response_at = referral.first_response_at or timezone.now()
     referral.save(
         update_fields=[
@@ -371,9 +325,10 @@ def referral_decline(
             "updated_at",
         ]
     )
-    event = _event(referral, actor=acting_user, action="declined", from_status=from_status, note=reason)
+    event = record_event(referral, actor=acting_user, action="declined", from_status=from_status, note=reason)
     _notify_sender(referral, event)
     _notify_patient(referral, "referral_patient_declined", {})
+    write_logged(acting_user, referral, service="referrals.services.referral_decline")
     return referral
 
 
@@ -384,20 +339,19 @@ def referral_answer(*, acting_user: User, referral: Referral, answer: str, now=N
 
     ``now``: the moment of the answer, the clock unless given (tests and demo data date it); its day in
     Europe/Paris is the act's date, which sets the tariff and the year of the cap."""
-    _refuse_unless_recipient_side(acting_user, referral)
-    answer = _required_text(answer, field="answer", message=_("Écrivez votre réponse."))
-    referral = _locked(referral)
-    if referral.kind != Referral.Kind.TELEEXPERTISE:
-        raise ApplicationError(_("Un adressage reçoit un rendez-vous ; seule une télé-expertise reçoit une réponse."))
-    from_status, referral.status = _transition(referral, "answer")
+    actor = _side_checked("answer", acting_user, referral)
+    answer = required_text(answer, field="answer", message=_("Écrivez votre réponse."))
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "answer", actor)
     now = now or timezone.now()
     referral.answer = answer
-    referral.handled_by = referral.recipient_practitioner or practitioner_of(acting_user)
+    referral.handled_by = referral.recipient_practitioner or actor.entry
     referral.first_response_at = referral.first_response_at or now
     referral.save(update_fields=["status", "answer", "handled_by", "first_response_at", "updated_at"])
-    event = _event(referral, actor=acting_user, action="answered", from_status=from_status)
+    event = record_event(referral, actor=acting_user, action="answered", from_status=from_status)
     _notify_sender(referral, event)
     billing_records_create(referral=referral, act_date=timezone.localdate(now))
+    write_logged(acting_user, referral, service="referrals.services.referral_answer")
     return referral
 
 
@@ -405,23 +359,25 @@ def referral_answer(*, acting_user: User, referral: Referral, answer: str, now=N
 def referral_close(*, acting_user: User, referral: Referral, note: str = "", report: str = "") -> Referral:
     """The recipient's side closes a request it has accepted, answered or declined, with its return letter
     (``report``, the compte-rendu, kept on the request; an empty one keeps what was written before)."""
-    _refuse_unless_recipient_side(acting_user, referral)
-    referral = _locked(referral)
-    from_status, referral.status = _transition(referral, "close")
+    actor = _side_checked("close", acting_user, referral)
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "close", actor)
     referral.closed_at = timezone.now()
     referral.closing_report = (report or "").strip() or referral.closing_report
     referral.save(update_fields=["status", "closed_at", "closing_report", "updated_at"])
-    _event(referral, actor=acting_user, action="closed", from_status=from_status, note=(note or "").strip())
+    record_event(referral, actor=acting_user, action="closed", from_status=from_status, note=(note or "").strip())
+    write_logged(acting_user, referral, service="referrals.services.referral_close")
     return referral
 
 
 @transaction.atomic
 def referral_cancel(*, acting_user: User, referral: Referral, note: str = "") -> Referral:
     """The sender withdraws a request nobody has answered yet."""
-    _refuse_unless_sender(acting_user, referral)
-    referral = _locked(referral)
-    from_status, referral.status = _transition(referral, "cancel")
+    actor = _side_checked("cancel", acting_user, referral)
+    referral = locked(referral)
+    from_status, referral.status = _transition(referral, "cancel", actor)
     referral.closed_at = timezone.now()
     referral.save(update_fields=["status", "closed_at", "updated_at"])
-    _event(referral, actor=acting_user, action="cancelled", from_status=from_status, note=note.strip())
+    record_event(referral, actor=acting_user, action="cancelled", from_status=from_status, note=note.strip())
+    write_logged(acting_user, referral, service="referrals.services.referral_cancel")
     return referral

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record
 from core.errors import ApplicationError
-from directory.selectors import practitioner_of
 from referrals.models import Referral, ReferralAttachment
-from referrals.selectors import referrals_handled_by
-from referrals.services import _event, _locked
+from referrals.rules import CLOSED_STATUSES, party_refusal
+from referrals.scope import actor_for
+from referrals.services.common import locked, record_event
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # 10 Mo: a scanned letter or an ECG, not a whole imaging study
 MAX_ATTACHMENTS_PER_REFERRAL = 20
@@ -43,8 +43,6 @@ Purpose = ReferralAttachment.Purpose
 # its report.
 SENDER_PURPOSES = (Purpose.REQUEST, Purpose.INFO)
 RECIPIENT_PURPOSES = (Purpose.ANSWER, Purpose.REPORT)
-# No document is added to a request that is over.
-CLOSED_STATUSES = (Referral.Status.CLOSED, Referral.Status.CANCELLED)
 
 
 def _refused_type() -> ApplicationError:
@@ -152,12 +150,11 @@ def download_name(attachment: ReferralAttachment) -> str:
 
 def _refuse_unless_party(acting_user: User, referral: Referral) -> tuple[bool, bool]:
     """(is the sender, is on the recipient's side); whoever is neither gets the refusal that reads as 404."""
-    own_entry = practitioner_of(acting_user)
-    is_sender = own_entry is not None and referral.sender_id == own_entry.pk
-    is_recipient_side = referrals_handled_by(acting_user).filter(pk=referral.pk).exists()
-    if not (is_sender or is_recipient_side):
-        raise ApplicationError(_("Cette demande n'existe pas ou ne vous est pas accessible."), code="not_found")
-    return is_sender, is_recipient_side
+    actor = actor_for(acting_user)
+    refusal = party_refusal(actor, referral)
+    if refusal is not None:
+        raise refusal
+    return actor.is_sender(referral), actor.is_recipient_side(referral)
 
 
 def purposes_for(*, is_sender: bool, is_recipient_side: bool) -> list[str]:
@@ -210,7 +207,7 @@ def _store(
     attachment.file.save(attachment.original_name, uploaded_file, save=False)
     try:
         attachment.save()
-        _event(
+        record_event(
             referral,
             actor=acting_user,
             action="attachment_added",
@@ -252,7 +249,7 @@ def attachments_add_many(
     """
     is_sender, is_recipient_side = _refuse_unless_party(acting_user, referral)
     checked = _checked(uploaded_files)
-    referral = _locked(referral)
+    referral = locked(referral)
     if referral.status in CLOSED_STATUSES:
         raise ApplicationError(
             _("Cette demande est « %(status)s » : on n'y joint plus de document.")

@@ -17,27 +17,22 @@ from accounts.services import access_log_record
 from core.errors import ApplicationError
 from directory.contact_values import normalised_channel_value
 from directory.models import ContactChannel, Practitioner
-from directory.selectors import practitioner_of
 from referrals.models import Referral, ReferralMessage
-from referrals.selectors import forward_candidates, recipient_uses_portal
-from referrals.services import (
-    _event,
-    _locked,
-    _post_message,
-    _refuse_unless_recipient_side,
-    _refuse_unless_sender,
-    _required_text,
+from referrals.rules import (
+    FORWARDABLE_STATUSES,
+    OUTSIDE_UPDATES,
+    check_side,
+    check_state,
+    message_refusal,
+    status_refusal,
 )
-from referrals.services.attachments import _refuse_unless_party
+from referrals.scope import Actor, actor_for
+from referrals.selectors import forward_candidates
+from referrals.services.common import locked, post_message, record_event, required_text, write_logged
 
 Status = Referral.Status
 
 MESSAGE_MAX_CHARS = 20000
-# Nobody writes on, forwards or converts a request that is over.
-CLOSED_STATUSES = (Status.CLOSED, Status.CANCELLED)
-# A colleague takes over a request nobody has answered yet (while the GP is asked for more, the question waits).
-FORWARDABLE_STATUSES = (Status.SENT, Status.ACKNOWLEDGED)
-CONVERTIBLE_STATUSES = (Status.SENT, Status.ACKNOWLEDGED, Status.NEEDS_INFO)
 
 
 class SentOutsideVia(models.TextChoices):
@@ -67,21 +62,11 @@ VIA_OF_CHANNEL_KIND = {
     ContactChannel.Kind.PHONE: SentOutsideVia.PHONE,
 }
 
-# What the GP records once the recipient answered outside the portal, and from which statuses.
-OUTSIDE_UPDATES = {
-    Status.ACCEPTED: (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED),
-    Status.DECLINED: (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED),
-    Status.CLOSED: (Status.SENT, Status.ACKNOWLEDGED, Status.ACCEPTED, Status.DECLINED),
-}
-# Where the GP marks a request as sent outside the portal: once sent, before anyone answered.
-MARKABLE_STATUSES = (Status.SENT,)
 
-
-def _refuse_status(referral: Referral) -> ApplicationError:
-    return ApplicationError(
-        _("Impossible depuis le statut « %(status)s ».") % {"status": referral.get_status_display()},
-        code="invalid_transition",
-    )
+def _side_checked(name: str, acting_user: User, referral: Referral) -> Actor:
+    actor = actor_for(acting_user)
+    check_side(name, actor, referral)
+    return actor
 
 
 # --- The thread --------------------------------------------------------------------------------------------------
@@ -90,20 +75,21 @@ def _refuse_status(referral: Referral) -> ApplicationError:
 @transaction.atomic
 def message_post(*, acting_user: User, referral: Referral, body: str) -> ReferralMessage:
     """The sender or the recipient's side writes in the request's thread, unless it is closed or cancelled."""
-    _refuse_unless_party(acting_user, referral)
-    body = _required_text(body, field="body", message=_("Écrivez votre message."))
+    actor = actor_for(acting_user)
+    refusal = message_refusal(actor, referral)
+    if refusal is not None and refusal.code != "invalid_transition":
+        raise refusal
+    body = required_text(body, field="body", message=_("Écrivez votre message."))
     if len(body) > MESSAGE_MAX_CHARS:
         raise ApplicationError(
             _("Le message dépasse %(count)d caractères.") % {"count": MESSAGE_MAX_CHARS}, field="body"
         )
-    referral = _locked(referral)
-    if referral.status in CLOSED_STATUSES:
-        raise ApplicationError(
-            _("Cette demande est « %(status)s » : on n'y écrit plus.") % {"status": referral.get_status_display()},
-            code="invalid_transition",
-        )
-    message = _post_message(referral, acting_user, body)
-    _event(referral, actor=acting_user, action="message_posted", from_status=referral.status)
+    referral = locked(referral)
+    refusal = message_refusal(actor, referral)
+    if refusal is not None:
+        raise refusal
+    message = post_message(referral, acting_user, body)
+    record_event(referral, actor=acting_user, action="message_posted", from_status=referral.status)
     access_log_record(
         user=acting_user,
         action=AccessLog.Action.CREATE,
@@ -138,13 +124,14 @@ def referral_forward(
     """The recipient's side hands the request to a colleague working at one of the recipient's practices: the
     colleague becomes the one recipient (practice or pathway cleared), the request is "sent" to them again, its
     target date unchanged."""
-    _refuse_unless_recipient_side(acting_user, referral)
+    actor = _side_checked("forward", acting_user, referral)
     if to_practitioner is None:
         raise ApplicationError(_("Choisissez le confrère à qui transférer la demande."), field="practitioner")
-    referral = _locked(referral)
+    referral = locked(referral)
+    # The rule's "someone to forward to" is this very check, with the reason this colleague is not one.
     if referral.status not in FORWARDABLE_STATUSES:
-        raise _refuse_status(referral)
-    if not forward_candidates(referral, acting_user).filter(pk=to_practitioner.pk).exists():
+        raise status_refusal(referral)
+    if not forward_candidates(referral, actor).filter(pk=to_practitioner.pk).exists():
         raise _forward_refusal(referral, to_practitioner)
     previous = referral.recipient_practitioner or referral.recipient_practice or referral.pathway
     from_status = referral.status
@@ -155,20 +142,15 @@ def referral_forward(
     referral.save(update_fields=["recipient_practitioner", "recipient_practice", "pathway", "status", "updated_at"])
     summary = _("Transférée de %(from)s à %(to)s.") % {"from": previous, "to": to_practitioner}
     note = (note or "").strip()
-    _event(
+    record_event(
         referral,
         actor=acting_user,
         action="forwarded",
         from_status=from_status,
         note=f"{summary}\n{note}" if note else summary,
     )
+    write_logged(acting_user, referral, service="referrals.services.handling.referral_forward")
     return referral
-
-
-def _teleexpertise_expert(referral: Referral, acting_user: User) -> Practitioner | None:
-    """Who would answer the request as a tele-expertise: the practitioner addressed, the one who took it, or
-    the practitioner converting it."""
-    return referral.recipient_practitioner or referral.handled_by or practitioner_of(acting_user)
 
 
 @transaction.atomic
@@ -176,25 +158,12 @@ def referral_convert(*, acting_user: User, referral: Referral, note: str) -> Ref
     """The recipient's side changes the kind of a request not yet answered: the expert turns a tele-expertise into
     a letter (the patient needs a consultation), or a letter becomes a tele-expertise when its recipient
     answers those. The request is then "acknowledged"; the note says why, on the timeline."""
-    _refuse_unless_recipient_side(acting_user, referral)
-    note = _required_text(note, field="note", message=_("Dites pourquoi vous changez le type de la demande."))
-    referral = _locked(referral)
-    if referral.status not in CONVERTIBLE_STATUSES:
-        raise _refuse_status(referral)
-    if referral.kind == Referral.Kind.TELEEXPERTISE:
-        new_kind = Referral.Kind.LETTER
-    else:
-        expert = _teleexpertise_expert(referral, acting_user)
-        if expert is None:
-            raise ApplicationError(
-                _(
-                    "Seul un professionnel qui répond aux demandes de télé-expertise peut recevoir celle-ci : "
-                    "transférez-la d'abord à ce confrère."
-                )
-            )
-        if not expert.answers_teleexpertise:
-            raise ApplicationError(_("%(name)s ne répond pas aux demandes de télé-expertise.") % {"name": expert})
-        new_kind = Referral.Kind.TELEEXPERTISE
+    actor = _side_checked("convert", acting_user, referral)
+    note = required_text(note, field="note", message=_("Dites pourquoi vous changez le type de la demande."))
+    referral = locked(referral)
+    check_state("convert", referral, actor)
+    is_teleexpertise = referral.kind == Referral.Kind.TELEEXPERTISE
+    new_kind = Referral.Kind.LETTER if is_teleexpertise else Referral.Kind.TELEEXPERTISE
     old_label = referral.get_kind_display()
     from_status = referral.status
     referral.kind = new_kind
@@ -202,7 +171,8 @@ def referral_convert(*, acting_user: User, referral: Referral, note: str) -> Ref
     referral.first_response_at = referral.first_response_at or timezone.now()
     referral.save(update_fields=["kind", "status", "first_response_at", "updated_at"])
     summary = _("%(from)s convertie en %(to)s") % {"from": old_label, "to": referral.get_kind_display()}
-    _event(referral, actor=acting_user, action="converted", from_status=from_status, note=f"{summary} : {note}")
+    record_event(referral, actor=acting_user, action="converted", from_status=from_status, note=f"{summary} : {note}")
+    write_logged(acting_user, referral, service="referrals.services.handling.referral_convert")
     return referral
 
 
@@ -210,7 +180,7 @@ def referral_convert(*, acting_user: User, referral: Referral, note: str) -> Ref
 
 
 def _outside_detail(via: str, detail: str) -> str:
-    detail = _required_text(
+    detail = required_text(
         detail, field="detail", message=_("Indiquez l'adresse, le numéro ou le lien utilisé pour l'envoi.")
     )
     kind = _CHANNEL_KIND_OF_VIA.get(via)
@@ -229,27 +199,23 @@ def referral_mark_sent_outside(*, acting_user: User, referral: Referral, via: st
     """The sender records how they sent the letter to a recipient who does not use the portal (MSSanté, fax,
     booking link, phone, post) and the address or number used; from then on they update its status themselves
     (``referral_outside_update``). Marking again while nobody answered corrects the way or the address."""
-    _refuse_unless_sender(acting_user, referral)
+    actor = _side_checked("sent_outside", acting_user, referral)
     if via not in SentOutsideVia.values:
         raise ApplicationError(_("Choisissez comment la demande a été envoyée."), field="via")
     detail = _outside_detail(via, detail)
-    referral = _locked(referral)
-    if referral.status not in MARKABLE_STATUSES:
-        raise _refuse_status(referral)
-    if recipient_uses_portal(referral):
-        raise ApplicationError(
-            _("Le destinataire utilise le portail : la demande lui est déjà parvenue ici."), field="via"
-        )
+    referral = locked(referral)
+    check_state("sent_outside", referral, actor)
     referral.sent_outside_via = via
     referral.sent_outside_detail = detail
     referral.save(update_fields=["sent_outside_via", "sent_outside_detail", "updated_at"])
-    _event(
+    record_event(
         referral,
         actor=acting_user,
         action="sent_outside",
         from_status=referral.status,
         note=f"{SentOutsideVia(via).label} : {detail}",
     )
+    write_logged(acting_user, referral, service="referrals.services.handling.referral_mark_sent_outside")
     return referral
 
 
@@ -259,17 +225,13 @@ def referral_outside_update(
 ) -> Referral:
     """The sender of a request sent outside the portal records what the recipient answered: accepted (with the
     appointment's date), declined (with the reason they gave), or closed."""
-    _refuse_unless_sender(acting_user, referral)
-    referral = _locked(referral)
-    if not referral.sent_outside_via:
-        raise ApplicationError(
-            _("Cette demande suit son cours dans le portail : c'est le destinataire qui met à jour son statut."),
-            field="status",
-        )
+    actor = _side_checked("outside_status", acting_user, referral)
+    referral = locked(referral)
+    check_state("outside_status", referral, actor)
     if status not in OUTSIDE_UPDATES:
         raise ApplicationError(_("Choisissez : acceptée, refusée ou clôturée."), field="status")
     if referral.status not in OUTSIDE_UPDATES[status]:
-        raise _refuse_status(referral)
+        raise status_refusal(referral)
     note = (note or "").strip()
     now = timezone.now()
     from_status = referral.status
@@ -281,7 +243,7 @@ def referral_outside_update(
         referral.handled_by = referral.recipient_practitioner
         fields += ["appointment_at", "handled_by"]
     elif status == Status.DECLINED:
-        referral.decline_reason = _required_text(
+        referral.decline_reason = required_text(
             note, field="note", message=_("Indiquez le motif du refus donné par le destinataire.")
         )
         fields.append("decline_reason")
@@ -293,5 +255,6 @@ def referral_outside_update(
         fields.append("first_response_at")
     referral.status = status
     referral.save(update_fields=fields)
-    _event(referral, actor=acting_user, action="outside_updated", from_status=from_status, note=note)
+    record_event(referral, actor=acting_user, action="outside_updated", from_status=from_status, note=note)
+    write_logged(acting_user, referral, service="referrals.services.handling.referral_outside_update")
     return referral

@@ -26,7 +26,6 @@ from referrals.services.attachments import (
 from tests.referrals.test_sending import PATIENT
 
 API = "/api/v1/referrals/"
-PAGES = pytest.mark.urls("tests.referrals.test_handling")  # the project with the handling pages mounted
 
 
 def pdf_bytes(padding: int = 0) -> bytes:
@@ -320,7 +319,6 @@ def test_every_download_leaves_a_row_in_the_access_log(referral, gp, cardio_secr
 # --- The pages -----------------------------------------------------------------------------------------------------
 
 
-@PAGES
 def test_the_page_form_joins_a_document_and_goes_back_to_the_request(referral, gp, signed_in):
     url = reverse("referrals:attachment_list", args=[referral.public_id])
 
@@ -332,7 +330,6 @@ def test_the_page_form_joins_a_document_and_goes_back_to_the_request(referral, g
     assert referral.attachments.get().original_name == "bilan.pdf"
 
 
-@PAGES
 def test_with_htmx_the_list_comes_back_with_the_new_document(referral, gp, signed_in):
     url = reverse("referrals:attachment_list", args=[referral.public_id])
 
@@ -349,7 +346,6 @@ def test_with_htmx_the_list_comes_back_with_the_new_document(referral, gp, signe
     assert download in html
 
 
-@PAGES
 def test_a_refused_file_on_the_page_is_a_400_with_the_french_message(referral, gp, signed_in):
     url = reverse("referrals:attachment_list", args=[referral.public_id])
 
@@ -360,7 +356,6 @@ def test_a_refused_file_on_the_page_is_a_400_with_the_french_message(referral, g
     assert not ReferralAttachment.objects.exists()
 
 
-@PAGES
 def test_the_page_serves_the_document_for_download(referral, gp, cardio_secretary, signed_in):
     attachment = attachment_add(acting_user=gp, referral=referral, uploaded_file=upload("ecg.pdf", pdf_bytes()))
 
@@ -373,7 +368,6 @@ def test_the_page_serves_the_document_for_download(referral, gp, cardio_secretar
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-@PAGES
 @pytest.mark.parametrize("persona", ["other_secretary", "gp2", "observer"])
 def test_the_pages_answer_404_to_whoever_may_not_see_the_request(referral, gp, persona, request, signed_in):
     attachment = attachment_add(acting_user=gp, referral=referral, uploaded_file=upload("ecg.pdf", pdf_bytes()))

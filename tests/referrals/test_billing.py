@@ -10,16 +10,13 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.urls import NoReverseMatch, include, path, reverse
 from django.utils import timezone
 
 from accounts.models import AccessLog
 from accounts.roles import Role
 from core.errors import ApplicationError
-from cpts_portal import urls as project_urls
 from directory.models import Activity, Practice, Practitioner
 from directory.services import role_grant_create
-from referrals import urls_billing
 from referrals.models import BillingRecord, Referral, Tariff
 from referrals.services import referral_answer, referral_close, referral_decline, referral_send
 from referrals.services.billing import (
@@ -29,32 +26,9 @@ from referrals.services.billing import (
     survey_answer,
     tariff_create,
 )
-from referrals.views_billing import billing_context
+from referrals.views.billing import billing_context
 from tests.factories import CommuneFactory, PracticeFactory, PractitionerFactory, UserFactory
 from tests.referrals.test_sending import PATIENT
-
-
-def _project_routes_with_billing():
-    """The project's pages, with the billing pages in the "referrals" namespace under demandes/ until the project
-    mounts them itself (then the project's own routes are used unchanged)."""
-    try:
-        reverse("referrals:tariff_list")
-    except NoReverseMatch:
-        pass
-    else:
-        return project_urls.urlpatterns
-    others = [entry for entry in project_urls.urlpatterns if getattr(entry, "namespace", None) != "referrals"]
-    referral_pages = [
-        route
-        for entry in project_urls.urlpatterns
-        if getattr(entry, "namespace", None) == "referrals"
-        for route in entry.url_patterns
-    ]
-    return [path("demandes/", include(([*urls_billing.urlpatterns, *referral_pages], "referrals"))), *others]
-
-
-urlpatterns = _project_routes_with_billing()
-pytestmark = pytest.mark.urls(__name__)
 
 PARIS = ZoneInfo("Europe/Paris")
 CONSENTING = {**PATIENT, "teleexpertise_consent": True}

@@ -23,10 +23,7 @@ from referrals.services import referral_accept, referral_answer, referral_declin
 from referrals.services.billing import survey_answer
 from tests.conftest import enrol_totp
 from tests.factories import PracticeFactory, PractitionerFactory, TerritoryFactory, UserFactory
-from tests.referrals.test_billing import urlpatterns  # noqa: F401  (the billing pages, mounted for these tests)
 from tests.referrals.test_sending import PATIENT
-
-pytestmark = pytest.mark.urls(__name__)
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "/demandes/tableau-de-bord/"

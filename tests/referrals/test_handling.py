@@ -1,25 +1,19 @@
 """Working a request besides its main transitions: the thread, forwarding to a colleague of the practice,
 converting between a letter and a tele-expertise, the requests a GP sends outside the portal to a recipient who
-does not use it (and whose status the GP then keeps), and what the letter adds (médecin traitant, attachments).
-
-This module is also the URL configuration of the page tests (``pytest.mark.urls``): the project's, with the
-handling pages mounted in the "referrals" namespace until the project mounts them itself.
-"""
+does not use it (and whose status the GP then keeps), and what the letter adds (médecin traitant, attachments)."""
 
 import datetime
 import io
 
 import pytest
-from django.urls import URLResolver, include, path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.roles import Role
 from core.errors import ApplicationError
-from cpts_portal import urls as project_urls
 from directory.models import Activity, Audience, ContactChannel, Practitioner
 from directory.services import role_grant_create
-from referrals import urls_handling
 from referrals.letters import referral_letter_pdf
 from referrals.models import Referral, ReferralMessage
 from referrals.selectors import get_referral_for_user, outside_channels_for, recipient_uses_portal
@@ -36,30 +30,7 @@ from tests.factories import PracticeFactory, PractitionerFactory, UserFactory
 from tests.referrals.test_attachments import image_bytes, pdf_bytes, upload
 from tests.referrals.test_sending import PATIENT
 
-
-def _project_with_handling_pages() -> list:
-    """The project's routes, the handling pages added to the "referrals" namespace when it lacks them."""
-    patterns, mounted = [], False
-    for entry in project_urls.urlpatterns:
-        if isinstance(entry, URLResolver) and entry.namespace == "referrals":
-            mounted = True
-            if not any(getattr(route, "name", None) == "attachment_list" for route in entry.url_patterns):
-                routes = [*entry.url_patterns, *urls_handling.urlpatterns]
-                entry = path(str(entry.pattern), include((routes, "referrals")))
-        patterns.append(entry)
-    if not mounted:
-        patterns.append(path("demandes/", include((urls_handling.urlpatterns, "referrals"))))
-    return patterns
-
-
-urlpatterns = _project_with_handling_pages()
-handler400 = project_urls.handler400
-handler403 = project_urls.handler403
-handler404 = project_urls.handler404
-handler500 = project_urls.handler500
-
 API = "/api/v1/referrals/"
-PAGES = pytest.mark.urls(__name__)
 
 
 @pytest.fixture(autouse=True)
@@ -238,7 +209,7 @@ def test_the_sender_does_not_forward(letter, gp, colleague):
     with pytest.raises(ApplicationError) as refused:
         referral_forward(acting_user=gp, referral=letter, to_practitioner=colleague)
 
-    assert refused.value.code == "not_found"
+    assert refused.value.code == "forbidden"  # they see the request: it is not theirs to change
 
 
 def test_an_answered_request_is_not_forwarded(letter, cardio_secretary, cardio_practice, colleague):
@@ -304,7 +275,7 @@ def test_converting_needs_a_reason_and_the_recipient_s_side(letter, cardio_secre
 
     with pytest.raises(ApplicationError) as refused:
         referral_convert(acting_user=gp, referral=letter, note="Je préfère un avis")
-    assert refused.value.code == "not_found"
+    assert refused.value.code == "forbidden"
 
 
 def test_the_api_converts(gp, cardiologist, cardio, signed_in):
@@ -447,7 +418,6 @@ def test_the_api_records_the_send_and_the_answer(offline_letter, gp, signed_in):
 # --- The pages -------------------------------------------------------------------------------------------------------
 
 
-@PAGES
 def test_the_sender_sees_the_channels_and_records_the_send_in_one_tap(offline_letter, gp, signed_in):
     gp_client = signed_in(gp)
     page = gp_client.get(reverse("referrals:handling_sent_outside", args=[offline_letter.public_id]))
@@ -468,7 +438,6 @@ def test_the_sender_sees_the_channels_and_records_the_send_in_one_tap(offline_le
     assert "Réponse du destinataire" in after.content.decode()
 
 
-@PAGES
 def test_a_wrong_fax_number_on_the_page_is_a_400_in_french(offline_letter, gp, signed_in):
     response = signed_in(gp).post(
         reverse("referrals:handling_sent_outside", args=[offline_letter.public_id]), {"via": "fax", "detail": "123"}
@@ -480,7 +449,6 @@ def test_a_wrong_fax_number_on_the_page_is_a_400_in_french(offline_letter, gp, s
     assert offline_letter.sent_outside_via == ""
 
 
-@PAGES
 def test_the_secretary_forwards_from_the_page_and_the_fragment_comes_back(
     letter, cardio_secretary, colleague, signed_in
 ):
@@ -499,7 +467,6 @@ def test_the_secretary_forwards_from_the_page_and_the_fragment_comes_back(
     assert letter.recipient_practitioner == colleague
 
 
-@PAGES
 def test_the_convert_form_needs_a_reason(letter, cardio_secretary, cardio, signed_in):
     cardio.answers_teleexpertise = True
     cardio.save()
@@ -513,7 +480,6 @@ def test_the_convert_form_needs_a_reason(letter, cardio_secretary, cardio, signe
     assert letter.kind == Referral.Kind.TELEEXPERTISE
 
 
-@PAGES
 @pytest.mark.parametrize("persona", ["other_secretary", "gp2", "observer"])
 def test_the_handling_pages_answer_404_to_whoever_may_not_see_the_request(
     letter, persona, request, colleague, signed_in
@@ -530,13 +496,12 @@ def test_the_handling_pages_answer_404_to_whoever_may_not_see_the_request(
     assert (letter.status, letter.recipient_practitioner.last_name) == (Referral.Status.SENT, "Rousseau")
 
 
-@PAGES
 def test_the_sender_cannot_use_the_recipient_s_forms(letter, gp, colleague, signed_in):
     response = signed_in(gp).post(
         reverse("referrals:handling_forward", args=[letter.public_id]), {"practitioner": str(colleague.public_id)}
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 403  # the sender sees the request, but forwarding is the recipient's
     assert get_referral_for_user(gp, letter.public_id).recipient_practitioner.last_name == "Rousseau"
 
 

@@ -7,42 +7,40 @@ The request page includes ``referrals/_attachments.html`` and ``referrals/_handl
 (a refusal as a 400 that the page's ``htmx-config`` swaps in), without JavaScript a redirect to the page they were
 posted from (``next``), or this module's page with the form and its message (400). Thin: parse, call one service
 or selector, render. Whoever may not see the request gets 404.
-
-The forms live here while only these views use them (they parse input only; the services decide).
 """
 
 from dataclasses import dataclass, field
 
-from django import forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.access import authenticated
 from core.errors import ApplicationError
+from core.pages import fetch_or_404, page_or_fragment, raise_for_access
 from directory.models import ContactChannel
-from directory.selectors import practitioner_of
+from referrals.forms import AttachmentForm, ConvertForm, ForwardForm, OutsideStatusForm, SentOutsideForm
 from referrals.models import Referral, ReferralAttachment
+from referrals.permissions import REFERRAL_ACTIONS, referral_actions_for
+from referrals.rules import CLOSED_STATUSES, side_refusal
+from referrals.scope import actor_for, request_actor
 from referrals.selectors import (
     Sides,
     attachment_for_user,
     attachments_of,
     forward_candidates,
-    get_referral_for_user,
     outside_channels_for,
     recipient_uses_portal,
+    referral_for_user,
     referral_sides,
     referrals_visible_to,
 )
 from referrals.services import handling
 from referrals.services.attachments import (
-    CLOSED_STATUSES,
     MAX_ATTACHMENTS_PER_REFERRAL,
     TYPE_LABELS,
     attachment_add,
@@ -55,75 +53,6 @@ Status = Referral.Status
 # Where a GP or a secretary lands after forwarding a request they no longer see: the first of these pages
 # that exists (the inbox, once the request pages are mounted).
 _LANDING_URL_NAMES = ("referrals:inbox", "home")
-
-
-# --- Forms ---------------------------------------------------------------------------------------------------------
-
-
-class AttachmentForm(forms.Form):
-    file = forms.FileField(
-        label=gettext_lazy("Document"),
-        help_text=gettext_lazy("PDF, JPEG ou PNG, 10 Mo au plus."),
-        allow_empty_file=True,  # the service says "Le fichier est vide." like the API
-        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}),
-    )
-    purpose = forms.ChoiceField(label=gettext_lazy("Nature"), choices=())
-
-    def __init__(self, *args, purposes: list[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        labels = dict(ReferralAttachment.Purpose.choices)
-        self.fields["purpose"].choices = [(value, labels[value]) for value in purposes]
-
-
-class ForwardForm(forms.Form):
-    practitioner = forms.ModelChoiceField(
-        label=gettext_lazy("Confrère du cabinet"), queryset=None, to_field_name="public_id", empty_label=None
-    )
-    note = forms.CharField(
-        label=gettext_lazy("Message pour le confrère"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-    def __init__(self, *args, candidates, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["practitioner"].queryset = candidates
-
-
-class ConvertForm(forms.Form):
-    note = forms.CharField(
-        label=gettext_lazy("Pourquoi ce changement ?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-class SentOutsideForm(forms.Form):
-    via = forms.ChoiceField(label=gettext_lazy("Envoyée par"), choices=handling.SentOutsideVia.choices)
-    detail = forms.CharField(
-        label=gettext_lazy("Adresse, numéro ou lien utilisé"),
-        max_length=255,
-        help_text=gettext_lazy("Par exemple l'adresse MSSanté ou le numéro de fax."),
-    )
-
-
-class OutsideStatusForm(forms.Form):
-    status = forms.ChoiceField(
-        label=gettext_lazy("Réponse du destinataire"),
-        choices=[(status, Status(status).label) for status in handling.OUTSIDE_UPDATES],
-    )
-    appointment_at = forms.DateTimeField(
-        label=gettext_lazy("Date et heure du rendez-vous"),
-        help_text=gettext_lazy("Si la demande est acceptée."),
-        required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    )
-    note = forms.CharField(
-        label=gettext_lazy("Remarque"),
-        help_text=gettext_lazy("Le motif donné par le destinataire, si la demande est refusée."),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
 
 
 # --- What the partials show ----------------------------------------------------------------------------------------
@@ -177,16 +106,13 @@ def _next_url(request) -> str:
     return request.get_full_path()
 
 
-def _can_become_teleexpertise(referral: Referral, user) -> bool:
-    expert = referral.recipient_practitioner or referral.handled_by or practitioner_of(user)
-    return expert is not None and expert.answers_teleexpertise
-
-
 def handling_context(request, referral: Referral, *, sides: Sides | None = None, **forms_with_errors) -> dict:
     """What ``_attachments.html`` and ``_handling.html`` need, under one key (``handling``), for the request page
     to merge into its context. ``forms_with_errors`` puts back a refused form (``attachment_form=...``)."""
     user = request.user
-    sides = sides or referral_sides(user, referral)  # the request page passes the ones it already read
+    actor = actor_for(user)
+    sides = sides or referral_sides(actor, referral)  # the request page passes the ones it already read
+    available = {action.name for action in referral_actions_for(actor, referral)}
     panel = HandlingPanel(
         referral=referral,
         next_url=_next_url(request),
@@ -204,21 +130,15 @@ def handling_context(request, referral: Referral, *, sides: Sides | None = None,
         panel.attachment_form = AttachmentForm(
             purposes=purposes, initial={"purpose": _default_purpose(referral, panel)}
         )
-    if panel.is_recipient_side:
-        candidates = forward_candidates(referral, user)
-        if referral.status in handling.FORWARDABLE_STATUSES and candidates.exists():
-            panel.forward_form = ForwardForm(candidates=candidates)
-        if referral.status in handling.CONVERTIBLE_STATUSES and (
-            referral.kind == Referral.Kind.TELEEXPERTISE or _can_become_teleexpertise(referral, user)
-        ):
-            panel.convert_form = ConvertForm()
-            other = (
-                Referral.Kind.LETTER if referral.kind == Referral.Kind.TELEEXPERTISE else Referral.Kind.TELEEXPERTISE
-            )
-            panel.convert_to = Referral.Kind(other).label
+    if "forward" in available:
+        panel.forward_form = ForwardForm(candidates=forward_candidates(referral, actor))
+    if "convert" in available:
+        panel.convert_form = ConvertForm()
+        other = Referral.Kind.LETTER if referral.kind == Referral.Kind.TELEEXPERTISE else Referral.Kind.TELEEXPERTISE
+        panel.convert_to = Referral.Kind(other).label
     if panel.is_sender:
         panel.uses_portal = recipient_uses_portal(referral)
-        if not panel.uses_portal and referral.status in handling.MARKABLE_STATUSES:
+        if "sent_outside" in available:
             panel.outside_channels = [
                 OutsideChannel(channel=channel, via=handling.VIA_OF_CHANNEL_KIND[channel.kind])
                 for channel in outside_channels_for(referral, user)
@@ -226,8 +146,7 @@ def handling_context(request, referral: Referral, *, sides: Sides | None = None,
             panel.sent_outside_form = SentOutsideForm(
                 initial={"via": referral.sent_outside_via or None, "detail": referral.sent_outside_detail}
             )
-        updatable = {status for statuses in handling.OUTSIDE_UPDATES.values() for status in statuses}
-        if referral.sent_outside_via and referral.status in updatable:
+        if "outside_status" in available:
             panel.outside_status_form = OutsideStatusForm()
     # A refused form comes back with its message, even where the request no longer offers it (closed meanwhile).
     for name, form in forms_with_errors.items():
@@ -247,27 +166,28 @@ def _default_purpose(referral: Referral, panel: HandlingPanel) -> str:
 
 
 def _referral_or_404(request, public_id) -> Referral:
-    referral = get_referral_for_user(request.user, public_id, request=request)
-    if referral is None:
-        raise Http404
-    return referral
+    return fetch_or_404(referral_for_user, request_actor(request), public_id, request=request)
 
 
-def _refused(form: forms.Form, error: ApplicationError) -> None:
-    """A service's refusal on the form: on its field when the form has one, above it otherwise; "not yours"
-    reads as a missing request."""
-    if error.code == "not_found":
-        raise Http404(error.message)
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+def _refused(form, error: ApplicationError) -> None:
+    """A service's refusal on the form (its field named as the service names it), or the 404/403 of an access
+    refusal."""
+    raise_for_access(error)
+    form.add_service_error(error)
+
+
+def _perform(request, name: str, referral: Referral, form) -> Referral:
+    """The registry's action ``name`` with the form's inputs: the same call as the API's."""
+    action = REFERRAL_ACTIONS[name]
+    return action.perform(acting_user=request.user, referral=referral, **form.action_inputs(action))
 
 
 def _respond(request, referral: Referral, *, fragment: str, status: int = 200, **forms_with_errors) -> HttpResponse:
     """The fragment for HTMX, this module's page otherwise (a GET, or a refused form without JavaScript)."""
     context = {"referral": referral, **handling_context(request, referral, **forms_with_errors)}
-    template = fragment if request.htmx else "referrals/handling_page.html"
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_or_fragment(
+        request, page="referrals/handling_page.html", fragment=fragment, context=context, status=status
+    )
 
 
 def _done(request, referral: Referral, *, fragment: str, message: str) -> HttpResponse:
@@ -322,7 +242,7 @@ def attachment_list(request, public_id):
     fragment = "referrals/_attachments.html"
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
-    sides = referral_sides(request.user, referral)
+    sides = referral_sides(actor_for(request.user), referral)
     purposes = purposes_for(is_sender=sides.is_sender, is_recipient_side=sides.is_recipient_side)
     if not purposes:
         raise Http404
@@ -347,9 +267,7 @@ def attachment_list(request, public_id):
 @require_GET
 def attachment_download(request, public_id, attachment_id):
     """One document, for whoever may see the request (the read is logged)."""
-    attachment = attachment_for_user(request.user, public_id, attachment_id, request=request)
-    if attachment is None:
-        raise Http404
+    attachment = fetch_or_404(attachment_for_user, request.user, public_id, attachment_id, request=request)
     return attachment_response(attachment)
 
 
@@ -363,15 +281,13 @@ def handling_forward(request, public_id):
     fragment = "referrals/_handling.html"
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
+    refusal = side_refusal(REFERRAL_ACTIONS["forward"].side, actor_for(request.user), referral)
+    if refusal is not None:
+        raise_for_access(refusal)
     form = ForwardForm(request.POST, candidates=forward_candidates(referral, request.user))
     if form.is_valid():
         try:
-            referral = handling.referral_forward(
-                acting_user=request.user,
-                referral=referral,
-                to_practitioner=form.cleaned_data["practitioner"],
-                note=form.cleaned_data["note"],
-            )
+            referral = _perform(request, "forward", referral, form)
         except ApplicationError as error:
             _refused(form, error)
         else:
@@ -379,8 +295,6 @@ def handling_forward(request, public_id):
             if not referrals_visible_to(request.user).filter(pk=referral.pk).exists():
                 return _away(request, message)
             return _done(request, referral, fragment=fragment, message=message)
-    elif not referral_sides(request.user, referral).is_recipient_side:
-        raise Http404  # the sender posting here: the request is not theirs to forward
     return _respond(request, referral, fragment=fragment, status=400, forward_form=form)
 
 
@@ -394,9 +308,7 @@ def handling_convert(request, public_id):
     form = ConvertForm(request.POST)
     if form.is_valid():
         try:
-            referral = handling.referral_convert(
-                acting_user=request.user, referral=referral, note=form.cleaned_data["note"]
-            )
+            referral = _perform(request, "convert", referral, form)
         except ApplicationError as error:
             _refused(form, error)
         else:
@@ -418,12 +330,7 @@ def handling_sent_outside(request, public_id):
     form = SentOutsideForm(request.POST)
     if form.is_valid():
         try:
-            referral = handling.referral_mark_sent_outside(
-                acting_user=request.user,
-                referral=referral,
-                via=form.cleaned_data["via"],
-                detail=form.cleaned_data["detail"],
-            )
+            referral = _perform(request, "sent_outside", referral, form)
         except ApplicationError as error:
             _refused(form, error)
         else:
@@ -439,13 +346,7 @@ def handling_outside_status(request, public_id):
     form = OutsideStatusForm(request.POST)
     if form.is_valid():
         try:
-            referral = handling.referral_outside_update(
-                acting_user=request.user,
-                referral=referral,
-                status=form.cleaned_data["status"],
-                appointment_at=form.cleaned_data["appointment_at"],
-                note=form.cleaned_data["note"],
-            )
+            referral = _perform(request, "outside_status", referral, form)
         except ApplicationError as error:
             _refused(form, error)
         else:

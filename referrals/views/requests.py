@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
+from core.pages import fetch_or_404, raise_for_access
 from directory.selectors import practitioner_of
 from directory.selectors.api import practitioner_by_public_id
 from referrals import services
@@ -46,18 +46,19 @@ from referrals.forms import (
 )
 from referrals.letters import referral_letter_pdf
 from referrals.models import Referral, Urgency
-from referrals.permissions import can_send_referrals, can_work_referral_inbox
+from referrals.permissions import REFERRAL_ACTIONS, can_send_referrals, can_work_referral_inbox, referral_actions_for
+from referrals.rules import message_refusal, side_refusal
+from referrals.scope import actor_for, appointment_sites, request_actor
 from referrals.selectors import (
     OPEN_STATUSES,
-    Sides,
     absence_today,
     age_on,
     direct_access_specialty,
-    get_referral_for_user,
     pathways_open_to,
     recipient_choice,
     recipient_of_choice,
     recipients_search,
+    referral_for_user,
     referral_list_reads_record,
     referral_sides,
     referral_status_counts,
@@ -65,11 +66,11 @@ from referrals.selectors import (
     referrals_inbox,
     referrals_sent_by,
 )
-from referrals.services.attachments import MAX_ATTACHMENT_BYTES, attachments_add_many
+from referrals.services.attachments import MAX_ATTACHMENT_BYTES
 from referrals.services.billing import billing_preview
 from referrals.services.handling import message_post
-from referrals.views_billing import billing_context
-from referrals.views_handling import handling_context
+from referrals.views.billing import billing_context
+from referrals.views.handling import handling_context
 
 Status = Referral.Status
 LIST_PAGE_SIZE = 25
@@ -194,17 +195,12 @@ def referral_new(request):
             absence_first = True
         else:
             try:
-                # All or nothing: a refused document leaves no request behind, and the form says why.
-                with transaction.atomic():
-                    referral = services.referral_send(
-                        acting_user=request.user, **form.service_arguments(sender=sender, recipient=recipient)
-                    )
-                    if request.FILES.getlist("attachments"):
-                        attachments_add_many(
-                            acting_user=request.user,
-                            referral=referral,
-                            uploaded_files=request.FILES.getlist("attachments"),
-                        )
+                # All or nothing (the service's): a refused document leaves no request behind.
+                referral = services.referral_send(
+                    acting_user=request.user,
+                    attachments=request.FILES.getlist("attachments"),
+                    **form.service_arguments(sender=sender, recipient=recipient),
+                )
             except ApplicationError as error:
                 form.add_service_error(error)
             else:
@@ -403,82 +399,42 @@ def inbox_acknowledge(request):
 
 # --- One request --------------------------------------------------------------------------------------------------
 
-RECIPIENT_SIDE, SENDER_SIDE, EITHER_SIDE = "recipient", "sender", "either"
-
 
 @dataclass(frozen=True)
-class Action:
-    """One thing a user may do to a request from its page: the service's transition (``services.TRANSITIONS``)
-    or ``message``, the side that does it, the form it needs, what the page says once it is done."""
+class PageAction:
+    """How the request page shows an action of ``REFERRAL_ACTIONS`` (or the thread's ``message``): its French
+    URL slug, the form that collects its inputs, what the page says once it is done."""
 
     slug: str
-    side: str
     form: type | None
     done: Promise
     label: Promise | str = ""
 
 
-ACTIONS: dict[str, Action] = {
-    "acknowledge": Action("prendre-en-compte", RECIPIENT_SIDE, None, gettext_lazy("Demande prise en compte.")),
-    "request_info": Action(
+MESSAGE = "message"
+# The actions posted to ``<id>/<slug>/``; forward, convert and the outside-the-portal ones have their own pages.
+PAGE_ACTIONS: dict[str, PageAction] = {
+    "acknowledge": PageAction("prendre-en-compte", None, gettext_lazy("Demande prise en compte.")),
+    "request_info": PageAction(
         "demander-des-precisions",
-        RECIPIENT_SIDE,
         MessageForm,
         gettext_lazy("Votre question est partie au médecin adresseur."),
         gettext_lazy("Ce qu'il vous manque pour décider"),
     ),
-    "accept": Action(
-        "accepter", RECIPIENT_SIDE, AcceptForm, gettext_lazy("Demande acceptée : le rendez-vous est enregistré.")
-    ),
-    "answer": Action("repondre", RECIPIENT_SIDE, AnswerForm, gettext_lazy("Réponse envoyée.")),
-    "decline": Action("refuser", RECIPIENT_SIDE, DeclineForm, gettext_lazy("Demande refusée.")),
-    "close": Action("cloturer", RECIPIENT_SIDE, CloseForm, gettext_lazy("Demande clôturée.")),
-    "provide_info": Action(
+    "accept": PageAction("accepter", AcceptForm, gettext_lazy("Demande acceptée : le rendez-vous est enregistré.")),
+    "answer": PageAction("repondre", AnswerForm, gettext_lazy("Réponse envoyée.")),
+    "decline": PageAction("refuser", DeclineForm, gettext_lazy("Demande refusée.")),
+    "close": PageAction("cloturer", CloseForm, gettext_lazy("Demande clôturée.")),
+    "provide_info": PageAction(
         "completer",
-        SENDER_SIDE,
         MessageForm,
         gettext_lazy("Votre réponse est partie : la demande revient au destinataire."),
         gettext_lazy("Votre réponse"),
     ),
-    "cancel": Action("annuler", SENDER_SIDE, CancelForm, gettext_lazy("Demande annulée.")),
-    "message": Action("message", EITHER_SIDE, MessageForm, gettext_lazy("Message envoyé."), gettext_lazy("Message")),
+    "cancel": PageAction("annuler", CancelForm, gettext_lazy("Demande annulée.")),
+    MESSAGE: PageAction("message", MessageForm, gettext_lazy("Message envoyé."), gettext_lazy("Message")),
 }
-ACTION_BY_SLUG = {action.slug: name for name, action in ACTIONS.items()}
-
-_CALLS = {
-    "acknowledge": lambda user, referral, form: services.referral_acknowledge(acting_user=user, referral=referral),
-    "request_info": lambda user, referral, form: services.referral_request_info(
-        acting_user=user, referral=referral, message=form.cleaned_data["message"]
-    ),
-    "provide_info": lambda user, referral, form: services.referral_provide_info(
-        acting_user=user, referral=referral, message=form.cleaned_data["message"]
-    ),
-    "accept": lambda user, referral, form: services.referral_accept(
-        acting_user=user,
-        referral=referral,
-        appointment_at=form.appointment_at,
-        site=form.cleaned_data["site"],
-        instructions=form.cleaned_data["instructions"],
-    ),
-    "decline": lambda user, referral, form: services.referral_decline(
-        acting_user=user,
-        referral=referral,
-        reason=form.cleaned_data["reason"],
-        suggested_practitioner=form.suggested,
-    ),
-    "answer": lambda user, referral, form: services.referral_answer(
-        acting_user=user, referral=referral, answer=form.cleaned_data["answer"]
-    ),
-    "close": lambda user, referral, form: services.referral_close(
-        acting_user=user, referral=referral, report=form.cleaned_data["report"]
-    ),
-    "cancel": lambda user, referral, form: services.referral_cancel(
-        acting_user=user, referral=referral, note=form.cleaned_data["note"]
-    ),
-    "message": lambda user, referral, form: message_post(
-        acting_user=user, referral=referral, body=form.cleaned_data["message"]
-    ),
-}
+ACTION_BY_SLUG = {action.slug: name for name, action in PAGE_ACTIONS.items()}
 
 # Timeline lines, by the action their event records; an action this page does not know shows its new status.
 EVENT_LABELS = {
@@ -511,49 +467,26 @@ EVENT_LABELS = {
 
 
 def _referral_or_404(request, public_id) -> Referral:
-    referral = get_referral_for_user(request.user, public_id, request=request)
-    if referral is None:
-        raise Http404
-    return referral
+    return fetch_or_404(referral_for_user, request_actor(request), public_id, request=request)
 
 
-def _on_side(action: Action, sides: Sides) -> bool:
-    if action.side == RECIPIENT_SIDE:
-        return sides.is_recipient_side
-    if action.side == SENDER_SIDE:
-        return sides.is_sender
-    return sides.is_sender or sides.is_recipient_side
-
-
-def _available_actions(referral: Referral, sides: Sides) -> list[str]:
-    """The actions shown to this user on this request now: their side's, allowed from the status and the kind."""
-    names = []
-    for name, action in ACTIONS.items():
-        if not _on_side(action, sides):
-            continue
-        if name == "message":
-            if referral.status in (Status.CLOSED, Status.CANCELLED):
-                continue
-        elif referral.status not in services.TRANSITIONS[name][0]:
-            continue
-        if name == "accept" and referral.kind != Referral.Kind.LETTER:
-            continue
-        if name == "answer" and referral.kind != Referral.Kind.TELEEXPERTISE:
-            continue
-        names.append(name)
-    if "provide_info" in names and "message" in names:
-        names.remove("message")  # the sender answers the question asked, which sends the request back
+def _available_actions(referral: Referral, actor) -> list[str]:
+    """The page's actions this user may take on this request now, in the registry's order, then the thread."""
+    names = [action.name for action in referral_actions_for(actor, referral) if action.name in PAGE_ACTIONS]
+    # The sender answers the question asked, which sends the request back: no separate message then.
+    if "provide_info" not in names and message_refusal(actor, referral) is None:
+        names.append(MESSAGE)
     return names
 
 
-def _action_form(name: str, referral: Referral, user, data=None):
-    action = ACTIONS[name]
+def _action_form(name: str, referral: Referral, actor, data=None):
+    action = PAGE_ACTIONS[name]
     if action.form is None:
         return None
     kwargs = {"auto_id": f"id_{name}_%s"}  # several forms on one page: ids stay unique
     if name == "accept":
         # The very rule ``referral_accept`` checks: where the recipient's side receives patients.
-        kwargs["sites"] = services._sites_of_recipient(referral, user).order_by("name")
+        kwargs["sites"] = appointment_sites(referral, actor).order_by("name")
     if action.form is MessageForm:
         kwargs["label"] = action.label
     return action.form(data, **kwargs)
@@ -572,12 +505,12 @@ def _timeline(referral: Referral) -> list:
 
 
 def _detail_response(request, referral: Referral, *, bound=None, action_error=None, colleague_results=None, status=200):
-    user = request.user
-    sides = referral_sides(user, referral)
-    available = _available_actions(referral, sides)
+    actor = actor_for(request.user)
+    sides = referral_sides(actor, referral)
+    available = _available_actions(referral, actor)
     forms = {}
     for name in available:
-        forms[name] = bound[1] if bound and bound[0] == name else _action_form(name, referral, user)
+        forms[name] = bound[1] if bound and bound[0] == name else _action_form(name, referral, actor)
     now = timezone.now()
     context = {
         "referral": referral,
@@ -617,10 +550,14 @@ def referral_action(request, public_id, action):
     """One action on a request, through its service; back to the request with what was done, or the page again
     with the French refusal (400)."""
     referral = _referral_or_404(request, public_id)
-    sides = referral_sides(request.user, referral)
-    if not _on_side(ACTIONS[action], sides):
-        raise PermissionDenied
-    form = _action_form(action, referral, request.user, request.POST)
+    actor = actor_for(request.user)
+    if action == MESSAGE:
+        refusal = message_refusal(actor, referral)
+    else:
+        refusal = side_refusal(REFERRAL_ACTIONS[action].side, actor, referral)
+    if refusal is not None:
+        raise_for_access(refusal)
+    form = _action_form(action, referral, actor, request.POST)
     if action == "decline" and "search_colleague" in request.POST:
         # Without JavaScript the colleague search is a round trip: the page again, the reason kept.
         form = DeclineForm(initial=_initial_from_post(DeclineForm, request.POST), auto_id="id_decline_%s")
@@ -632,23 +569,25 @@ def referral_action(request, public_id, action):
         return _detail_response(request, referral, bound=(action, form), colleague_results=results)
     if form is not None and not form.is_valid():
         return _detail_response(request, referral, bound=(action, form), status=400)
-    if action == "decline":
-        form.suggested = None
-        if form.cleaned_data["suggested_practitioner"]:
-            form.suggested = practitioner_by_public_id(form.cleaned_data["suggested_practitioner"])
-            if form.suggested is None:
-                form.add_error("suggested_practitioner", _("Confrère introuvable : cherchez-le de nouveau."))
-                return _detail_response(request, referral, bound=(action, form), status=400)
+    if action == "decline" and form.cleaned_data["suggested_practitioner"]:
+        form.suggested = practitioner_by_public_id(form.cleaned_data["suggested_practitioner"])
+        if form.suggested is None:
+            form.add_error("suggested_practitioner", _("Confrère introuvable : cherchez-le de nouveau."))
+            return _detail_response(request, referral, bound=(action, form), status=400)
     try:
-        _CALLS[action](request.user, referral, form)
+        if action == MESSAGE:
+            message_post(acting_user=request.user, referral=referral, body=form.cleaned_data["message"])
+        else:
+            registered = REFERRAL_ACTIONS[action]
+            inputs = form.action_inputs(registered) if form is not None else {}
+            registered.perform(acting_user=request.user, referral=referral, **inputs)
     except ApplicationError as error:
-        if error.code == "not_found":
-            raise PermissionDenied(error.message) from None
+        raise_for_access(error)
         if form is None:
             return _detail_response(request, referral, action_error=(action, error.message), status=400)
         form.add_service_error(error)
         return _detail_response(request, referral, bound=(action, form), status=400)
-    messages.success(request, ACTIONS[action].done)
+    messages.success(request, PAGE_ACTIONS[action].done)
     return redirect("referrals:detail", public_id=referral.public_id)
 
 

@@ -1,9 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
+from core.csp import csp_override
 from cpts_portal import health, views
 from directory import api as directory_api
 from referrals import api_urls as referrals_api_urls
@@ -54,7 +55,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="api-schema"),
     path(
         "api/docs/",
-        SpectacularSwaggerView.as_view(url_name="api-schema", permission_classes=[AllowAny]),
+        # The split view serves its start-up script as a file, so scripts stay 'self' only; Swagger UI sets inline
+        # styles as it draws, allowed on this page alone.
+        csp_override(style_src=("'self'", "'unsafe-inline'"))(
+            SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[AllowAny])
+        ),
         name="api-docs",
     ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

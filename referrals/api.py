@@ -1,7 +1,6 @@
 """The referrals API: the same services and selectors as the pages. Whoever may not see a request gets 404."""
 
 import inspect
-from contextlib import contextmanager
 
 from django.http import Http404, HttpResponse
 from django.utils import timezone
@@ -15,19 +14,21 @@ from rest_framework.views import APIView
 
 from core.api import validated_input
 from core.errors import ApplicationError
-from core.pages import FORBIDDEN
 from directory.api import ErrorSerializer
 from directory.models import Practice, Practitioner
 from directory.selectors import api as api_selectors
 from referrals import services
 from referrals.letters import referral_letter_pdf
 from referrals.models import Pathway, Referral
+from referrals.permissions import REFERRAL_ACTIONS, ReferralAction
+from referrals.rules import action_refusal
+from referrals.scope import actor_for
 from referrals.selectors import (
     attachment_for_user,
     attachments_of,
-    get_referral_for_user,
     overdue_first,
     pathway_by_public_id,
+    referral_for_user,
     referral_list_reads_record,
     referrals_visible_to,
 )
@@ -64,21 +65,8 @@ def _by_public_id(model, public_id, field: str):
 
 
 def _referral_or_404(request, public_id) -> Referral:
-    referral = get_referral_for_user(request.user, public_id, request=request)
-    if referral is None:
-        raise Http404
-    return referral
-
-
-@contextmanager
-def _not_found_as_404():
-    """A service's "not yours" refusal reads as a missing request, as on the pages."""
-    try:
-        yield
-    except ApplicationError as error:
-        if error.code == "not_found":
-            raise Http404 from None
-        raise
+    """The request for whoever may see it (the read logged); 404 for anyone else, through the exception handler."""
+    return referral_for_user(request.user, public_id, request=request)
 
 
 class ReferralListView(APIView):
@@ -137,22 +125,6 @@ class ReferralDetailView(APIView):
 
 # --- One operation per action ---------------------------------------------------------------------------------
 
-# The service each action calls, with the inputs its serializer parsed (``serializers.action_input_serializer``).
-_SERVICES = {
-    "acknowledge": services.referral_acknowledge,
-    "request_info": services.referral_request_info,
-    "provide_info": services.referral_provide_info,
-    "accept": services.referral_accept,
-    "decline": services.referral_decline,
-    "answer": services.referral_answer,
-    "close": services.referral_close,
-    "cancel": services.referral_cancel,
-    "forward": handling.referral_forward,
-    "convert": handling.referral_convert,
-    "sent_outside": handling.referral_mark_sent_outside,
-    "outside_status": handling.referral_outside_update,
-}
-
 _ACTION_ERRORS = {
     400: OpenApiResponse(
         ErrorSerializer,
@@ -167,43 +139,36 @@ _ACTION_ERRORS = {
 }
 
 
-@contextmanager
-def _not_theirs_as_403():
-    """The caller sees the request (it was fetched for them): a service's "not yours" refusal means that they
-    may not change it, a 403."""
-    try:
-        yield
-    except ApplicationError as error:
-        if error.code == "not_found":
-            raise ApplicationError(error.message, code=FORBIDDEN) from None
-        raise
-
-
-def _action_view(name: str) -> type[APIView]:
-    """The view of one action: its own body, parsed by its own serializer, then its service."""
-    input_serializer = action_input_serializer(name)
-    perform = _SERVICES[name]
+def _action_view(action: ReferralAction) -> type[APIView]:
+    """The view of one action of the registry: its own body, parsed by its own serializer, then its service."""
+    input_serializer = action_input_serializer(action.name)
     description = inspect.getdoc(input_serializer)
 
     @extend_schema(
-        operation_id=f"v1_referrals_{name}",
+        operation_id=f"v1_referrals_{action.name}",
+        summary=action.label,
         description=description,
         request=input_serializer,
         responses={200: OpenApiResponse(ReferralSerializer, description="The request once done."), **_ACTION_ERRORS},
     )
     def post(self, request, public_id):
-        referral = _referral_or_404(request, public_id)
+        actor = actor_for(request.user)
+        referral = referral_for_user(actor, public_id, write=True, request=request)
+        # The rule the page's buttons follow, before the body is read: 403 for the other side's action, 400 with
+        # the reason when the request's status or kind does not allow it now. The service checks it again.
+        refusal = action_refusal(action.name, actor, referral)
+        if refusal is not None:
+            raise refusal
         inputs = validated_input(input_serializer, request.data)
-        with _not_theirs_as_403():
-            referral = perform(acting_user=request.user, referral=referral, **inputs)
+        referral = action.perform(acting_user=request.user, referral=referral, **inputs)
         return Response(ReferralSerializer(referral).data)
 
-    camel = "".join(part.capitalize() for part in name.split("_"))
+    camel = "".join(part.capitalize() for part in action.name.split("_"))
     return type(f"Referral{camel}View", (APIView,), {"post": post, "__doc__": description})
 
 
-# One view per action, routed at ``referrals/<id>/<name with dashes>/`` by ``api_urls``.
-ACTION_VIEWS: dict[str, type[APIView]] = {name: _action_view(name) for name in _SERVICES}
+# One view per action of the registry, routed at ``referrals/<id>/<name with dashes>/`` by ``api_urls``.
+ACTION_VIEWS: dict[str, type[APIView]] = {name: _action_view(action) for name, action in REFERRAL_ACTIONS.items()}
 
 
 class ReferralLetterView(APIView):
@@ -238,10 +203,9 @@ class ReferralAttachmentListView(APIView):
     def post(self, request, public_id):
         referral = _referral_or_404(request, public_id)
         data = validated_input(AttachmentUploadSerializer, request.data)
-        with _not_found_as_404():
-            attachment = attachment_add(
-                acting_user=request.user, referral=referral, uploaded_file=data["file"], purpose=data["purpose"]
-            )
+        attachment = attachment_add(
+            acting_user=request.user, referral=referral, uploaded_file=data["file"], purpose=data["purpose"]
+        )
         return Response(AttachmentSerializer(attachment).data, status=201)
 
 
@@ -278,6 +242,5 @@ class ReferralMessageListView(APIView):
     def post(self, request, public_id):
         referral = _referral_or_404(request, public_id)
         data = validated_input(MessageCreateSerializer, request.data)
-        with _not_found_as_404():
-            message = handling.message_post(acting_user=request.user, referral=referral, body=data["body"])
+        message = handling.message_post(acting_user=request.user, referral=referral, body=data["body"])
         return Response(MessageSerializer(message, context={"request": request}).data, status=201)

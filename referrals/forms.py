@@ -7,7 +7,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from referrals.models import Referral, ReferralAttachment, Urgency
+from directory.models import Specialty
+from referrals.dashboard import dashboard_territories
+from referrals.models import Referral, ReferralAttachment, Tariff, Urgency
 from referrals.rules import OUTSIDE_UPDATES
 from referrals.services import CLINICAL_FIELDS, PATIENT_FIELDS
 from referrals.services.handling import SentOutsideVia
@@ -344,3 +346,57 @@ class OutsideStatusForm(ServiceErrorsMixin, forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+# --- Tele-expertise billing: tariffs, the closing survey, the dashboard's filters ---------------------------
+
+
+class TariffForm(forms.Form):
+    side = forms.ChoiceField(label=_("Côté"), choices=Tariff.Side.choices)
+    code = forms.CharField(label=_("Code de l'acte"), max_length=10, help_text=_("Par exemple TE2 ou RQD."))
+    label = forms.CharField(label=_("Libellé"), max_length=200)
+    amount = forms.DecimalField(
+        label=_("Montant (€)"),
+        max_digits=7,
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    overseas = forms.BooleanField(
+        label=_("Tarif outre-mer"),
+        required=False,
+        help_text=_("Pour les médecins exerçant dans un département ou une collectivité d'outre-mer."),
+    )
+    valid_from = forms.DateField(label=_("En vigueur à partir du"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+_YES_NO = [("oui", _("Oui")), ("non", _("Non"))]
+
+
+class SurveyForm(forms.Form):
+    avoided_visit = forms.TypedChoiceField(
+        label=_("Cette télé-expertise a-t-elle évité une consultation en présentiel ?"),
+        choices=_YES_NO,
+        coerce=lambda value: value == "oui",
+        widget=forms.RadioSelect,
+    )
+    avoided_emergency = forms.TypedChoiceField(
+        label=_("A-t-elle évité un passage aux urgences ?"),
+        choices=_YES_NO,
+        coerce=lambda value: value == "oui",
+        widget=forms.RadioSelect,
+    )
+
+
+class DashboardFilterForm(forms.Form):
+    territory = forms.ModelChoiceField(label=_("Territoire"), queryset=None, required=False, empty_label=_("Tous"))
+    specialty = forms.ModelChoiceField(
+        label=_("Spécialité"),
+        queryset=Specialty.objects.order_by("label"),
+        required=False,
+        empty_label=_("Toutes"),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["territory"].queryset = dashboard_territories(user)

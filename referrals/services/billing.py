@@ -27,7 +27,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import AccessLog, User
+from accounts.services import access_log_record
 from core.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner
 from directory.selectors import practitioner_of
@@ -185,23 +186,23 @@ def tariff_create(
 # --- Billing rules ---------------------------------------------------------------------------------------------
 
 
-# The directory marks MSP sites with ``Practice.is_msp`` (requested from the directory; until the field exists,
-# no site counts as an MSP and the rule never applies).
-_MSP_MARKED = any(field.name == "is_msp" for field in Practice._meta.get_fields())
-
-
 def shared_msp_site(first: Practitioner | None, second: Practitioner | None) -> Practice | None:
-    """An MSP site where both practitioners work (each has an ``Activity`` there), if any."""
-    if not _MSP_MARKED or first is None or second is None:
+    """An MSP site (``Practice.is_msp``) where both practitioners work (each has an ``Activity`` there), if any."""
+    if first is None or second is None:
         return None
     both = Activity.objects.filter(practitioner=second).values("practice")
     return Practice.objects.filter(is_msp=True, activities__practitioner=first, pk__in=both).order_by("name").first()
 
 
-def _acts_in_year(practitioner: Practitioner, side: str, key: str, year: int) -> int:
-    return BillingRecord.objects.filter(
-        practitioner=practitioner, side=side, patient_key=key, act_date__year=year
-    ).count()
+def _acts_in_year(
+    practitioner: Practitioner, side: str, key: str, year: int, *, sent_by: Practitioner | None = None
+) -> int:
+    """The practitioner's acts of ``side`` for this patient in ``year``; only those of requests ``sent_by`` sent
+    when given (what that GP may know)."""
+    acts = BillingRecord.objects.filter(practitioner=practitioner, side=side, patient_key=key, act_date__year=year)
+    if sent_by is not None:
+        acts = acts.filter(referral__sender=sent_by)
+    return acts.count()
 
 
 class Refusal:
@@ -234,10 +235,12 @@ def _decide(
     consent: bool,
     act_date: datetime.date,
     with_tariff: bool = True,
+    counted_for: Practitioner | None = None,
 ) -> list[SideDecision]:
     """The decision for each side (requester first): consent, an identified expert, same MSP site, a patient
     identity to count, the yearly cap, then a tariff in force. The creation of records and the form's warnings
-    both read the rules from here."""
+    both read the rules from here. ``counted_for``: the cap counts only the acts of that GP's own requests (the
+    form's warning; the answer counts every act)."""
     msp = shared_msp_site(requester, expert) if consent else None
     decisions = []
     for side, practitioner in ((Side.REQUESTER, requester), (Side.EXPERT, expert)):
@@ -250,7 +253,7 @@ def _decide(
             refusal = Refusal.SAME_MSP
         elif not key:
             refusal = Refusal.NO_IDENTITY
-        elif _acts_in_year(practitioner, side, key, act_date.year) >= ANNUAL_CAP:
+        elif _acts_in_year(practitioner, side, key, act_date.year, sent_by=counted_for) >= ANNUAL_CAP:
             refusal = Refusal.CAP_REACHED
         elif with_tariff:
             tariff = tariff_in_force(side=side, on_date=act_date, overseas=practitioner_is_overseas(practitioner))
@@ -358,12 +361,16 @@ def billing_preview(
     patient_given_names: str = "",
     patient_birth_date: datetime.date | None = None,
     on_date: datetime.date | None = None,
+    acting_user: User | None = None,
 ) -> list[str]:
     """What the new-request form tells the GP before sending a tele-expertise that would not be billable, one
     French sentence each; empty when nothing stands in the way. Reads only.
 
-    For a practice or a pathway the expert is not known before the answer: only the GP's own side is checked.
-    Missing identity fields skip the cap check only. The tariff table is not checked (a missing tariff is the
+    The yearly cap counts only the acts of the GP's own requests: the form never tells whether another GP's
+    patient was seen by this expert (the answer checks the whole cap, and says so on the timeline). For a
+    practice or a pathway the expert is not known before the answer: only the GP's own side is checked. Missing
+    identity fields skip the cap check only; a check that counts is in the access log (``acting_user``'s read of
+    their own requests for this patient). The tariff table is not checked (a missing tariff is the
     coordination's business, not the GP's)."""
     on_date = on_date or timezone.localdate()
     key = patient_key(
@@ -376,7 +383,16 @@ def billing_preview(
         consent=teleexpertise_consent,
         act_date=on_date,
         with_tariff=False,
+        counted_for=sender,
     )
+    if key and teleexpertise_consent and acting_user is not None:
+        access_log_record(
+            user=acting_user,
+            action=AccessLog.Action.READ,
+            subject_type="teleexpertise_cap",
+            subject_id=key[:64],
+            via="referrals.services.billing.billing_preview",
+        )
     requester, expert = decisions
     if requester.refusal == Refusal.NO_CONSENT:
         return [_("Sans le consentement préalable du patient, cette télé-expertise ne sera pas facturable.")]
@@ -400,8 +416,8 @@ def billing_preview(
     if expert.refusal == Refusal.CAP_REACHED:
         warnings.append(
             _(
-                "Ce confrère a déjà facturé %(cap)s télé-expertises pour ce patient en %(year)s : il ne pourra pas "
-                "facturer celle-ci."
+                "Vous avez déjà adressé à ce confrère %(cap)s télé-expertises facturées pour ce patient en "
+                "%(year)s : il ne pourra pas facturer celle-ci."
             )
             % {"cap": ANNUAL_CAP, "year": on_date.year}
         )

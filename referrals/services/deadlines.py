@@ -51,10 +51,11 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role
 from core.errors import ApplicationError
-from directory.models import Activity, Practitioner, RoleGrant
+from directory.models import Absence, Activity, Practitioner, RoleGrant
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
 from referrals.models import Referral, ReferralEvent, Urgency
+from referrals.scope import recipient_side
 from referrals.selectors import referrals_handled_by
 
 logger = logging.getLogger(__name__)
@@ -120,44 +121,21 @@ def _staff_context(referral: Referral) -> dict:
 # --- Who is told --------------------------------------------------------------------------------------------------
 
 
-def _recipient_practitioner_ids(referral: Referral) -> list[int]:
-    ids = [referral.recipient_practitioner_id] if referral.recipient_practitioner_id else []
-    if referral.pathway_id:
-        ids += list(referral.pathway.responder_practitioners.values_list("pk", flat=True))
-    return ids
-
-
-def _recipient_practice_ids(referral: Referral, practitioner_ids: list[int]) -> list[int]:
-    """The practices concerned: the one addressed, those where the recipient practitioners work, a pathway's
-    responding ones."""
-    ids = [referral.recipient_practice_id] if referral.recipient_practice_id else []
-    ids += list(Activity.objects.filter(practitioner_id__in=practitioner_ids).values_list("practice", flat=True))
-    if referral.pathway_id:
-        ids += list(referral.pathway.responder_practices.values_list("pk", flat=True))
-    return ids
-
-
 def _emails_of(grants: QuerySet[RoleGrant]) -> list[str]:
     return sorted(set(grants.filter(user__is_active=True).values_list("user__email", flat=True)))
 
 
 def _recipient_side_emails(referral: Referral) -> list[str]:
-    """The accounts that work the request: the recipient practitioner's own, the secretaries of the practices
-    concerned."""
-    practitioner_ids = _recipient_practitioner_ids(referral)
-    practice_ids = _recipient_practice_ids(referral, practitioner_ids)
-    return _emails_of(
-        RoleGrant.objects.filter(
-            Q(role=Role.PROFESSIONAL, practitioner_id__in=practitioner_ids)
-            | Q(role=Role.SECRETARY, practices__in=practice_ids)
-        )
-    )
+    """The accounts that work the request, as its inbox shows it (``referrals.scope.recipient_side``)."""
+    return recipient_side(referral).emails()
 
 
 def _practice_members_emails(referral: Referral) -> list[str]:
-    """Everyone of the practices concerned: each professional with an activity there, their secretaries; less
-    the sender (a GP may address a colleague of their own practice) and whoever was told it is late already."""
-    practice_ids = _recipient_practice_ids(referral, _recipient_practitioner_ids(referral))
+    """Everyone of the practices on the request's recipient's side: each professional with an activity there,
+    their secretaries; less the sender (a GP may address a colleague of their own practice) and whoever was
+    told it is late already. The e-mail names no patient: a colleague who cannot open the request can still
+    tell the recipient."""
+    practice_ids = recipient_side(referral).practice_ids
     members = RoleGrant.objects.filter(
         Q(role=Role.PROFESSIONAL, practitioner__activities__practice__in=practice_ids)
         | Q(role=Role.SECRETARY, practices__in=practice_ids)
@@ -391,25 +369,21 @@ def _daily_digest_readers() -> QuerySet[User]:
     )
     concerned |= Q(practitioner__pathways__referrals__status__in=OPEN_STATUSES)
     concerned |= Q(practitioner__activities__practice__pathways__referrals__status__in=OPEN_STATUSES)
+    # Replacing an absent colleague today: their requests are in the replacement's inbox.
+    today = timezone.localdate()
+    concerned |= Q(
+        practitioner__replacements__in=Absence.objects.filter(
+            starts_on__lte=today, ends_on__gte=today, practitioner__in=waiting.values("recipient_practitioner")
+        )
+    )
     professionals = RoleGrant.objects.filter(concerned, role=Role.PROFESSIONAL).values("user")
     secretaries = RoleGrant.objects.filter(role=Role.SECRETARY).values("user")
     return User.objects.filter(Q(pk__in=secretaries) | Q(pk__in=professionals), is_active=True).order_by("pk")
 
 
 def _digest_requests_of(user: User) -> QuerySet[Referral]:
-    """The open requests a reader's digest covers: a secretary's, those of their practices' inbox (as the inbox
-    shows them); a professional's, those addressed to them, to their practices or their pathways (not every
-    request to a colleague of a shared practice: the secretaries and that colleague follow those)."""
+    """The open requests a reader's digest covers: those of their inbox (``referrals.scope``)."""
     handled = referrals_handled_by(user)
-    if not RoleGrant.objects.filter(user=user, role=Role.SECRETARY).exists():
-        own = Practitioner.objects.filter(role_grants__user=user, role_grants__role=Role.PROFESSIONAL).first()
-        practices = Activity.objects.filter(practitioner=own).values("practice")
-        handled = handled.filter(
-            Q(recipient_practitioner=own)
-            | Q(pathway__responder_practitioners=own)
-            | Q(recipient_practice__in=practices)
-            | Q(pathway__responder_practices__in=practices)
-        )
     return Referral.objects.filter(pk__in=handled.values("pk"), status__in=OPEN_STATUSES).select_related(
         "sender", "recipient_practitioner", "recipient_practice", "pathway"
     )

@@ -7,88 +7,27 @@ request page what its ``_billing.html`` and ``_survey.html`` partials need.
 
 import re
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
-from directory.exports import as_csv
-from directory.models import Specialty
+from core.exports import csv_response
+from core.pages import fetch_or_404, refuse_on_form, with_vary
 from referrals import dashboard as dashboard_selectors
+from referrals.forms import DashboardFilterForm, SurveyForm, TariffForm
 from referrals.models import Referral, Tariff
 from referrals.permissions import can_list_teleexpertise_acts, can_manage_tariffs, can_see_dashboard
-from referrals.selectors import get_referral_for_user
+from referrals.scope import request_actor
+from referrals.selectors import referral_for_user
 from referrals.services import billing
-
-# --- Forms (parsing only) --------------------------------------------------------------------------------------
-
-
-class TariffForm(forms.Form):
-    side = forms.ChoiceField(label=gettext_lazy("Côté"), choices=Tariff.Side.choices)
-    code = forms.CharField(
-        label=gettext_lazy("Code de l'acte"), max_length=10, help_text=gettext_lazy("Par exemple TE2 ou RQD.")
-    )
-    label = forms.CharField(label=gettext_lazy("Libellé"), max_length=200)
-    amount = forms.DecimalField(
-        label=gettext_lazy("Montant (€)"),
-        max_digits=7,
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-    )
-    overseas = forms.BooleanField(
-        label=gettext_lazy("Tarif outre-mer"),
-        required=False,
-        help_text=gettext_lazy("Pour les médecins exerçant dans un département ou une collectivité d'outre-mer."),
-    )
-    valid_from = forms.DateField(
-        label=gettext_lazy("En vigueur à partir du"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-
-_YES_NO = [("oui", gettext_lazy("Oui")), ("non", gettext_lazy("Non"))]
-
-
-class SurveyForm(forms.Form):
-    avoided_visit = forms.TypedChoiceField(
-        label=gettext_lazy("Cette télé-expertise a-t-elle évité une consultation en présentiel ?"),
-        choices=_YES_NO,
-        coerce=lambda value: value == "oui",
-        widget=forms.RadioSelect,
-    )
-    avoided_emergency = forms.TypedChoiceField(
-        label=gettext_lazy("A-t-elle évité un passage aux urgences ?"),
-        choices=_YES_NO,
-        coerce=lambda value: value == "oui",
-        widget=forms.RadioSelect,
-    )
-
-
-class DashboardFilterForm(forms.Form):
-    territory = forms.ModelChoiceField(
-        label=gettext_lazy("Territoire"), queryset=None, required=False, empty_label=gettext_lazy("Tous")
-    )
-    specialty = forms.ModelChoiceField(
-        label=gettext_lazy("Spécialité"),
-        queryset=Specialty.objects.order_by("label"),
-        required=False,
-        empty_label=gettext_lazy("Toutes"),
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["territory"].queryset = dashboard_selectors.dashboard_territories(user)
-
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -104,36 +43,8 @@ def _parse_month(value: str) -> tuple[int, int] | None:
 # --- Helpers ---------------------------------------------------------------------------------------------------
 
 
-def _raise_for_access(error: ApplicationError) -> None:
-    """Out-of-scope objects look like missing ones (404); seen but not allowed is a 403."""
-    if error.code == "not_found":
-        raise Http404(error.message)
-    if error.code == "forbidden":
-        raise PermissionDenied(error.message)
-
-
 def _refused(form, error: ApplicationError) -> None:
-    _raise_for_access(error)
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
-def _with_vary(response):
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _csv_response(rows, filename: str) -> HttpResponse:
-    response = HttpResponse(as_csv(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _referral_url(referral: Referral) -> str | None:
-    """The request page (another part of the referrals app); None until it exists."""
-    try:
-        return reverse("referrals:detail", args=[referral.public_id])
-    except NoReverseMatch:
-        return None
+    refuse_on_form(form, error)
 
 
 # --- Tariffs ---------------------------------------------------------------------------------------------------
@@ -183,12 +94,12 @@ def billing_acts(request):
     parsed = _parse_month(chosen) if chosen else (today.year, today.month)
     if parsed is None:
         context = {"months": months, "month": None, "error": _("Choisissez un mois au format AAAA-MM.")}
-        return _with_vary(render(request, "referrals/billing_acts.html", context, status=400))
+        return with_vary(render(request, "referrals/billing_acts.html", context, status=400))
     year, month = parsed
     acts = dashboard_selectors.teleexpertise_acts_of_month(request.user, year=year, month=month, request=request)
     context = {"months": months, "month": acts, "chosen": f"{year:04d}-{month:02d}"}
     template = "referrals/billing_acts_table.html" if request.htmx else "referrals/billing_acts.html"
-    return _with_vary(render(request, template, context))
+    return with_vary(render(request, template, context))
 
 
 @permission_required(can_list_teleexpertise_acts)
@@ -200,8 +111,8 @@ def billing_acts_csv(request, year: str, month: str):
     acts = dashboard_selectors.teleexpertise_acts_of_month(
         request.user, year=parsed[0], month=parsed[1], request=request, export=True
     )
-    return _csv_response(
-        dashboard_selectors.teleexpertise_acts_csv_rows(acts), f"actes-teleexpertise-{year}-{month}.csv"
+    return csv_response(
+        dashboard_selectors.teleexpertise_acts_csv_rows(acts), filename=f"actes-teleexpertise-{year}-{month}.csv"
     )
 
 
@@ -230,8 +141,8 @@ def billing_context(request, referral: Referral) -> dict:
 def survey_answer(request, public_id):
     """GET: the survey on its own page. POST: the requesting GP answers it; HTMX gets the partial back, a normal
     form goes back to ``next`` (the request page) or to this page."""
-    referral = get_referral_for_user(request.user, public_id, request=request)
-    if referral is None or referral.kind != Referral.Kind.TELEEXPERTISE:
+    referral = fetch_or_404(referral_for_user, request_actor(request), public_id, request=request)
+    if referral.kind != Referral.Kind.TELEEXPERTISE:
         raise Http404
     form = None
     if request.method == "POST":
@@ -259,10 +170,10 @@ def survey_answer(request, public_id):
     context = {"referral": referral, **billing_context(request, referral)}
     if form is not None:
         context["survey_form"] = form
-    context["referral_url"] = _referral_url(referral)
+    context["referral_url"] = reverse("referrals:detail", args=[referral.public_id])
     template = "referrals/_survey.html" if request.htmx else "referrals/billing_survey.html"
     status = 400 if form is not None and form.errors else 200
-    return _with_vary(render(request, template, context, status=status))
+    return with_vary(render(request, template, context, status=status))
 
 
 # --- Dashboard -------------------------------------------------------------------------------------------------
@@ -289,7 +200,7 @@ def dashboard(request):
         "several_territories": len(form.fields["territory"].queryset) > 1,
     }
     template = "referrals/dashboard_table.html" if request.htmx else "referrals/dashboard.html"
-    return _with_vary(render(request, template, context, status=400 if form.errors else 200))
+    return with_vary(render(request, template, context, status=400 if form.errors else 200))
 
 
 @permission_required(can_see_dashboard)
@@ -300,4 +211,4 @@ def dashboard_csv(request):
         message = " ".join(error for errors in form.errors.values() for error in errors)
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     stamp = timezone.localdate().strftime("%Y-%m")
-    return _csv_response(dashboard_selectors.dashboard_csv_rows(figures), f"tableau-de-bord-{stamp}.csv")
+    return csv_response(dashboard_selectors.dashboard_csv_rows(figures), filename=f"tableau-de-bord-{stamp}.csv")

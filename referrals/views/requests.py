@@ -20,7 +20,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -29,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
-from core.pages import fetch_or_404, raise_for_access
+from core.pages import fetch_or_404, raise_for_access, with_vary
 from directory.selectors import practitioner_of
 from directory.selectors.api import practitioner_by_public_id
 from referrals import services
@@ -74,11 +73,6 @@ from referrals.views.handling import handling_context
 
 Status = Referral.Status
 LIST_PAGE_SIZE = 25
-
-
-def _with_vary(response):
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 def _date_or_none(text: str | None) -> datetime.date | None:
@@ -132,6 +126,7 @@ def _recipient_context(user, recipient, *, birth_date, kind, sender=None, typed=
             patient_family_name=typed.get("patient_family_name") or "",
             patient_given_names=typed.get("patient_given_names") or "",
             patient_birth_date=birth_date,
+            acting_user=user,
         )
     return context
 
@@ -254,7 +249,7 @@ def recipient_search(request):
         )
         results = _as_choices(found, field=field)
     context = {"search_results": results, "query": query, "field": field, "chosen": request.GET.get("chosen", "")}
-    return _with_vary(render(request, "referrals/_recipient_results.html", context))
+    return with_vary(render(request, "referrals/_recipient_results.html", context))
 
 
 @permission_required(can_send_referrals)
@@ -271,7 +266,7 @@ def recipient_notices(request):
         sender=sender,
         typed=request.GET,
     )
-    return _with_vary(render(request, "referrals/_recipient_notices.html", context))
+    return with_vary(render(request, "referrals/_recipient_notices.html", context))
 
 
 # --- Lists ------------------------------------------------------------------------------------------------------
@@ -300,7 +295,7 @@ def referral_list(request):
     page = _list_page(request, referrals_sent_by(request.user, status=status))
     context = {"form": form, "page": page, "status": status}
     template = "referrals/_sent_results.html" if request.htmx else "referrals/referral_list.html"
-    return _with_vary(render(request, template, context, status=400 if form.errors else 200))
+    return with_vary(render(request, template, context, status=400 if form.errors else 200))
 
 
 @permission_required(can_work_referral_inbox)
@@ -325,7 +320,7 @@ def inbox(request):
         "acknowledgeable": any(referral.status == Status.SENT for referral in page.object_list),
     }
     template = "referrals/_inbox_results.html" if request.htmx else "referrals/inbox.html"
-    return _with_vary(render(request, template, context, status=400 if form.errors else 200))
+    return with_vary(render(request, template, context, status=400 if form.errors else 200))
 
 
 _INBOX_FILTERS = ("status", "urgency", "overdue", "page")

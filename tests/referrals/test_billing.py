@@ -10,6 +10,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccessLog
@@ -32,9 +33,6 @@ from tests.referrals.test_sending import PATIENT
 
 PARIS = ZoneInfo("Europe/Paris")
 CONSENTING = {**PATIENT, "teleexpertise_consent": True}
-# The directory marks MSP sites with Practice.is_msp; the MSP rule applies once it does.
-MSP_MARKED = any(field.name == "is_msp" for field in Practice._meta.get_fields())
-needs_msp_marking = pytest.mark.skipif(not MSP_MARKED, reason="the directory does not mark MSP sites yet")
 
 
 def _at(year, month, day, hour=10):
@@ -192,7 +190,6 @@ def test_without_the_patients_consent_no_side_is_billed_and_the_timeline_says_wh
     ]
 
 
-@needs_msp_marking
 def test_two_doctors_of_the_same_msp_site_bill_nothing(ask, cardio, cardiologist, gp_practice):
     Activity.objects.create(practitioner=cardio, practice=gp_practice)  # the cardiologist consults at the MSP
     shared = ask()
@@ -283,7 +280,8 @@ def test_the_preview_warns_the_gp_before_sending(ask, gp, cardio, cardiologist):
     assert warnings == [
         "Vous avez déjà 4 télé-expertises facturées pour ce patient en 2026 : celle-ci ne sera pas facturable "
         "pour vous.",
-        "Ce confrère a déjà facturé 4 télé-expertises pour ce patient en 2026 : il ne pourra pas facturer celle-ci.",
+        "Vous avez déjà adressé à ce confrère 4 télé-expertises facturées pour ce patient en 2026 : il ne pourra "
+        "pas facturer celle-ci.",
     ]
     in_2027 = {**identity, "on_date": datetime.date(2027, 1, 1)}
     assert billing_preview(sender=sender, recipient_practitioner=cardio, teleexpertise_consent=True, **in_2027) == []
@@ -291,7 +289,54 @@ def test_the_preview_warns_the_gp_before_sending(ask, gp, cardio, cardiologist):
     assert len(billing_preview(sender=sender, teleexpertise_consent=True, **in_2026)) == 1
 
 
-@needs_msp_marking
+def test_the_preview_never_tells_another_gp_whether_the_expert_saw_their_patient(ask, gp, gp2, cardio, cardiologist):
+    # Four acts of the expert for this patient, all asked by the first GP.
+    for day in (5, 6, 7, 8):
+        _answer(ask(), cardiologist, _at(2026, 2, day))
+    typed = {
+        "patient_family_name": PATIENT["patient_family_name"],
+        "patient_given_names": PATIENT["patient_given_names"],
+        "patient_birth_date": PATIENT["patient_birth_date"],
+        "on_date": datetime.date(2026, 2, 10),
+    }
+
+    warnings = billing_preview(
+        sender=Practitioner.objects.get(user=gp2),
+        recipient_practitioner=cardio,
+        teleexpertise_consent=True,
+        acting_user=gp2,
+        **typed,
+    )
+
+    assert warnings == []  # the other GP learns nothing of the first GP's requests
+    logged = AccessLog.objects.filter(user=gp2, via="referrals.services.billing.billing_preview")
+    assert list(logged.values_list("action", "subject_type")) == [("read", "teleexpertise_cap")]
+    # The cap itself still holds when the act is recorded: the expert's fifth act is not billable.
+    question = ask(sender=gp2)
+    _answer(question, cardiologist, _at(2026, 2, 11))
+    assert "plafond de 4 actes par an atteint" in " ".join(_notes(question))
+
+
+def test_the_new_request_form_does_not_answer_for_another_gp_s_patient(ask, gp2, cardio, cardiologist, signed_in):
+    for day in (5, 6, 7, 8):
+        _answer(ask(), cardiologist, _at(2026, 2, day))
+
+    response = signed_in(gp2).get(
+        reverse("referrals:recipient_notices"),
+        {
+            "recipient": f"practitioner:{cardio.public_id}",
+            "kind": "teleexpertise",
+            "teleexpertise_consent": "on",
+            "patient_family_name": PATIENT["patient_family_name"],
+            "patient_given_names": PATIENT["patient_given_names"],
+            "patient_birth_date": PATIENT["patient_birth_date"].isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert "ne pourra pas facturer" not in response.content.decode()
+
+
 def test_the_preview_warns_of_the_same_msp_site(gp, cardio, gp_practice):
     Activity.objects.create(practitioner=cardio, practice=gp_practice)
     Practice.objects.filter(pk=gp_practice.pk).update(is_msp=True)

@@ -150,3 +150,22 @@ def test_the_directory_xlsx_export_keeps_a_formula_name_as_text(territory, coord
     names = {row[0].value: row[0] for row in _sheet(response.content).iter_rows(min_row=2)}
     cell = names['=HYPERLINK("http://x","y")']
     assert cell.data_type == "s" and cell.quotePrefix is True
+
+
+def test_the_overdue_csv_neutralises_a_practice_named_as_a_formula(gp, cardio_practice, coordinator, signed_in):
+    from referrals.models import Referral
+    from referrals.services import referral_send
+    from tests.referrals.test_sending import PATIENT
+
+    cardio_practice.name = '=HYPERLINK("http://x","y")'
+    cardio_practice.save(update_fields=["name"])
+    referral = referral_send(acting_user=gp, kind="letter", recipient_practice=cardio_practice, **PATIENT)
+    Referral.objects.filter(pk=referral.pk).update(due_at=timezone.now() - datetime.timedelta(days=2))
+
+    response = signed_in(coordinator).get("/demandes/coordination/en-retard.csv")
+
+    assert response.status_code == 200
+    rows = _csv_rows(response.content)
+    assert len(rows) == 2
+    assert rows[1][3] == '\'=HYPERLINK("http://x","y")'
+    assert not any(cell[:1] in "=+-@\t\r" for row in rows for cell in row if cell)

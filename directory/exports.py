@@ -4,6 +4,7 @@ Written by ``core.exports``, the one writer that keeps cells from running as for
 
 from collections.abc import Iterable
 
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,11 +70,14 @@ def result_rows(results: SearchResults) -> Iterable[list]:
         ]
 
 
-def as_csv(rows: Iterable[list]) -> bytes:
-    """The rows through the portal's one formula-safe CSV writer (``core.exports``)."""
-    return exports.csv_bytes(rows)
+# The formats of ``/annuaire/export.<format>``.
+FORMATS = ("csv", "xlsx")
 
 
-def as_xlsx(rows: Iterable[list]) -> bytes:
-    """The rows through the portal's one formula-safe XLSX writer (``core.exports``), on a sheet « Annuaire »."""
-    return exports.xlsx_bytes(rows, sheet_title=_("Annuaire"))
+def search_results_response(results: SearchResults, file_format: str) -> HttpResponse:
+    """The results as a download, ``annuaire-<date>.csv`` or ``.xlsx``, through the portal's one formula-safe
+    writer (``core.exports``)."""
+    filename = f"annuaire-{timezone.localdate():%Y-%m-%d}.{file_format}"
+    if file_format == "xlsx":
+        return exports.xlsx_response(result_rows(results), filename=filename, sheet_title=_("Annuaire"))
+    return exports.csv_response(result_rows(results), filename=filename)

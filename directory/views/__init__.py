@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -175,17 +174,11 @@ def _query_without_page(request) -> str:
     return query.urlencode()
 
 
-_EXPORT_FORMATS = {
-    "csv": ("text/csv; charset=utf-8", exports.as_csv),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", exports.as_xlsx),
-}
-
-
 @permission_required(can_export_directory)
 @require_http_methods(["GET"])
 def practitioner_search_export(request, file_format):
     """The results of a search (same query string as the page) as CSV or XLSX, up to ``EXPORT_LIMIT`` rows."""
-    if file_format not in _EXPORT_FORMATS:
+    if file_format not in exports.FORMATS:
         raise Http404
     form = PractitionerSearchForm(request.GET or None)
     if not (form.is_valid() and form.has_criteria()):
@@ -207,8 +200,4 @@ def practitioner_search_export(request, file_format):
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    content_type, render_file = _EXPORT_FORMATS[file_format]
-    response = HttpResponse(render_file(exports.result_rows(results)), content_type=content_type)
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    response["Content-Disposition"] = f'attachment; filename="annuaire-{stamp}.{file_format}"'
-    return response
+    return exports.search_results_response(results, file_format)

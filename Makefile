@@ -19,12 +19,14 @@ demo-steps:
 	$(PY) manage.py seed_demo
 	@scripts/run-demo.sh
 
-## test: lint, then the whole suite (browser journeys included) against the real PostgreSQL and Redis
+## test: lint, then the whole suite (browser journeys included) against the real PostgreSQL and Redis, in
+## TEST_WORKERS processes (pytest-xdist), each with its own test database; TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed $(VENDOR)/.installed messages
 	@scripts/check-services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -7,9 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 from pypdf import PdfWriter
 
 from accounts.models import AccessLog
@@ -23,19 +21,9 @@ from referrals.services.attachments import (
     attachment_add,
     attachments_add_many,
 )
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT, image_bytes, pdf_bytes, upload
 
 API = "/api/v1/referrals/"
-
-
-def pdf_bytes(padding: int = 0) -> bytes:
-    writer = PdfWriter()
-    writer.add_blank_page(width=595, height=842)
-    if padding:
-        writer.add_metadata({"/Padding": "x" * padding})
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
 
 
 def pdf_of_size(size: int) -> bytes:
@@ -47,16 +35,6 @@ def pdf_of_size(size: int) -> bytes:
         padding += size - len(content)
     assert len(content) == size
     return content
-
-
-def image_bytes(image_format: str, size: tuple[int, int] = (40, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.effect_noise(size, 60).convert("RGB").save(buffer, format=image_format)
-    return buffer.getvalue()
-
-
-def upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, content, content_type=content_type)
 
 
 WINDOWS_PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200 + b"This program"

@@ -29,7 +29,7 @@ from referrals.services.billing import (
 )
 from referrals.views.billing import billing_context
 from tests.factories import CommuneFactory, PracticeFactory, PractitionerFactory, UserFactory
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 PARIS = ZoneInfo("Europe/Paris")
 CONSENTING = {**PATIENT, "teleexpertise_consent": True}

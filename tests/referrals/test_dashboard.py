@@ -23,7 +23,7 @@ from referrals.services import referral_accept, referral_answer, referral_declin
 from referrals.services.billing import survey_answer
 from tests.conftest import enrol_totp
 from tests.factories import PracticeFactory, PractitionerFactory, TerritoryFactory, UserFactory
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "/demandes/tableau-de-bord/"

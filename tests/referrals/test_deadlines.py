@@ -12,7 +12,7 @@ from notifications.services import _render
 from referrals.models import Referral
 from referrals.services import referral_acknowledge, referral_decline, referral_send
 from referrals.tasks import send_deadline_reminders
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 
 def _steps(reminded=0, escalated=0):

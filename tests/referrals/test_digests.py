@@ -19,7 +19,7 @@ from referrals.services.deadlines import daily_digests_send, deadline_reminders_
 from referrals.tasks import send_daily_digests, send_weekly_coordinator_digests
 from tests.conftest import enrol_totp
 from tests.factories import PractitionerFactory, SpecialtyFactory, TerritoryFactory, UserFactory
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 FORBIDDEN = (PATIENT["patient_family_name"], "Louise", PATIENT["reason"], PATIENT["question"], "14/03/1958")
 

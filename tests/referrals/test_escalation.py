@@ -1,4 +1,4 @@
-"""The escalation chain of a late request (issue 5, "deadlines that someone owns"): the recipient's side first,
+"""The escalation chain of a late request: the recipient's side first,
 then everyone of the practice who was not told, then the coordination of the territory; each step once; a
 request that waits for the GP does not ring the whole practice; an answered request stops the chain; a request
 done but never closed is pointed out once, never closed behind anyone's back. No staff e-mail names the
@@ -31,7 +31,7 @@ from referrals.services.deadlines import deadline_reminders_send
 from referrals.tasks import send_deadline_reminders
 from tests.conftest import enrol_totp
 from tests.factories import PractitionerFactory, TerritoryFactory, UserFactory
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 STAFF_FORBIDDEN = (PATIENT["patient_family_name"], PATIENT["patient_given_names"], PATIENT["reason"], "1958")
 

@@ -27,8 +27,7 @@ from referrals.services.handling import (
     referral_outside_update,
 )
 from tests.factories import PracticeFactory, PractitionerFactory, UserFactory
-from tests.referrals.test_attachments import image_bytes, pdf_bytes, upload
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT, image_bytes, pdf_bytes, upload
 
 API = "/api/v1/referrals/"
 

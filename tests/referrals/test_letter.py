@@ -8,7 +8,7 @@ from core.identifiers import nir_key
 from directory.models import Practitioner
 from referrals.letters import referral_letter_pdf
 from referrals.services import referral_send
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 INS_BODY = "2580385123456"  # a woman born in March 1958 in Vendée
 INS = f"{INS_BODY}{nir_key(INS_BODY):02d}"

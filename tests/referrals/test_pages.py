@@ -1,4 +1,4 @@
-"""The referral pages (issue 5, "Who does what"): the GP writes a request from the form or from a colleague's
+"""The referral pages: the GP writes a request from the form or from a colleague's
 directory page, sees their requests overdue first; the practice works its inbox (filters, bulk acknowledgement)
 and answers from the request page; nobody else sees a request, and every read is logged."""
 
@@ -19,7 +19,7 @@ from directory.models import Absence, Activity, Practitioner
 from referrals.models import Pathway, Referral, ReferralMessage
 from referrals.services import referral_accept, referral_acknowledge, referral_send
 from tests.factories import PracticeFactory, PractitionerFactory, SpecialtyFactory
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 NEW = reverse("referrals:new")
 MINE = reverse("referrals:list")

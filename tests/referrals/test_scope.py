@@ -21,8 +21,7 @@ from referrals.services.attachments import attachment_add
 from referrals.services.handling import message_post
 from tests.conftest import enrol_totp
 from tests.factories import PracticeFactory, PractitionerFactory, SpecialtyFactory, UserFactory
-from tests.referrals.test_attachments import pdf_bytes, upload
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT, pdf_bytes, upload
 
 
 def _professional(email, last_name, practice, territory):

@@ -17,7 +17,7 @@ from referrals.services import (
     referral_request_info,
     referral_send,
 )
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 pytestmark = pytest.mark.django_db
 

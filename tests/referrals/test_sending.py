@@ -1,5 +1,5 @@
 """A GP sends a request to a specialist; the specialist's practice sees it and acknowledges it; nobody else
-sees it; every read is logged (issue 5, first slice: the request, its timeline, who sees what)."""
+sees it; every read is logged."""
 
 import datetime
 
@@ -12,15 +12,7 @@ from directory.models import Practitioner
 from referrals.models import Referral, ReferralEvent
 from referrals.selectors import get_referral_for_user, referrals_visible_to
 from referrals.services import referral_acknowledge, referral_cancel, referral_send
-
-PATIENT = {
-    "patient_family_name": "Durand",
-    "patient_given_names": "Louise Marie",
-    "patient_birth_date": datetime.date(1958, 3, 14),
-    "patient_sex": "F",
-    "reason": "Essoufflement à l'effort",
-    "question": "Bilan cardiologique ?",
-}
+from tests.referrals.conftest import PATIENT
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from referrals.services import (
 from referrals.services.statistics import response_statistics_compute
 from referrals.tasks import compute_response_statistics
 from tests.factories import PractitionerFactory
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 DAY = datetime.timedelta(days=1)
 

@@ -12,9 +12,8 @@ from django.utils import timezone
 from directory.models import Practice
 from referrals.models import Referral, ReferralAttachment
 from referrals.services import referral_accept, referral_send
-from tests.referrals.test_attachments import image_bytes, pdf_bytes
+from tests.referrals.conftest import PATIENT, image_bytes, pdf_bytes
 from tests.referrals.test_pages import NEW, NOTICES, _detail, _form
-from tests.referrals.test_sending import PATIENT
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,39 @@
+"""What the referrals' tests share (the project's personas are in ``tests/conftest.py``): the patient of their
+requests and real documents to join."""
+
+import datetime
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from pypdf import PdfWriter
+
+PATIENT = {
+    "patient_family_name": "Durand",
+    "patient_given_names": "Louise Marie",
+    "patient_birth_date": datetime.date(1958, 3, 14),
+    "patient_sex": "F",
+    "reason": "Essoufflement à l'effort",
+    "question": "Bilan cardiologique ?",
+}
+
+
+def pdf_bytes(padding: int = 0) -> bytes:
+    """A real one-page PDF (``padding`` bytes of metadata make it bigger)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if padding:
+        writer.add_metadata({"/Padding": "x" * padding})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def image_bytes(image_format: str, size: tuple[int, int] = (40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, content, content_type=content_type)

@@ -186,6 +186,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Bodies bounded in size and depth on every API (see core.api): 413 past 1 MiB, a French 400 too deep.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.BoundedJSONParser",
+        "core.api.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

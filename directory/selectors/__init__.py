@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.permissions import mfa_required_but_missing
 from accounts.roles import Role, has_role
 from core.errors import ApplicationError
 from directory.models import (
@@ -380,7 +381,12 @@ PHARMACY_AND_LAB_PROFESSIONS = frozenset({"21"})
 def audience_of(user: User) -> str:
     """The audience whose channels a signed-in person uses first: regulators see every line, pharmacists their
     own lines besides the professional ones, the CPTS's professionals (and their secretaries and coordinators)
-    the professional ones, anybody else the public ones."""
+    the professional ones, anybody else the public ones.
+
+    A second factor is the price of every role-restricted line: someone whose roles require it and who has not
+    enrolled one (a session or an API token alike) sees what the public sees until they do."""
+    if mfa_required_but_missing(user):
+        return Audience.PUBLIC
     if has_role(user, Role.REGULATOR):
         return Audience.REGULATORS
     if has_role(user, Role.PROFESSIONAL):

@@ -3,18 +3,21 @@ Organization, and the CapabilityStatement (``/fhir/metadata``). Read-only, JSON 
 
 Anyone may read, as the directory's pages: without credentials the caller is the public (public channels only,
 no absences); with a personal token (``Authorization: Token …``) or a session, their audience's channels.
-Every refusal is an OperationOutcome with a French ``diagnostics`` and a 4xx status.
+Every refusal is an OperationOutcome with a French ``diagnostics`` and a 4xx status. Callers are throttled with
+the REST API's rates and counters (``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]``): past them, a 429.
 """
 
 import json
 import uuid
 from functools import wraps
+from types import SimpleNamespace
 
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.authentication import PersonalTokenAuthentication
 from core.access import public
@@ -74,6 +77,21 @@ def _viewer(request):
     return request.user
 
 
+def _throttle(request, viewer) -> None:
+    """The REST API's throttles (same scopes, so one budget for both): a 429 with ``Retry-After`` past them."""
+    caller = SimpleNamespace(user=viewer, META=request.META)
+    for throttle in (AnonRateThrottle(), UserRateThrottle()):
+        if not throttle.allow_request(caller, None):
+            wait = throttle.wait()
+            seconds = max(int(wait or 1), 1)
+            raise FhirError(
+                _("Trop de requêtes : réessayez dans %(seconds)s secondes.") % {"seconds": seconds},
+                status=429,
+                code="throttled",
+                headers={"Retry-After": str(seconds)},
+            )
+
+
 def fhir_endpoint(view):
     """GET (and HEAD) only, JSON only; the caller's audience resolved; refusals become OperationOutcomes."""
 
@@ -95,7 +113,9 @@ def fhir_endpoint(view):
                         status=406,
                         code="not-supported",
                     )
-            audience = audience_of(_viewer(request))
+            viewer = _viewer(request)
+            _throttle(request, viewer)
+            audience = audience_of(viewer)
             return view(request, audience, *args, **kwargs)
         except FhirError as error:
             return _response(

@@ -266,3 +266,14 @@ def test_the_schema_documents_each_action_as_its_own_operation_with_its_required
         assert set(components[body].get("required", [])) == required, name
     accept = components["AcceptActionRequest"]["properties"]
     assert accept["appointment_at"]["format"] == "date-time" and accept["site"]["format"] == "uuid"
+
+
+@pytest.mark.parametrize("action", list(REQUIRED_INPUTS))
+def test_a_secretary_of_another_practice_gets_404_on_every_action(sent, action, other_secretary, client, signed_in):
+    client.logout()
+    response = signed_in(other_secretary).post(
+        f"{URL}{sent['id']}/{action.replace('_', '-')}/", {}, content_type="application/json"
+    )
+
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert Referral.objects.get(public_id=sent["id"]).status == "sent"

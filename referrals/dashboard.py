@@ -24,9 +24,10 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record
 from directory.models import Practitioner, Specialty, Territory
-from directory.selectors import practitioner_of, territories_of
+from directory.selectors import territories_of
 from referrals.models import BillingRecord, Referral, Tariff
 from referrals.permissions import DASHBOARD_ROLES
+from referrals.scope import actor_for
 
 DASHBOARD_MONTHS = 12
 
@@ -239,7 +240,7 @@ class MonthOfActs:
 
 def teleexpertise_act_months(user: User) -> list[datetime.date]:
     """The months the user has acts in, newest first, and the current month."""
-    own_entry = practitioner_of(user)
+    own_entry = actor_for(user).entry
     current = _first_of_month(timezone.localdate())
     if own_entry is None:
         return [current]
@@ -255,7 +256,7 @@ def teleexpertise_acts_of_month(
 ) -> MonthOfActs:
     """The user's own billing records of one month, both sides, oldest first, with the totals; the read (or the
     export) is written to the access log, since the rows carry patients' initials."""
-    own_entry = practitioner_of(user)
+    own_entry = actor_for(user).entry
     result = MonthOfActs(year=year, month=month, acts=[])
     if own_entry is None:
         return result

@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from directory.models import Absence, Activity, Practice, Practitioner, RoleGrant
+from directory.selectors import practitioner_of
 from referrals.models import Pathway, Referral
 
 _CACHE_ATTRIBUTE = "_referrals_actor"
@@ -121,8 +122,6 @@ def actor_for(user: User | Actor) -> Actor:
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
-    from directory.selectors import practitioner_of
-
     entry = practitioner_of(user) if getattr(user, "is_authenticated", False) else None
     return Actor(user=user, entry=entry)
 

@@ -21,7 +21,6 @@ from directory.models import Absence, Activity, ContactChannel, Practice, Practi
 from directory.selectors import (
     audience_of,
     channels_for_audience,
-    practitioner_of,
     practitioners_search,
     territories_coordinated_by,
 )
@@ -147,7 +146,7 @@ INBOX_FIELDS = (
 
 
 def referrals_inbox(
-    user: User, *, status: str = "", urgency: str = "", overdue: bool = False, now=None
+    user: User | Actor, *, status: str = "", urgency: str = "", overdue: bool = False, now=None
 ) -> QuerySet[Referral]:
     """The shared inbox of the recipient's side: what the user's practices and own entry receive, overdue
     first. ``status`` empty means every open request."""
@@ -165,9 +164,9 @@ def referrals_inbox(
     return overdue_first(referrals, now)
 
 
-def referrals_sent_by(user: User, *, status: str = "", now=None) -> QuerySet[Referral]:
+def referrals_sent_by(user: User | Actor, *, status: str = "", now=None) -> QuerySet[Referral]:
     """The GP's own requests, overdue first."""
-    own_entry = practitioner_of(user)
+    own_entry = actor_for(user).entry
     if own_entry is None:
         return Referral.objects.none()
     referrals = Referral.objects.filter(sender=own_entry).select_related(

@@ -31,9 +31,9 @@ from accounts.models import AccessLog, User
 from accounts.services import access_log_record
 from core.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner
-from directory.selectors import practitioner_of
 from referrals.models import BillingRecord, Referral, ReferralEvent, Tariff
 from referrals.permissions import can_manage_tariffs
+from referrals.scope import actor_for
 
 Side = Tariff.Side
 
@@ -429,7 +429,7 @@ def billing_preview(
 
 def billing_side_of(user: User, referral: Referral) -> str:
     """``requester`` for the GP who sent the request, ``expert`` for the practitioner who answered it, else ""."""
-    own_entry = practitioner_of(user)
+    own_entry = actor_for(user).entry
     if own_entry is None:
         return ""
     if referral.sender_id == own_entry.pk:
@@ -459,7 +459,7 @@ SURVEY_STATUSES = (Referral.Status.ANSWERED, Referral.Status.CLOSED)
 
 def is_requesting_gp(user: User, referral: Referral) -> bool:
     """The user acts for the directory entry that sent the request."""
-    own_entry = practitioner_of(user)
+    own_entry = actor_for(user).entry
     return own_entry is not None and referral.sender_id == own_entry.pk
 
 

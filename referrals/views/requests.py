@@ -29,7 +29,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
 from core.pages import fetch_or_404, raise_for_access, with_vary
-from directory.selectors import practitioner_of
 from directory.selectors.api import practitioner_by_public_id
 from referrals import services
 from referrals.forms import (
@@ -47,7 +46,7 @@ from referrals.letters import referral_letter_pdf
 from referrals.models import Referral, Urgency
 from referrals.permissions import REFERRAL_ACTIONS, can_send_referrals, can_work_referral_inbox, referral_actions_for
 from referrals.rules import message_refusal, side_refusal
-from referrals.scope import actor_for, appointment_sites, request_actor
+from referrals.scope import appointment_sites, request_actor
 from referrals.selectors import (
     OPEN_STATUSES,
     absence_today,
@@ -160,7 +159,7 @@ def referral_new(request):
     """The new request. POST sends it, unless it asks for a directory search or a switch to the replacement of
     an absent recipient: the form then comes back as typed (200). An absent recipient is shown, with their
     replacement, before the request goes to them."""
-    sender = practitioner_of(request.user)
+    sender = request_actor(request).entry
     if sender is None:
         raise PermissionDenied
     data = request.POST.copy() if request.method == "POST" else None
@@ -245,7 +244,7 @@ def recipient_search(request):
     results = None
     if query:
         found = recipients_search(
-            request.user, q=query, teleexpertise_only=teleexpertise, exclude=practitioner_of(request.user)
+            request.user, q=query, teleexpertise_only=teleexpertise, exclude=request_actor(request).entry
         )
         results = _as_choices(found, field=field)
     context = {"search_results": results, "query": query, "field": field, "chosen": request.GET.get("chosen", "")}
@@ -256,7 +255,7 @@ def recipient_search(request):
 @require_GET
 def recipient_notices(request):
     """HTMX: the notices about the recipient chosen in the new-request form (absence, direct access)."""
-    sender = practitioner_of(request.user)
+    sender = request_actor(request).entry
     recipient = recipient_of_choice(request.GET.get("recipient", ""), sender=sender)
     context = _recipient_context(
         request.user,
@@ -287,12 +286,13 @@ def referral_list(request):
     """ "Mes demandes": the GP's requests, overdue first, filtered by status."""
     form = SentFilterForm(request.GET or None)
     status = form.cleaned_data["status"] if form.is_valid() else ""
-    counts = referral_status_counts(referrals_sent_by(request.user))
+    actor = request_actor(request)
+    counts = referral_status_counts(referrals_sent_by(actor))
     form.fields["status"].choices = [
         ("", _("Toutes mes demandes (%(count)s)") % {"count": sum(counts.values())}),
         *((value, f"{label} ({counts.get(value, 0)})") for value, label in Referral.Status.choices),
     ]
-    page = _list_page(request, referrals_sent_by(request.user, status=status))
+    page = _list_page(request, referrals_sent_by(actor, status=status))
     context = {"form": form, "page": page, "status": status}
     template = "referrals/_sent_results.html" if request.htmx else "referrals/referral_list.html"
     return with_vary(render(request, template, context, status=400 if form.errors else 200))
@@ -307,7 +307,7 @@ def inbox(request):
     form = InboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     referrals = referrals_inbox(
-        request.user,
+        request_actor(request),
         status=filters.get("status", ""),
         urgency=filters.get("urgency", ""),
         overdue=filters.get("overdue", False),
@@ -359,7 +359,7 @@ def inbox_acknowledge(request):
     if not wanted:
         messages.warning(request, _("Cochez au moins une demande à prendre en compte."))
         return redirect(back)
-    found = list(referrals_handled_by(request.user).filter(public_id__in=wanted).select_related("sender"))
+    found = list(referrals_handled_by(request_actor(request)).filter(public_id__in=wanted).select_related("sender"))
     acknowledged = 0
     for referral in found:
         try:
@@ -500,7 +500,7 @@ def _timeline(referral: Referral) -> list:
 
 
 def _detail_response(request, referral: Referral, *, bound=None, action_error=None, colleague_results=None, status=200):
-    actor = actor_for(request.user)
+    actor = request_actor(request)
     sides = referral_sides(actor, referral)
     available = _available_actions(referral, actor)
     forms = {}
@@ -545,7 +545,7 @@ def referral_action(request, public_id, action):
     """One action on a request, through its service; back to the request with what was done, or the page again
     with the French refusal (400)."""
     referral = _referral_or_404(request, public_id)
-    actor = actor_for(request.user)
+    actor = request_actor(request)
     if action == MESSAGE:
         refusal = message_refusal(actor, referral)
     else:

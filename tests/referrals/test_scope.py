@@ -225,3 +225,24 @@ def test_the_registry_offers_each_side_its_own_actions(gp, cardiologist, cardio_
     assert [action.name for action in referral_actions_for(gp, letter)] == ["cancel"]
     assert REFERRAL_ACTIONS["close"].inputs == ("note", "report")
     assert {action.side for action in REFERRAL_ACTIONS.values()} == {"recipient", "sender"}
+
+
+def test_one_action_looks_the_acting_user_s_directory_entry_up_once(gp, cardiologist, signed_in):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    letter = referral_send(
+        acting_user=gp, kind="letter", recipient_practitioner=Practitioner.objects.get(user=cardiologist), **PATIENT
+    )
+    browser = signed_in(gp)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.post(reverse("referrals:action", args=[letter.public_id, "cancel"]), {"note": "Doublon"})
+
+    assert response.status_code == 302
+    entry_lookups = [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"].startswith('SELECT "directory_rolegrant"."id"') and "'professional'" in query["sql"]
+    ]
+    assert len(entry_lookups) == 1

@@ -3,6 +3,7 @@ reports and merge duplicates. Every write here records an ``EntryRevision`` in i
 
 import datetime
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -129,12 +130,26 @@ def _send_claim_link(claim: EntryClaim, *, now: datetime.datetime) -> None:
     )
 
 
+def _has_verified_address(user: User, email: str) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def claim_account(claim: EntryClaim) -> User | None:
+    """The account an approval gives the entry to: the one whose address the claim proved (``None``: approval
+    opens one for it). Never the account that happened to be signed in when the claim was made."""
+    return User.objects.filter(email__iexact=claim.email).first()
+
+
 @transaction.atomic
 def claim_start(
     *, practitioner: Practitioner, rpps: str, email: str, message: str = "", user: User | None = None
 ) -> EntryClaim:
     """Someone asks to manage ``practitioner``'s entry: the national id must match; a link proving the address
-    is e-mailed. Asking again for the same entry and address re-sends the link of the open claim."""
+    is e-mailed. Asking again for the same entry and address re-sends the link of the open claim.
+
+    The claim is for the address, never for whoever types it: the signed-in ``user`` is recorded only when
+    ``email`` is their own verified address (a secretary typing a professional's address claims nothing for
+    herself); approval binds the entry to the account of the address (see ``claim_account``)."""
     practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
     _refuse_if_linked(practitioner)
     _check_national_id(practitioner, rpps)
@@ -147,6 +162,8 @@ def claim_start(
     if len(message) > 2000:
         raise ApplicationError(_("Votre message ne peut dépasser 2 000 caractères."), field="message")
     user = user if user is not None and user.is_authenticated else None
+    if user is not None and not _has_verified_address(user, email):
+        user = None
     if user is not None and RoleGrant.objects.filter(user=user, role=Role.PROFESSIONAL).exists():
         raise ApplicationError(
             _("Votre compte gère déjà une fiche de l'annuaire : un compte ne gère qu'une fiche."), field="email"
@@ -166,19 +183,23 @@ def claim_start(
 
 
 @transaction.atomic
-def claim_verify(*, token: str) -> EntryClaim:
-    """The claimant opened the e-mailed link: their address is proven and the coordinators are told.
-
-    Opening the link (a GET) is enough here, unlike the confirmation of an entry: a mail scanner that prefetches
-    it only proves the message reached that mailbox, which is what is checked, and a coordinator decides next.
-    Opening it again changes nothing.
-    """
+def claim_link_claim(*, token: str) -> EntryClaim:
+    """The claim an e-mailed verification link is for, or an ``ApplicationError`` saying what is wrong with it."""
     claim_id = patient_link_read(
         purpose=CLAIM_LINK_PURPOSE, token=token, max_age=datetime.timedelta(days=CLAIM_LINK_VALID_DAYS)
     )
     claim = EntryClaim.objects.select_related("practitioner").filter(public_id=claim_id).first()
     if claim is None:
         raise ApplicationError(_("Cette demande n'existe plus : faites-en une nouvelle."), code="link_invalid")
+    return claim
+
+
+@transaction.atomic
+def claim_verify(*, token: str) -> EntryClaim:
+    """The claimant pressed the button of the e-mailed link's page: their address is proven and the coordinators
+    are told. Never on opening the link (a mail scanner opens every link of a message: see the view). Pressing
+    it again changes nothing."""
+    claim = claim_link_claim(token=token)
     now = timezone.now()
     verified = EntryClaim.objects.filter(pk=claim.pk, status=EntryClaim.Status.AWAITING_EMAIL).update(
         status=EntryClaim.Status.AWAITING_APPROVAL, email_verified_at=now, updated_at=now
@@ -241,13 +262,14 @@ def _send_rejection(claim: EntryClaim) -> None:
 
 @transaction.atomic
 def claim_approve(*, acting_user: User, claim: EntryClaim) -> EntryClaim:
-    """A coordinator of the entry's territory approves a verified claim: the account that asked, else the account
-    with that address, else a new one (e-mailed a link to choose a password) becomes the entry's professional."""
+    """A coordinator of the entry's territory approves a verified claim: the account of the proven address, else a
+    new one for it (e-mailed a link to choose a password), becomes the entry's professional; the account that was
+    signed in when the claim was made gets nothing unless it is that one."""
     claim = _claim_for_decision(acting_user, claim)
     practitioner = Practitioner.objects.select_for_update().get(pk=claim.practitioner_id)
     _refuse_if_linked(practitioner)
     now = timezone.now()
-    account = claim.user or User.objects.filter(email__iexact=claim.email).first()
+    account = claim_account(claim)
     created = account is None
     if created:
         account = user_create(email=claim.email, password=None, email_verified=True)

@@ -162,10 +162,18 @@ def claim_sent(request):
 
 
 @public
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def claim_verify(request, token):
+    """The page the verification e-mail links to: one button proves the address.
+
+    Opening the link (GET) never verifies: mail scanners and link previews open every link of a message, and a
+    link opened by a scanner in the professional's mailbox must not move someone else's claim forward.
+    """
     try:
-        claim = services.claim_verify(token=token)
+        if request.method == "POST":
+            claim = services.claim_verify(token=token)
+        else:
+            claim = services.claim_link_claim(token=token)
     except ApplicationError as error:
         return render(request, "directory/claim_link_error.html", {"message": error.message}, status=400)
     return render(request, "directory/claim_verified.html", {"claim": claim})
@@ -218,6 +226,7 @@ def claim_decide(request, claim_id):
         "reject_form": reject_form,
         "error_message": error_message,
         "page_url": services.practitioner_page_url(claim.practitioner),
+        "account": services.claim_account(claim),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "directory/claim_decide.html", context, status=status)

@@ -98,8 +98,16 @@ def test_a_professional_claims_their_entry_and_a_coordinator_approves_it(client,
     link = re.search(r"https?://\S+/annuaire/gerer-ma-fiche/verifier/\S+/", email.body).group(0)
     assert link in email.alternatives[0][0]
 
-    # Opening it proves the address and tells the coordinators of the territory.
+    # Opening it shows a button and proves nothing yet (a mail scanner opens every link).
     page = client.get(urlsplit(link).path)
+    assert page.status_code == 200
+    assert "Confirmer mon adresse" in page.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == EntryClaim.Status.AWAITING_EMAIL
+    assert not OutboundMessage.objects.filter(template="directory_claim_pending").exists()
+
+    # Pressing the button proves the address and tells the coordinators of the territory.
+    page = client.post(urlsplit(link).path)
     assert page.status_code == 200
     assert "l'adresse jeanne.morel@exemple.fr est vérifiée" in page.content.decode()
     claim.refresh_from_db()
@@ -111,8 +119,8 @@ def test_a_professional_claims_their_entry_and_a_coordinator_approves_it(client,
     assert notice_mail.subject == "[CPTS] Demande de rattachement à valider : Jeanne Morel"
     assert "Je suis bien Jeanne Morel." in notice_mail.body
     assert decide_url(claim) in notice_mail.body
-    # Opening the link again changes nothing and tells nobody twice.
-    assert client.get(urlsplit(link).path).status_code == 200
+    # Pressing it again changes nothing and tells nobody twice.
+    assert client.post(urlsplit(link).path).status_code == 200
     assert OutboundMessage.objects.filter(template="directory_claim_pending").count() == 1
 
     # The coordinator finds it in their queue and approves it.
@@ -120,7 +128,9 @@ def test_a_professional_claims_their_entry_and_a_coordinator_approves_it(client,
     queue = client.get(reverse("directory:claim_queue")).content.decode()
     assert "Jeanne Morel" in queue
     assert decide_url(claim) in queue
-    assert "jeanne.morel@exemple.fr" in client.get(decide_url(claim)).content.decode()
+    decide_page = client.get(decide_url(claim)).content.decode()
+    assert "jeanne.morel@exemple.fr" in decide_page
+    assert "Aucun compte à cette adresse : un compte sera ouvert pour jeanne.morel@exemple.fr" in decide_page
     response = client.post(decide_url(claim), {"decision": "approve"})
     assert response.status_code == 302
 
@@ -390,3 +400,64 @@ def test_approving_one_claim_closes_the_other_claims_on_the_entry(entry, coordin
     assert OutboundMessage.objects.filter(
         template="directory_claim_rejected", recipient="usurpateur@exemple.fr"
     ).exists()
+
+
+# --- Claims are for the proven address, never for whoever typed it ----------------------------------------------
+
+
+def test_a_secretary_of_another_practice_claiming_a_professionals_address_gets_no_role(
+    client, entry, coordinator, other_secretary
+):
+    client.force_login(other_secretary)
+    post_claim(client, entry, email="jeanne.morel@exemple.fr")
+    claim = EntryClaim.objects.get(practitioner=entry)
+    assert claim.user is None
+
+    token = urlsplit(claim_link_url(claim)).path.rstrip("/").rsplit("/", 1)[1]
+    claim_approve(acting_user=coordinator, claim=claim_verify(token=token))
+
+    entry.refresh_from_db()
+    account = User.objects.get(email="jeanne.morel@exemple.fr")
+    assert entry.user == account != other_secretary
+    assert not RoleGrant.objects.filter(user=other_secretary, role=Role.PROFESSIONAL).exists()
+    approved = OutboundMessage.objects.get(template="directory_claim_approved")
+    assert approved.recipient == "jeanne.morel@exemple.fr"
+    assert approved.context["set_password_url"]  # a new account, opened like an invitation
+
+
+def test_an_older_claim_recorded_with_another_account_still_goes_to_the_address(entry, coordinator, other_secretary):
+    claim = verified_claim(entry, email="jeanne.morel@exemple.fr")
+    EntryClaim.objects.filter(pk=claim.pk).update(user=other_secretary)
+    claim.refresh_from_db()
+
+    claim_approve(acting_user=coordinator, claim=claim)
+
+    entry.refresh_from_db()
+    assert entry.user.email == "jeanne.morel@exemple.fr"
+    assert not RoleGrant.objects.filter(user=other_secretary, role=Role.PROFESSIONAL).exists()
+
+
+def test_opening_the_verification_link_never_verifies_the_address(client, entry, coordinator):
+    post_claim(client, entry)
+    claim = EntryClaim.objects.get(practitioner=entry)
+    path = urlsplit(claim_link_url(claim)).path
+
+    for _ in range(3):
+        assert client.get(path).status_code == 200
+    client.head(path)
+
+    claim.refresh_from_db()
+    assert claim.status == EntryClaim.Status.AWAITING_EMAIL
+    assert not OutboundMessage.objects.filter(template="directory_claim_pending").exists()
+
+
+def test_the_coordinator_sees_the_existing_account_that_will_get_the_entry(client, entry, coordinator):
+    UserFactory(email="jeanne.morel@exemple.fr", first_name="Jeanne", last_name="Morel")
+    claim = verified_claim(entry)
+    client.force_login(coordinator)
+
+    page = client.get(decide_url(claim)).content.decode()
+
+    assert "Compte qui recevra la gestion de la fiche" in page
+    assert "Jeanne Morel (jeanne.morel@exemple.fr) — compte existant à l'adresse vérifiée" in page
+    assert "Accepter donne la gestion de cette fiche au compte jeanne.morel@exemple.fr, et à lui seul." in page

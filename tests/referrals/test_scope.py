@@ -246,3 +246,29 @@ def test_one_action_looks_the_acting_user_s_directory_entry_up_once(gp, cardiolo
         if query["sql"].startswith('SELECT "directory_rolegrant"."id"') and "'professional'" in query["sql"]
     ]
     assert len(entry_lookups) == 1
+
+
+def test_closing_from_the_page_takes_the_same_note_and_report_as_the_api(
+    gp, cardiologist, cardio_secretary, cardio_practice, signed_in
+):
+    letter = referral_send(
+        acting_user=gp, kind="letter", recipient_practitioner=Practitioner.objects.get(user=cardiologist), **PATIENT
+    )
+    referral_accept(
+        acting_user=cardio_secretary,
+        referral=letter,
+        appointment_at=timezone.now() + datetime.timedelta(days=3),
+        site=cardio_practice,
+    )
+    browser = signed_in(cardio_secretary)
+    assert 'name="note"' in browser.get(reverse("referrals:detail", args=[letter.public_id])).content.decode()
+
+    response = browser.post(
+        reverse("referrals:action", args=[letter.public_id, "close"]),
+        {"report": "Échographie normale.", "note": "Patiente vue le 12"},
+    )
+
+    assert response.status_code == 302
+    letter.refresh_from_db()
+    assert (letter.status, letter.closing_report) == ("closed", "Échographie normale.")
+    assert letter.events.get(action="closed").note == "Patiente vue le 12"

@@ -72,6 +72,10 @@ def subprocess_database_url() -> str:
     return f"postgres://{credentials}{host}:{port}/{quote(settings['NAME'], safe='')}"
 
 
+class PortTakenError(AssertionError):
+    """redis-server could not bind its port: something else took it since it was found free."""
+
+
 class RedisServer:
     """A throw-away redis-server (no persistence) on a fixed port, which a test can stop and start again."""
 
@@ -85,6 +89,7 @@ class RedisServer:
         self.port = free_port()
         self.log_path = directory / "redis.log"
         self.process: subprocess.Popen | None = None
+        self.started_once = False
 
     @property
     def url(self) -> str:
@@ -94,7 +99,27 @@ class RedisServer:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=1, socket_timeout=2)
 
     def start(self) -> None:
+        """Starts the server; a restart keeps the port (clients come back to it).
+
+        The free port was only probed: under pytest-xdist another worker's server or connection may take it
+        before redis-server binds it. The first start then moves to another free port, a few times at most.
+        """
+        attempts = 1 if self.started_once else 5
+        for attempt in range(1, attempts + 1):
+            try:
+                self._start()
+            except PortTakenError:
+                if attempt == attempts:
+                    raise
+                self.port = free_port()
+            else:
+                self.started_once = True
+                return
+
+    def _start(self) -> None:
         assert self.process is None, "redis-server is already running"
+        if not self.started_once:  # a failed first attempt's log must not speak for this one
+            self.log_path.unlink(missing_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [
@@ -122,9 +147,13 @@ class RedisServer:
 
     def _answers(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise AssertionError(f"redis-server exited ({self.process.returncode}):\n{tail(self.log_path)}")
+            log = tail(self.log_path)
+            if "Address already in use" in log:
+                raise PortTakenError(f"port {self.port} taken:\n{log}")
+            raise AssertionError(f"redis-server exited ({self.process.returncode}):\n{log}")
         try:
-            return bool(self.client().ping())
+            # Answering is not enough: on a taken port, another test's server would answer for this one.
+            return self.client().info("server")["process_id"] == self.process.pid
         except redis.exceptions.ConnectionError:
             return False
 

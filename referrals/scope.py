@@ -224,3 +224,18 @@ def appointment_sites(referral: Referral, actor: Actor) -> QuerySet[Practice]:
     if referral.pathway_id:
         sites |= Q(pk__in=referral.pathway.responder_practices.filter(pk__in=actor.practice_ids).values("pk"))
     return Practice.objects.filter(sites)
+
+
+def recipient_practices(referral: Referral, actor: User | Actor) -> QuerySet[Practice]:
+    """The practices of the request's recipient's side from which ``actor`` may hand it on (the colleagues there
+    are who it may be forwarded to): those of ``recipient_side``; for a pathway, also the practices of its
+    responding practitioners, and only those the actor works at or for."""
+    side = recipient_side(referral)
+    if not referral.pathway_id:
+        return Practice.objects.filter(pk__in=side.practice_ids)
+    of_responders = Activity.objects.filter(
+        practitioner__in=referral.pathway.responder_practitioners.values("pk")
+    ).values("practice")
+    return Practice.objects.filter(
+        Q(pk__in=side.practice_ids) | Q(pk__in=of_responders), pk__in=sorted(actor_for(actor).practice_ids)
+    )

@@ -31,7 +31,7 @@ from directory.selectors.api import (
     practitioner_for_api,
 )
 from referrals.models import Pathway, Referral, ReferralAttachment
-from referrals.scope import Actor, actor_for, recipient_side
+from referrals.scope import Actor, actor_for, recipient_practices, recipient_side
 
 
 def referrals_visible_to(user: User | Actor) -> QuerySet[Referral]:
@@ -229,22 +229,6 @@ def attachment_for_user(
     if referral is None:
         return None
     return referral.attachments.filter(public_id=attachment_public_id).select_related("referral").first()
-
-
-def recipient_practices(referral: Referral, user: User | Actor) -> QuerySet[Practice]:
-    """Where the request's recipient works: the practice addressed; the practices of the practitioner
-    addressed; for a pathway, its responding practices and the practices of its responding practitioners
-    that ``user`` works at or for."""
-    if referral.recipient_practice_id:
-        return Practice.objects.filter(pk=referral.recipient_practice_id)
-    if referral.recipient_practitioner_id:
-        return Practice.objects.filter(activities__practitioner_id=referral.recipient_practitioner_id)
-    if referral.pathway_id:
-        responders = Q(pk__in=referral.pathway.responder_practices.values("pk")) | Q(
-            activities__practitioner__in=referral.pathway.responder_practitioners.values("pk")
-        )
-        return Practice.objects.filter(responders, pk__in=sorted(actor_for(user).practice_ids)).distinct()
-    return Practice.objects.none()
 
 
 def forward_candidates(referral: Referral, user: User | Actor) -> QuerySet[Practitioner]:

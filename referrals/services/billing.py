@@ -34,6 +34,7 @@ from directory.models import Activity, Practice, Practitioner
 from referrals.models import BillingRecord, Referral, ReferralEvent, Tariff
 from referrals.permissions import can_manage_tariffs
 from referrals.scope import actor_for
+from referrals.services.common import record_event, write_logged
 
 Side = Tariff.Side
 
@@ -499,12 +500,6 @@ def survey_answer(*, acting_user: User, referral: Referral, avoided_visit: bool,
     referral.save(
         update_fields=["survey_avoided_visit", "survey_avoided_emergency", "survey_answered_at", "updated_at"]
     )
-    ReferralEvent.objects.create(
-        referral=referral,
-        actor=acting_user,
-        actor_label=acting_user.get_full_name() or acting_user.email,
-        action="survey_answered",
-        from_status=referral.status,
-        to_status=referral.status,
-    )
+    record_event(referral, actor=acting_user, action="survey_answered", from_status=referral.status)
+    write_logged(acting_user, referral, service="referrals.services.billing.survey_answer")
     return referral

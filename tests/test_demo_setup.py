@@ -37,10 +37,16 @@ print(json.dumps({
 """
 
 
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _closed_ports(count: int) -> list[int]:
+    """Ports nothing listens on, all different (the probes are held open together)."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 def _answers(port: int) -> bool:
@@ -80,8 +86,8 @@ def test_demo_env_runs_no_command_and_keeps_its_comments(tmp_path):
 
 
 def test_demo_starts_private_servers_when_nothing_answers_and_stops_them_after(tmp_path):
-    database_port, redis_port = _closed_port(), _closed_port()
-    var = tmp_path / "var"
+    database_port, redis_port = _closed_ports(2)
+    var = tmp_path / "v"  # short: a Unix socket path has at most 107 characters
 
     result = run_services(
         [sys.executable, "-c", PROBE],

@@ -233,6 +233,11 @@ class Practitioner(TimestampedModel):
     last_confirmed_at = models.DateTimeField(_("fiche confirmée le"), null=True, blank=True)
     # When the monthly "is this still right?" e-mail last went out: at most one per period, whatever reruns.
     confirmation_requested_at = models.DateTimeField(_("confirmation demandée le"), null=True, blank=True)
+    # Signed into each confirmation link and bumped when one is used: a link confirms once, then is dead. A
+    # database default: the national import inserts rows in bulk SQL.
+    confirmation_link_version = models.PositiveIntegerField(
+        _("version des liens de confirmation"), default=0, db_default=0
+    )
     source = models.CharField(_("origine"), max_length=20, choices=Source.choices, default=Source.MANUAL)
     # Last time the national import saw this person (null: never imported).
     rpps_seen_at = models.DateTimeField(_("vu dans l'import national le"), null=True, blank=True)

@@ -410,14 +410,17 @@ def _language_name(code: str) -> str:
         return code
 
 
-def entry_summary(practitioner: Practitioner) -> dict:
+def entry_summary(practitioner: Practitioner, *, audiences: tuple[str, ...] | None = None) -> dict:
     """What an entry says, as plain text (JSON-safe: it also goes into the outbox row of the e-mail asking its
-    owner to confirm it): identity, specialties, practices, every channel of its own, tools."""
+    owner to confirm it): identity, specialties, practices, every channel of its own (only those meant for
+    ``audiences`` when given), tools."""
     specialties = sorted(specialty.label for specialty in practitioner.specialties.all())
     activities = (
         Activity.objects.filter(practitioner=practitioner).select_related("practice").order_by("practice__name")
     )
     channels = ContactChannel.objects.filter(practitioner=practitioner).select_related("practice")
+    if audiences is not None:
+        channels = channels.filter(audience__in=audiences)
     tools = PractitionerTool.objects.filter(practitioner=practitioner).select_related("tool").order_by("tool__name")
     if practitioner.accepting_new_patients is None:
         accepting = ""

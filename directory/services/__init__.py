@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -375,6 +376,39 @@ def contact_channel_delete(*, acting_user: User, channel: ContactChannel) -> Non
     channel.delete()
 
 
+# An absence that began more than a year ago or ends more than five years ahead (a leave planned well ahead fits)
+# is a typing mistake (0001-01-01, 9999-12-31), and it would weigh on every "available this week" search.
+ABSENCE_PAST_DAYS = 366
+ABSENCE_FUTURE_DAYS = 5 * 365
+
+
+def absence_dates_check(starts_on: datetime.date | None, ends_on: datetime.date | None) -> None:
+    """Both dates given, in order, and within a year back and five years ahead of today; else a French refusal."""
+    if starts_on is None or ends_on is None:
+        raise ApplicationError(_("Indiquez les dates de début et de fin de l'absence."), field="starts_on")
+    if ends_on < starts_on:
+        raise ApplicationError(
+            _("La fin de l'absence (%(ends)s) précède son début (%(starts)s).")
+            % {"ends": ends_on.strftime("%d/%m/%Y"), "starts": starts_on.strftime("%d/%m/%Y")},
+            field="ends_on",
+        )
+    today = timezone.localdate()
+    earliest = today - datetime.timedelta(days=ABSENCE_PAST_DAYS)
+    latest = today + datetime.timedelta(days=ABSENCE_FUTURE_DAYS)
+    if starts_on < earliest:
+        raise ApplicationError(
+            _("Une absence ne peut commencer avant le %(date)s (un an en arrière au plus).")
+            % {"date": earliest.strftime("%d/%m/%Y")},
+            field="starts_on",
+        )
+    if ends_on > latest:
+        raise ApplicationError(
+            _("Une absence ne peut finir après le %(date)s (cinq ans à l'avance au plus).")
+            % {"date": latest.strftime("%d/%m/%Y")},
+            field="ends_on",
+        )
+
+
 @transaction.atomic
 def absence_declare(
     *,
@@ -388,14 +422,7 @@ def absence_declare(
     """Records that ``practitioner`` is away from ``starts_on`` to ``ends_on`` included, perhaps replaced."""
     if not can_edit_practitioner(acting_user, practitioner):
         raise ApplicationError(_NOT_YOURS, code="forbidden")
-    if starts_on is None or ends_on is None:
-        raise ApplicationError(_("Indiquez les dates de début et de fin de l'absence."), field="starts_on")
-    if ends_on < starts_on:
-        raise ApplicationError(
-            _("La fin de l'absence (%(ends)s) précède son début (%(starts)s).")
-            % {"ends": ends_on.strftime("%d/%m/%Y"), "starts": starts_on.strftime("%d/%m/%Y")},
-            field="ends_on",
-        )
+    absence_dates_check(starts_on, ends_on)
     if replacement is not None and replacement.pk == practitioner.pk:
         raise ApplicationError(_("Un professionnel ne se remplace pas lui-même."), field="replacement")
     absence = Absence(

@@ -42,7 +42,7 @@ from directory.models import (
 )
 from directory.permissions import can_edit_practice, can_edit_practitioner
 from directory.selectors.entries import can_edit_identity
-from directory.services import _NOT_YOURS, _raise_first_error
+from directory.services import _NOT_YOURS, _raise_first_error, absence_dates_check
 from directory.services.revisions import revision_record, snapshot
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
@@ -442,17 +442,6 @@ def _check_replacement(practitioner: Practitioner, replacement: Practitioner | N
         raise ApplicationError(_("Le remplaçant doit exercer dans le territoire de la CPTS."), field="replacement")
 
 
-def _check_dates(starts_on: datetime.date | None, ends_on: datetime.date | None) -> None:
-    if starts_on is None or ends_on is None:
-        raise ApplicationError(_("Indiquez les dates de début et de fin de l'absence."), field="starts_on")
-    if ends_on < starts_on:
-        raise ApplicationError(
-            _("La fin de l'absence (%(ends)s) précède son début (%(starts)s).")
-            % {"ends": ends_on.strftime("%d/%m/%Y"), "starts": starts_on.strftime("%d/%m/%Y")},
-            field="ends_on",
-        )
-
-
 @transaction.atomic
 def absence_update(
     *,
@@ -467,7 +456,7 @@ def absence_update(
     practitioner = absence.practitioner
     if not can_edit_practitioner(acting_user, practitioner):
         raise ApplicationError(_NOT_YOURS, code="forbidden")
-    _check_dates(starts_on, ends_on)
+    absence_dates_check(starts_on, ends_on)
     _check_replacement(practitioner, replacement)
     before = snapshot(absence, ABSENCE_RECORDED_FIELDS)
     absence.starts_on, absence.ends_on = starts_on, ends_on

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -365,7 +365,11 @@ def confirmation_address(practitioner: Practitioner) -> str:
 
 
 def confirmation_link_url(practitioner: Practitioner) -> str:
-    token = patient_link_token(purpose=CONFIRMATION_LINK_PURPOSE, subject_id=str(practitioner.public_id))
+    token = patient_link_token(
+        purpose=CONFIRMATION_LINK_PURPOSE,
+        subject_id=str(practitioner.public_id),
+        version=practitioner.confirmation_link_version,
+    )
     return _absolute(reverse("directory:confirm_link", kwargs={"token": token}))
 
 
@@ -473,24 +477,40 @@ def practitioner_confirm(*, acting_user: User, practitioner: Practitioner) -> Pr
 
 
 def confirmation_link_practitioner(*, token: str) -> Practitioner:
-    """The entry a confirmation link was sent for, or an ``ApplicationError`` saying what is wrong with it."""
-    practitioner_id = patient_link_read(
-        purpose=CONFIRMATION_LINK_PURPOSE, token=token, max_age=datetime.timedelta(days=CONFIRMATION_LINK_VALID_DAYS)
-    )
+    """The entry a confirmation link was sent for, or an ``ApplicationError`` saying what is wrong with it: expired,
+    tampered with, or used already (a link confirms once: using it bumps the entry's link version)."""
+    max_age = datetime.timedelta(days=CONFIRMATION_LINK_VALID_DAYS)
+    practitioner_id = patient_link_read(purpose=CONFIRMATION_LINK_PURPOSE, token=token, max_age=max_age)
     practitioner = Practitioner.objects.filter(public_id=practitioner_id).first()
     if practitioner is None:
         merge = PractitionerMerge.objects.select_related("kept").filter(merged_public_id=practitioner_id).first()
         if merge is None:
             raise ApplicationError(_("Cette fiche n'existe plus dans l'annuaire."), code="link_invalid")
         practitioner = merge.kept
+    try:
+        patient_link_read(
+            purpose=CONFIRMATION_LINK_PURPOSE,
+            token=token,
+            max_age=max_age,
+            current_version=practitioner.confirmation_link_version,
+        )
+    except ApplicationError:
+        raise ApplicationError(
+            _("Ce lien a déjà servi : la fiche a été confirmée. Connectez-vous pour la modifier."), code="link_used"
+        ) from None
     return practitioner
 
 
 @transaction.atomic
 def practitioner_confirm_by_link(*, token: str) -> Practitioner:
-    """The owner pressed "Tout est juste" on the page of the e-mailed link (never on opening it: see the view)."""
+    """The owner pressed "Tout est juste" on the page of the e-mailed link (never on opening it: see the view).
+    The link is then used up: the entry's link version moves on, so a second press or a replay is refused."""
     practitioner = confirmation_link_practitioner(token=token)
     practitioner = Practitioner.objects.select_for_update().get(pk=practitioner.pk)
+    # Checked again under the lock: two presses at once confirm once.
+    practitioner = confirmation_link_practitioner(token=token)
+    Practitioner.objects.filter(pk=practitioner.pk).update(confirmation_link_version=F("confirmation_link_version") + 1)
+    practitioner.refresh_from_db()
     return _confirm(practitioner, actor=None, actor_label=CONFIRMATION_LINK_ACTOR_LABEL)
 
 

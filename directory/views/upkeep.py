@@ -23,7 +23,7 @@ from core.access import authenticated, permission_required, public
 from core.errors import ApplicationError
 from core.identifiers import adeli_is_valid, rpps_is_valid
 from directory.forms_upkeep import ClaimLookupForm, ClaimRejectForm, ClaimStartForm, FeedFilterForm, MergeForm
-from directory.models import EntryClaim, PractitionerMerge
+from directory.models import Audience, EntryClaim, PractitionerMerge
 from directory.permissions import can_follow_directory
 from directory.selectors import upkeep as selectors
 from directory.services import upkeep as services
@@ -256,7 +256,9 @@ def confirm_link(request, token):
         confirmed = True
     context = {
         "practitioner": practitioner,
-        "summary": selectors.entry_summary(practitioner),
+        # The link's holder is not signed in: they see what the entry's public sees, nothing meant for colleagues.
+        "summary": selectors.entry_summary(practitioner, audiences=(Audience.PUBLIC,)),
+        "public_only": True,
         "confirmed": confirmed,
         "edit_url": services.edit_url(practitioner),
     }

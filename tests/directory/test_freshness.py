@@ -159,13 +159,16 @@ def test_the_task_is_scheduled_every_month():
 
 
 def test_opening_the_link_shows_the_entry_and_only_the_button_confirms_it(client, old_entry):
+    channel(old_entry, Kind.PHONE, "02 51 00 00 77", audience=Audience.PUBLIC)
     path = urlsplit(confirmation_link_url(old_entry)).path
 
     page = client.get(path)
     assert page.status_code == 200
     content = page.content.decode()
     assert "Ces informations sont-elles toujours justes ?" in content
-    assert "02 51 00 00 42" in content
+    # Whoever holds the link sees what the public sees: the professional line stays hidden.
+    assert "02 51 00 00 77" in content
+    assert "02 51 00 00 42" not in content
     assert "Tout est juste" in content
     old_entry.refresh_from_db()
     assert old_entry.last_confirmed_at is None  # a mail scanner opening the link confirms nothing
@@ -181,6 +184,28 @@ def test_opening_the_link_shows_the_entry_and_only_the_button_confirms_it(client
     assert (revision.actor, revision.actor_label) == (None, "Lien de confirmation")
     assert revision.territory == old_entry.territory
     assert revision.before == {"last_confirmed_at": None}
+
+
+def test_a_confirmation_link_confirms_once_then_is_refused_in_french(client, old_entry):
+    path = urlsplit(confirmation_link_url(old_entry)).path
+    assert client.post(path).status_code == 200
+    old_entry.refresh_from_db()
+    first_confirmation = old_entry.last_confirmed_at
+
+    for replay in (client.get(path), client.post(path)):
+        assert replay.status_code == 400
+        assert "Ce lien a déjà servi" in replay.content.decode()
+        assert "02 51 00 00 42" not in replay.content.decode()
+    old_entry.refresh_from_db()
+    assert old_entry.last_confirmed_at == first_confirmation
+    assert EntryRevision.objects.filter(practitioner=old_entry, action=EntryRevision.Action.CONFIRMED).count() == 1
+
+
+def test_next_months_link_works_after_this_one_was_used(client, old_entry):
+    client.post(urlsplit(confirmation_link_url(old_entry)).path)
+    old_entry.refresh_from_db()
+
+    assert client.post(urlsplit(confirmation_link_url(old_entry)).path).status_code == 200
 
 
 def test_a_tampered_confirmation_link_is_refused_in_french(client, old_entry):

@@ -1,0 +1,53 @@
+"""An absence is bounded to dates that make sense: from a year back to two years ahead, in order; anything else is
+refused in French, on the page and in the API, and nothing is recorded."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from directory.models import Absence, Practitioner
+from directory.services import absence_declare
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def own_entry(gp):
+    return Practitioner.objects.get(user=gp)
+
+
+def test_the_api_refuses_an_absence_from_year_one_to_year_9999(signed_in, gp, own_entry):
+    response = signed_in(gp).post(
+        f"/api/v1/practitioners/{own_entry.public_id}/absences/",
+        {"starts_on": "0001-01-01", "ends_on": "9999-12-31"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert "Une absence ne peut commencer avant le" in response.json()["detail"]
+    assert not Absence.objects.filter(practitioner=own_entry).exists()
+
+
+def test_the_page_refuses_an_absence_ending_in_9999(signed_in, gp, own_entry):
+    response = signed_in(gp).post(
+        f"/annuaire/{own_entry.public_id}/absences/",
+        {"starts_on": TODAY.isoformat(), "ends_on": "9999-12-31"},
+    )
+
+    assert response.status_code == 400
+    assert "Une absence ne peut finir après le" in response.content.decode()
+    assert not Absence.objects.filter(practitioner=own_entry).exists()
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on"),
+    [
+        (TODAY - datetime.timedelta(days=30), TODAY + datetime.timedelta(days=3)),
+        (TODAY + datetime.timedelta(days=1500), TODAY + datetime.timedelta(days=1520)),
+    ],
+)
+def test_ordinary_absences_are_still_recorded(gp, own_entry, starts_on, ends_on):
+    absence = absence_declare(acting_user=gp, practitioner=own_entry, starts_on=starts_on, ends_on=ends_on)
+
+    assert (absence.starts_on, absence.ends_on) == (starts_on, ends_on)

@@ -6,9 +6,11 @@ private ones under ``CPTS_DEMO_VAR`` (a temporary folder here, never the checkou
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -85,9 +87,22 @@ def test_demo_env_runs_no_command_and_keeps_its_comments(tmp_path):
     assert values["SECRET_KEY"] not in second.stdout  # a new random key each time
 
 
-def test_demo_starts_private_servers_when_nothing_answers_and_stops_them_after(tmp_path):
+@pytest.fixture
+def demo_var():
+    """A var/ folder outside pytest's temporary folders, removed afterwards.
+
+    Run as root, the private PostgreSQL runs as another user, who must reach its data folder: pytest closes
+    its own folders to other users again (chmod 700) whenever a run starts, as a parallel one does.
+    Short, too: a Unix socket path has at most 107 characters.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="cpts-demo-"))
+    yield folder / "var"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_demo_starts_private_servers_when_nothing_answers_and_stops_them_after(demo_var):
     database_port, redis_port = _closed_ports(2)
-    var = tmp_path / "v"  # short: a Unix socket path has at most 107 characters
+    var = demo_var
 
     result = run_services(
         [sys.executable, "-c", PROBE],

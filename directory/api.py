@@ -89,16 +89,6 @@ class ReadsOpenWritesSignedIn(BasePermission):
         return request.method in SAFE_METHODS or IsAuthenticatedWithRequiredMfa().has_permission(request, view)
 
 
-def _refusal(error: ApplicationError) -> Response:
-    """A service's refusal of the caller (403) or of an object they cannot reach (404); other errors are bad
-    input, which the exception handler answers (400)."""
-    if error.code == "forbidden":
-        return Response({"detail": error.message, "code": "forbidden"}, status=status.HTTP_403_FORBIDDEN)
-    if error.code == "not_found":
-        return Response({"detail": error.message, "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
-    raise error
-
-
 def _merged_or_missing(request, public_id) -> Response:
     """A duplicate's old id points at the entry kept (301 for reads, 308 for writes: same method, same body)."""
     kept = merged_into(public_id)
@@ -240,8 +230,8 @@ class PractitionerDetailView(APIView):
         fields = validated_input(PractitionerUpdateSerializer, request.data)
         try:
             entries.practitioner_update(acting_user=request.user, practitioner=practitioner, **fields)
-        except ApplicationError as error:
-            return _refusal(error)
+        except ApplicationError:
+            raise  # the exception handler answers: 404 (may not see), 403 (may not change), 400 otherwise
         return Response(_detail(api_selectors.practitioner_for_api(public_id), selectors.audience_of(request.user)))
 
 
@@ -252,7 +242,7 @@ def _editable_practitioner(request, public_id):
     if practitioner is None:
         return None, _merged_or_missing(request, public_id)
     if not can_edit_practitioner(request.user, practitioner):
-        return None, _refusal(ApplicationError(services._NOT_YOURS, code="forbidden"))
+        raise ApplicationError(services.NOT_YOURS, code="forbidden")
     return practitioner, None
 
 
@@ -288,8 +278,8 @@ class PractitionerChannelsView(_PractitionerWriteView):
             channel = services.contact_channel_create(
                 acting_user=request.user, practitioner=practitioner, practice=practice, **fields
             )
-        except ApplicationError as error:
-            return _refusal(error)
+        except ApplicationError:
+            raise  # the exception handler answers: 404 (may not see), 403 (may not change), 400 otherwise
         return Response(ContactChannelSerializer(channel).data, status=status.HTTP_201_CREATED)
 
 
@@ -316,8 +306,8 @@ class PractitionerChannelView(_PractitionerWriteView):
         fields = validated_input(ContactChannelUpdateSerializer, request.data)
         try:
             channel = services.contact_channel_update(acting_user=request.user, channel=channel, **fields)
-        except ApplicationError as error:
-            return _refusal(error)
+        except ApplicationError:
+            raise  # the exception handler answers: 404 (may not see), 403 (may not change), 400 otherwise
         return Response(ContactChannelSerializer(channel).data)
 
     @extend_schema(
@@ -330,8 +320,8 @@ class PractitionerChannelView(_PractitionerWriteView):
             return refused
         try:
             services.contact_channel_delete(acting_user=request.user, channel=channel)
-        except ApplicationError as error:
-            return _refusal(error)
+        except ApplicationError:
+            raise  # the exception handler answers: 404 (may not see), 403 (may not change), 400 otherwise
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -357,8 +347,8 @@ class PractitionerAbsencesView(_PractitionerWriteView):
             absence = services.absence_declare(
                 acting_user=request.user, practitioner=practitioner, replacement=replacement, **fields
             )
-        except ApplicationError as error:
-            return _refusal(error)
+        except ApplicationError:
+            raise  # the exception handler answers: 404 (may not see), 403 (may not change), 400 otherwise
         return Response(AbsenceSerializer(absence).data, status=status.HTTP_201_CREATED)
 
 

@@ -318,7 +318,7 @@ def channels_for_audience(practitioner: Practitioner, audience: str) -> list[Con
         ContactChannel.objects.filter(audience__in=visible)
         .filter(Q(practitioner=practitioner) | Q(practitioner__isnull=True, practice__in=at_practices))
         .select_related("practice")
-        .annotate(**_channel_order(visible))
+        .annotate(**channel_order(visible))
         .order_by("-preferred", "audience_rank", "owner_rank", "kind_rank", "id")
     )
     return list(channels)
@@ -633,7 +633,7 @@ def practitioners_search(
     return results
 
 
-def _channel_order(visible: tuple[str, ...]) -> dict:
+def channel_order(visible: tuple[str, ...]) -> dict:
     """The ranks ``channels_for_audience`` orders by (see its docstring)."""
     return {
         "audience_rank": Case(
@@ -663,7 +663,7 @@ def _first_channels(practitioners: list[Practitioner], audience: str) -> dict[in
     channels = (
         ContactChannel.objects.filter(audience__in=visible)
         .filter(Q(practitioner__in=ids) | Q(practitioner__isnull=True, practice__in=list(practitioners_at)))
-        .annotate(**_channel_order(visible))
+        .annotate(**channel_order(visible))
         .order_by("-preferred", "audience_rank", "owner_rank", "kind_rank", "id")
     )
     first: dict[int, ContactChannel] = {}

@@ -28,7 +28,7 @@ from directory.models import (
 )
 from directory.selectors import (
     VISIBLE_AUDIENCES,
-    _channel_order,
+    channel_order,
     communes_matching,
     specialties_matching,
 )
@@ -132,7 +132,7 @@ def channels_of_owners(*, practitioner_ids=(), practice_ids=(), audience: str) -
         ContactChannel.objects.filter(audience__in=visible)
         .filter(Q(practitioner__in=practitioner_ids) | Q(practitioner__isnull=True, practice__in=practice_ids))
         .select_related("practice")
-        .annotate(**_channel_order(visible))
+        .annotate(**channel_order(visible))
         .order_by("-preferred", "audience_rank", "kind_rank", "id")
     )
     for channel in rows:

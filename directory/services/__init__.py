@@ -226,10 +226,10 @@ def role_grant_revoke(*, acting_user: User, grant_public_id) -> RoleGrant:
 
 # --- Entries: contact channels and absences ---------------------------------------------------------------------
 
-_NOT_YOURS = _("Vous ne pouvez pas modifier cette fiche de l'annuaire.")
+NOT_YOURS = _("Vous ne pouvez pas modifier cette fiche de l'annuaire.")
 
 
-def _raise_first_error(error: ValidationError) -> None:
+def raise_first_error(error: ValidationError) -> None:
     """Turns a model validation error into the one ``ApplicationError`` the pages and the API translate."""
     if hasattr(error, "error_dict"):
         field, errors = next(iter(error.error_dict.items()))
@@ -246,7 +246,7 @@ def _refuse_unless_channel_owner_editable(
         can_edit_practitioner(acting_user, practitioner) if practitioner else can_edit_practice(acting_user, practice)
     )
     if not allowed:
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     if practitioner and practice and not Activity.objects.filter(practitioner=practitioner, practice=practice).exists():
         raise ApplicationError(_("Ce professionnel n'exerce pas dans ce cabinet."), field="practice")
 
@@ -281,7 +281,7 @@ def _save_channel(channel: ContactChannel, *, update_fields: list[str] | None = 
         # The unique "one preferred" constraint is checked after the previous preferred channel let go.
         channel.full_clean(validate_constraints=False)
     except ValidationError as error:
-        _raise_first_error(error)
+        raise_first_error(error)
     if channel.preferred:
         ContactChannel.objects.filter(
             practitioner=channel.practitioner,
@@ -421,7 +421,7 @@ def absence_declare(
 ) -> Absence:
     """Records that ``practitioner`` is away from ``starts_on`` to ``ends_on`` included, perhaps replaced."""
     if not can_edit_practitioner(acting_user, practitioner):
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     absence_dates_check(starts_on, ends_on)
     if replacement is not None and replacement.pk == practitioner.pk:
         raise ApplicationError(_("Un professionnel ne se remplace pas lui-même."), field="replacement")
@@ -431,7 +431,7 @@ def absence_declare(
     try:
         absence.full_clean()
     except ValidationError as error:
-        _raise_first_error(error)
+        raise_first_error(error)
     absence.save()
     revision_record(
         actor=acting_user,

@@ -42,7 +42,7 @@ from directory.models import (
 )
 from directory.permissions import can_edit_practice, can_edit_practitioner
 from directory.selectors.entries import can_edit_identity
-from directory.services import _NOT_YOURS, _raise_first_error, absence_dates_check
+from directory.services import NOT_YOURS, absence_dates_check, raise_first_error
 from directory.services.revisions import revision_record, snapshot
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
@@ -175,7 +175,7 @@ def practitioner_update(*, acting_user: User, practitioner: Practitioner, **fiel
     had none records a "new CPTS member" event for the newsletter. Raises ``ApplicationError`` with ``field``.
     """
     if not can_edit_practitioner(acting_user, practitioner):
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     unknown = [name for name in fields if name not in PRACTITIONER_RECORDED_FIELDS]
     if unknown:
         raise ApplicationError(_("Ce champ ne se modifie pas ici : « %(field)s ».") % {"field": unknown[0]})
@@ -200,7 +200,7 @@ def practitioner_update(*, acting_user: User, practitioner: Practitioner, **fiel
     try:
         practitioner.full_clean(validate_constraints=False)
     except ValidationError as error:
-        _raise_first_error(error)
+        raise_first_error(error)
     if cleaned:
         practitioner.save(update_fields=[*cleaned, "updated_at"])
     if specialties is not None:
@@ -335,7 +335,7 @@ def practice_update(*, acting_user: User, practice: Practice, **fields) -> Pract
     try:
         practice.full_clean(validate_constraints=False)
     except ValidationError as error:
-        _raise_first_error(error)
+        raise_first_error(error)
     if changed:
         practice.save(update_fields=[*sorted(changed), "updated_at"])
     revision_record(
@@ -372,7 +372,7 @@ def practitioner_tool_set(
     """Says that ``practitioner`` uses ``tool`` for ``uses`` (``ToolUse`` values), under a handle or at a link;
     a tool already listed is updated rather than added twice. A link must be a web address."""
     if not can_edit_practitioner(acting_user, practitioner):
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     if tool is None:
         raise ApplicationError(_("Choisissez un outil du catalogue."), field="tool")
     uses = _choices(list(uses), ToolUse, "uses")
@@ -397,7 +397,7 @@ def practitioner_tool_set(
     try:
         practitioner_tool.full_clean(validate_constraints=False)
     except ValidationError as error:
-        _raise_first_error(error)
+        raise_first_error(error)
     practitioner_tool.save()
     revision_record(
         actor=acting_user,
@@ -416,7 +416,7 @@ def practitioner_tool_remove(*, acting_user: User, practitioner_tool: Practition
     """The practitioner no longer uses this tool."""
     practitioner = practitioner_tool.practitioner
     if not can_edit_practitioner(acting_user, practitioner):
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     revision_record(
         actor=acting_user,
         action=EntryRevision.Action.DELETED,
@@ -455,7 +455,7 @@ def absence_update(
     """Changes the dates, the replacement (a practitioner of the same territory) and the note of an absence."""
     practitioner = absence.practitioner
     if not can_edit_practitioner(acting_user, practitioner):
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     absence_dates_check(starts_on, ends_on)
     _check_replacement(practitioner, replacement)
     before = snapshot(absence, ABSENCE_RECORDED_FIELDS)
@@ -465,7 +465,7 @@ def absence_update(
     try:
         absence.full_clean()
     except ValidationError as error:
-        _raise_first_error(error)
+        raise_first_error(error)
     absence.save(update_fields=[*ABSENCE_RECORDED_FIELDS, "updated_at"])
     revision_record(
         actor=acting_user,
@@ -483,7 +483,7 @@ def absence_update(
 def absence_delete(*, acting_user: User, absence: Absence) -> None:
     practitioner = absence.practitioner
     if not can_edit_practitioner(acting_user, practitioner):
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     revision_record(
         actor=acting_user,
         action=EntryRevision.Action.DELETED,
@@ -551,7 +551,7 @@ def error_report_create(
     try:
         report.full_clean()
     except ValidationError as error:
-        _raise_first_error(error)
+        raise_first_error(error)
     report.save()
     reporter_label = (reporter.get_full_name() or reporter.email) if reporter else reporter_email
     revision_record(

@@ -35,7 +35,7 @@ from directory.models import (
 )
 from directory.permissions import can_edit_practitioner, coordinates_practitioner
 from directory.selectors.upkeep import entry_summary
-from directory.services import _NOT_YOURS, role_grant_create, set_password_url
+from directory.services import NOT_YOURS, role_grant_create, set_password_url
 from directory.services.revisions import revision_record, snapshot
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
@@ -472,7 +472,7 @@ def _confirm(practitioner: Practitioner, *, actor: User | None, actor_label: str
 def practitioner_confirm(*, acting_user: User, practitioner: Practitioner) -> Practitioner:
     """Someone who may edit the entry says everything on it is right."""
     if not can_edit_practitioner(acting_user, practitioner):
-        raise ApplicationError(_NOT_YOURS, code="forbidden")
+        raise ApplicationError(NOT_YOURS, code="forbidden")
     return _confirm(practitioner, actor=acting_user)
 
 

@@ -2,16 +2,15 @@
 territories, invitations, role grants."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from core.access import permission_required, public
 from core.errors import ApplicationError
+from core.pages import fetch_or_404, page_or_fragment, raise_for_access
 from directory import exports, selectors, services
 from directory.forms import (
     RADIUS_CHOICES_KM,
@@ -23,25 +22,19 @@ from directory.forms import (
 from directory.permissions import can_export_directory, can_manage_accounts
 
 
-def _raise_for_access(error: ApplicationError) -> None:
-    """Out-of-scope objects look like missing ones (404); a refusal of the role itself is a 403."""
-    if error.code == "not_found":
-        raise Http404(error.message)
-    if error.code == "forbidden":
-        raise PermissionDenied(error.message)
-
-
 @permission_required(can_manage_accounts)
 def account_list(request):
     """Accounts of the coordinator's territories and accounts still without a role; HTMX gets the results only."""
     form = AccountSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     page = Paginator(selectors.accounts_managed_by(request.user, query), 50).get_page(request.GET.get("page"))
-    template = "directory/_account_results.html" if request.htmx else "directory/account_list.html"
-    status = 400 if form.is_bound and form.errors else 200
-    response = render(request, template, {"form": form, "page": page, "query": query}, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_or_fragment(
+        request,
+        page="directory/account_list.html",
+        fragment="directory/_account_results.html",
+        context={"form": form, "page": page, "query": query},
+        status=400 if form.is_bound and form.errors else 200,
+    )
 
 
 @permission_required(can_manage_accounts)
@@ -52,7 +45,7 @@ def account_invite(request):
         try:
             account = services.account_invite(acting_user=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            _raise_for_access(error)
+            raise_for_access(error)
             form.add_error(error.field, error.message)
         else:
             messages.success(
@@ -69,15 +62,13 @@ def account_invite(request):
 @require_http_methods(["GET", "POST"])
 def account_detail(request, account_id):
     """An account's roles, each with a way to revoke it, and the form to grant one more."""
-    account = selectors.account_managed_by(request.user, account_id)
-    if account is None:
-        raise Http404
+    account = fetch_or_404(selectors.account_managed_by, request.user, account_id)
     form = RoleGrantForm(request.POST or None, acting_user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             grant = services.role_grant_give(acting_user=request.user, account=account, **form.cleaned_data)
         except ApplicationError as error:
-            _raise_for_access(error)
+            raise_for_access(error)
             form.add_error(error.field, error.message)
         else:
             messages.success(
@@ -109,7 +100,7 @@ def role_grant_revoke(request, account_id, grant_id):
         try:
             services.role_grant_revoke(acting_user=request.user, grant_public_id=grant.public_id)
         except ApplicationError as error:
-            _raise_for_access(error)
+            raise_for_access(error)
             messages.error(request, error.message)
         else:
             messages.success(
@@ -155,11 +146,14 @@ def practitioner_search(request):
         "query_without_page": _query_without_page(request),
         "sort": _sort_of(request),
     }
-    template = "directory/_search_results.html" if request.htmx else "directory/search.html"
     refused = bool(form.errors) or (results is not None and results.unknown_place)
-    response = render(request, template, context, status=400 if refused else 200)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_or_fragment(
+        request,
+        page="directory/search.html",
+        fragment="directory/_search_results.html",
+        context=context,
+        status=400 if refused else 200,
+    )
 
 
 def _sort_of(request) -> str:

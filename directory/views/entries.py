@@ -9,18 +9,16 @@ every form works without JavaScript (POST, then redirect).
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import Role, has_role
 from core.access import authenticated, public
 from core.errors import ApplicationError
+from core.pages import fetch_or_404, raise_for_access, refuse_on_form, with_vary
 from directory import services
 from directory.forms_entries import (
     AbsenceForm,
@@ -39,39 +37,12 @@ from directory.services.entries import PRACTITIONER_IDENTITY_FIELDS
 ANONYMOUS_REPORTS_PER_HOUR = 5
 
 
-def _raise_for_access(error: ApplicationError) -> None:
-    """Out-of-scope objects look like missing ones (404); seen but not editable is a 403."""
-    if error.code == "not_found":
-        raise Http404(error.message)
-    if error.code == "forbidden":
-        raise PermissionDenied(error.message)
-
-
-def _fetch(getter, *args, **kwargs):
-    try:
-        return getter(*args, **kwargs)
-    except ApplicationError as error:
-        _raise_for_access(error)
-        raise
-
-
-def _refused(form, error: ApplicationError) -> None:
-    """Puts a service's refusal on the form: on its field when the form has one, above the form otherwise."""
-    _raise_for_access(error)
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 def _optional_url(name: str, *args) -> str | None:
     """A URL of a page another part of the directory provides; None until that page exists."""
     try:
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
-
-
-def _with_vary(response):
-    patch_vary_headers(response, ["HX-Request"])
-    return response
 
 
 # --- The practitioner page ----------------------------------------------------------------------------------------
@@ -83,9 +54,7 @@ def practitioner_detail(request, practitioner_id):
     """Anyone may open an entry and sees what their audience may see; a merged duplicate redirects (301)."""
     page = selectors.practitioner_page(viewer=request.user, public_id=practitioner_id)
     if page is None:
-        kept = selectors.merged_into(practitioner_id)
-        if kept is None:
-            raise Http404
+        kept = fetch_or_404(selectors.merged_into, practitioner_id)
         return redirect("directory:practitioner_detail", practitioner_id=kept.public_id, permanent=True)
     practitioner = page.practitioner
     context = {
@@ -112,7 +81,7 @@ def practitioner_detail(request, practitioner_id):
 @authenticated
 @require_http_methods(["GET", "POST"])
 def practitioner_edit(request, practitioner_id):
-    practitioner = _fetch(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
+    practitioner = fetch_or_404(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
     identity_editable = selectors.can_edit_identity(request.user, practitioner)
     form = PractitionerDetailsForm(
         request.POST or None,
@@ -127,7 +96,7 @@ def practitioner_edit(request, practitioner_id):
         try:
             entry_services.practitioner_update(acting_user=request.user, practitioner=practitioner, **fields)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             messages.success(request, _("Fiche enregistrée."))
             return redirect("directory:practitioner_detail", practitioner_id=practitioner.public_id)
@@ -173,7 +142,7 @@ def _channels_response(request, owner, *, form=None, status=200):
         template = "directory/practice_channels.html"
     else:
         template = "directory/practitioner_channels.html"
-    return _with_vary(render(request, template, context, status=status))
+    return with_vary(render(request, template, context, status=status))
 
 
 def _channel_create(request, owner, *, practitioner=None, practice=None):
@@ -193,7 +162,7 @@ def _channel_create(request, owner, *, practitioner=None, practice=None):
                 preferred=data["preferred"],
             )
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             if request.htmx:
                 return _channels_response(request, owner)
@@ -206,7 +175,7 @@ def _channel_create(request, owner, *, practitioner=None, practice=None):
 @require_http_methods(["GET", "POST"])
 def practitioner_channels(request, practitioner_id):
     """The practitioner's channels, every audience, for the people who edit them; POST adds one."""
-    practitioner = _fetch(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
+    practitioner = fetch_or_404(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
     if request.method == "POST":
         return _channel_create(request, practitioner, practitioner=practitioner)
     return _channels_response(request, practitioner)
@@ -226,7 +195,7 @@ def _channels_url(channel: ContactChannel) -> str:
 @require_http_methods(["GET", "POST"])
 def channel_edit(request, channel_id):
     """One channel's form: inline in the list with HTMX, its own page otherwise."""
-    channel = _fetch(selectors.channel_for_user, request.user, channel_id, write=True)
+    channel = fetch_or_404(selectors.channel_for_user, request.user, channel_id, write=True)
     form = ContactChannelForm(request.POST or None, initial=ContactChannelForm.initial_for(channel))
     form.auto_id = "channel-edit-%s"
     if request.method == "POST" and form.is_valid():
@@ -243,7 +212,7 @@ def channel_edit(request, channel_id):
                 preferred=data["preferred"],
             )
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             if request.htmx:
                 return _channels_response(request, _channel_owner(channel))
@@ -262,22 +231,22 @@ def channel_edit(request, channel_id):
         if request.method == "POST":  # the list was the target of the submission: put the form back in its row
             response["HX-Retarget"] = f"#channel-{channel.public_id}"
             response["HX-Reswap"] = "innerHTML"
-        return _with_vary(response)
+        return with_vary(response)
     template = "directory/practitioner_channel_edit.html"
     if not channel.practitioner_id:
         template = "directory/practice_channel_edit.html"
-    return _with_vary(render(request, template, context, status=status))
+    return with_vary(render(request, template, context, status=status))
 
 
 @authenticated
 @require_POST
 def channel_delete(request, channel_id):
-    channel = _fetch(selectors.channel_for_user, request.user, channel_id, write=True)
+    channel = fetch_or_404(selectors.channel_for_user, request.user, channel_id, write=True)
     owner, list_url = _channel_owner(channel), _channels_url(channel)
     try:
         services.contact_channel_delete(acting_user=request.user, channel=channel)
     except ApplicationError as error:
-        _raise_for_access(error)
+        raise_for_access(error)
         messages.error(request, error.message)
     else:
         if request.htmx:
@@ -293,7 +262,7 @@ def channel_delete(request, channel_id):
 @require_http_methods(["GET", "POST"])
 def practitioner_tools(request, practitioner_id):
     """The tools the practitioner uses; POST adds one (or updates it when already listed)."""
-    practitioner = _fetch(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
+    practitioner = fetch_or_404(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
     form = PractitionerToolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -301,7 +270,7 @@ def practitioner_tools(request, practitioner_id):
                 acting_user=request.user, practitioner=practitioner, **form.cleaned_data
             )
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             messages.success(request, _("Outil enregistré."))
             return redirect(request.path)
@@ -312,8 +281,8 @@ def practitioner_tools(request, practitioner_id):
 @authenticated
 @require_http_methods(["GET", "POST"])
 def practitioner_tool_edit(request, practitioner_id, tool_slug):
-    practitioner = _fetch(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
-    practitioner_tool = _fetch(selectors.practitioner_tool_for_user, request.user, practitioner, tool_slug)
+    practitioner = fetch_or_404(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
+    practitioner_tool = fetch_or_404(selectors.practitioner_tool_for_user, request.user, practitioner, tool_slug)
     initial = {
         "tool": practitioner_tool.tool_id,
         "uses": practitioner_tool.uses,
@@ -327,7 +296,7 @@ def practitioner_tool_edit(request, practitioner_id, tool_slug):
                 acting_user=request.user, practitioner=practitioner, **form.cleaned_data
             )
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             messages.success(request, _("Outil enregistré."))
             return redirect("directory:practitioner_tools", practitioner_id=practitioner.public_id)
@@ -338,12 +307,12 @@ def practitioner_tool_edit(request, practitioner_id, tool_slug):
 @authenticated
 @require_POST
 def practitioner_tool_remove(request, practitioner_id, tool_slug):
-    practitioner = _fetch(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
-    practitioner_tool = _fetch(selectors.practitioner_tool_for_user, request.user, practitioner, tool_slug)
+    practitioner = fetch_or_404(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
+    practitioner_tool = fetch_or_404(selectors.practitioner_tool_for_user, request.user, practitioner, tool_slug)
     try:
         entry_services.practitioner_tool_remove(acting_user=request.user, practitioner_tool=practitioner_tool)
     except ApplicationError as error:
-        _raise_for_access(error)
+        raise_for_access(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Outil retiré."))
@@ -357,13 +326,13 @@ def practitioner_tool_remove(request, practitioner_id, tool_slug):
 @require_http_methods(["GET", "POST"])
 def practitioner_absences(request, practitioner_id):
     """The practitioner's absences (from a month ago on); POST declares one."""
-    practitioner = _fetch(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
+    practitioner = fetch_or_404(selectors.practitioner_for_user, request.user, practitioner_id, write=True)
     form = AbsenceForm(request.POST or None, practitioner=practitioner)
     if request.method == "POST" and form.is_valid():
         try:
             services.absence_declare(acting_user=request.user, practitioner=practitioner, **form.cleaned_data)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             messages.success(request, _("Absence enregistrée."))
             return redirect(request.path)
@@ -374,7 +343,7 @@ def practitioner_absences(request, practitioner_id):
 @authenticated
 @require_http_methods(["GET", "POST"])
 def absence_edit(request, absence_id):
-    absence = _fetch(selectors.absence_for_user, request.user, absence_id, write=True)
+    absence = fetch_or_404(selectors.absence_for_user, request.user, absence_id, write=True)
     practitioner = absence.practitioner
     initial = {
         "starts_on": absence.starts_on,
@@ -387,7 +356,7 @@ def absence_edit(request, absence_id):
         try:
             entry_services.absence_update(acting_user=request.user, absence=absence, **form.cleaned_data)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             messages.success(request, _("Absence enregistrée."))
             return redirect("directory:practitioner_absences", practitioner_id=practitioner.public_id)
@@ -398,12 +367,12 @@ def absence_edit(request, absence_id):
 @authenticated
 @require_POST
 def absence_delete(request, absence_id):
-    absence = _fetch(selectors.absence_for_user, request.user, absence_id, write=True)
+    absence = fetch_or_404(selectors.absence_for_user, request.user, absence_id, write=True)
     practitioner = absence.practitioner
     try:
         entry_services.absence_delete(acting_user=request.user, absence=absence)
     except ApplicationError as error:
-        _raise_for_access(error)
+        raise_for_access(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Absence supprimée."))
@@ -439,7 +408,7 @@ def _anonymous_report_allowed(request) -> bool:
 @require_http_methods(["GET", "POST"])
 def practitioner_report(request, practitioner_id):
     """ "Signaler une erreur": signed-in users and visitors (who give their e-mail, a few reports an hour)."""
-    practitioner = _fetch(selectors.practitioner_for_user, request.user, practitioner_id)
+    practitioner = fetch_or_404(selectors.practitioner_for_user, request.user, practitioner_id)
     anonymous = not request.user.is_authenticated
     form = ErrorReportForm(request.POST or None, anonymous=anonymous)
     context = {"practitioner": practitioner, "form": form}
@@ -456,7 +425,7 @@ def practitioner_report(request, practitioner_id):
                     reporter_email=form.cleaned_data.get("reporter_email", ""),
                 )
             except ApplicationError as error:
-                _refused(form, error)
+                refuse_on_form(form, error)
             else:
                 messages.success(
                     request, _("Merci : la coordination de la CPTS a reçu votre signalement et va vérifier la fiche.")
@@ -471,22 +440,20 @@ def practitioner_report(request, practitioner_id):
 @public
 @require_http_methods(["GET"])
 def practice_detail(request, practice_id):
-    page = selectors.practice_page(viewer=request.user, public_id=practice_id)
-    if page is None:
-        raise Http404
+    page = fetch_or_404(selectors.practice_page, viewer=request.user, public_id=practice_id)
     return render(request, "directory/practice_detail.html", {"page": page, "practice": page.practice})
 
 
 @authenticated
 @require_http_methods(["GET", "POST"])
 def practice_edit(request, practice_id):
-    practice = _fetch(selectors.practice_for_user, request.user, practice_id, write=True)
+    practice = fetch_or_404(selectors.practice_for_user, request.user, practice_id, write=True)
     form = PracticeForm(request.POST or None, initial=PracticeForm.initial_for(practice))
     if request.method == "POST" and form.is_valid():
         try:
             entry_services.practice_update(acting_user=request.user, practice=practice, **form.cleaned_data)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             messages.success(request, _("Cabinet enregistré."))
             return redirect("directory:practice_detail", practice_id=practice.public_id)
@@ -504,7 +471,7 @@ def practice_edit(request, practice_id):
 @require_http_methods(["GET", "POST"])
 def practice_channels(request, practice_id):
     """The practice's own channels (secretariat, reception…), every audience; POST adds one."""
-    practice = _fetch(selectors.practice_for_user, request.user, practice_id, write=True)
+    practice = fetch_or_404(selectors.practice_for_user, request.user, practice_id, write=True)
     if request.method == "POST":
         return _channel_create(request, practice, practice=practice)
     return _channels_response(request, practice)
@@ -517,4 +484,4 @@ def commune_suggestions(request):
     communes = selectors.communes_suggested(request.GET.get("commune", ""))
     options = [selectors.commune_label(commune) for commune in communes]
     response = render(request, "directory/_entry_commune_options.html", {"options": options})
-    return _with_vary(response)
+    return with_vary(response)

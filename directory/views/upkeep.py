@@ -9,12 +9,10 @@ duplicates to merge.
 from allauth.core.internal.httpkit import get_client_ip  # the client address as allauth's own limits read it
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.access import authenticated, permission_required, public
 from core.errors import ApplicationError
 from core.identifiers import adeli_is_valid, rpps_is_valid
+from core.pages import fetch_or_404, is_fragment_request, page_or_fragment, raise_for_access
 from directory.forms_upkeep import ClaimLookupForm, ClaimRejectForm, ClaimStartForm, FeedFilterForm, MergeForm
 from directory.models import Audience, EntryClaim, PractitionerMerge
 from directory.permissions import can_follow_directory
@@ -31,13 +30,6 @@ from directory.services import upkeep as services
 # Claims are open to anyone: an address (IP) may look up or start this many per hour, signed-in people aside.
 CLAIM_ATTEMPTS_PER_HOUR = 10
 _CLAIM_ATTEMPTS_WINDOW_SECONDS = 3600
-
-
-def _raise_for_access(error: ApplicationError) -> None:
-    if error.code == "not_found":
-        raise Http404(error.message)
-    if error.code == "forbidden":
-        raise PermissionDenied(error.message)
 
 
 def _claim_attempt_refused(request) -> bool:
@@ -107,9 +99,7 @@ def claim_lookup(request):
 @require_http_methods(["GET", "POST"])
 def claim_start(request, practitioner_id):
     """The claim form of one entry: RPPS, e-mail, a message; a link to prove the address is e-mailed."""
-    practitioner = selectors.practitioner_by_public_id(practitioner_id)
-    if practitioner is None:
-        raise Http404
+    practitioner = fetch_or_404(selectors.practitioner_by_public_id, practitioner_id)
     initial = {"rpps": request.GET.get("rpps", "")[:20]}
     if request.user.is_authenticated:
         initial["email"] = request.user.email
@@ -190,9 +180,7 @@ def claim_queue(request):
 @require_http_methods(["GET", "POST"])
 def claim_decide(request, claim_id):
     """A claim with the entry it asks for; POST approves it or rejects it with a reason."""
-    claim = selectors.claim_coordinated_by(request.user, claim_id)
-    if claim is None:
-        raise Http404
+    claim = fetch_or_404(selectors.claim_coordinated_by, request.user, claim_id)
     reject_form = ClaimRejectForm(request.POST if request.POST.get("decision") == "reject" else None)
     error_message = ""
     if request.method == "POST":
@@ -215,7 +203,7 @@ def claim_decide(request, claim_id):
             if decision not in ("approve", "reject"):
                 error_message = _("Choisissez d'accepter ou de refuser la demande.")
         except ApplicationError as error:
-            _raise_for_access(error)
+            raise_for_access(error)
             if error.field == "reason":
                 reject_form.add_error("reason", error.message)
             else:
@@ -269,13 +257,11 @@ def confirm_link(request, token):
 @require_POST
 def entry_confirm(request, practitioner_id):
     """Someone who may edit the entry confirms it from its page (POST only)."""
-    practitioner = selectors.practitioner_by_public_id(practitioner_id)
-    if practitioner is None:
-        raise Http404
+    practitioner = fetch_or_404(selectors.practitioner_by_public_id, practitioner_id)
     try:
         services.practitioner_confirm(acting_user=request.user, practitioner=practitioner)
     except ApplicationError as error:
-        _raise_for_access(error)
+        raise_for_access(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Merci : la fiche de %(name)s est confirmée à jour.") % {"name": practitioner})
@@ -318,10 +304,7 @@ def upkeep_feed(request):
         for revision in page
     ]
     context = {"form": form, "page": page, "rows": rows, "entry": entry}
-    if request.htmx:
-        template = "directory/upkeep_feed_results.html"
-    else:
-        template = "directory/upkeep_feed.html"
+    if not is_fragment_request(request):  # the page adds what waits for the coordinator above the changes
         claims = selectors.claims_pending_for(request.user)
         reports = selectors.error_reports_open_for(request.user)
         context.update(
@@ -331,9 +314,13 @@ def upkeep_feed(request):
             reports_count=reports.count(),
             freshness=selectors.freshness_counts_for(request.user),
         )
-    response = render(request, template, context, status=400 if form.errors else 200)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
+    return page_or_fragment(
+        request,
+        page="directory/upkeep_feed.html",
+        fragment="directory/upkeep_feed_results.html",
+        context=context,
+        status=400 if form.errors else 200,
+    )
 
 
 @permission_required(can_follow_directory)
@@ -346,13 +333,11 @@ def upkeep_reports(request):
 @permission_required(can_follow_directory)
 @require_POST
 def error_report_resolve(request, report_id):
-    report = selectors.error_report_coordinated_by(request.user, report_id)
-    if report is None:
-        raise Http404
+    report = fetch_or_404(selectors.error_report_coordinated_by, request.user, report_id)
     try:
         services.error_report_resolve(acting_user=request.user, report=report)
     except ApplicationError as error:
-        _raise_for_access(error)
+        raise_for_access(error)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Signalement sur la fiche de %(name)s traité.") % {"name": report.practitioner})
@@ -397,7 +382,7 @@ def merge_confirm(request, first_id, second_id):
         try:
             kept = services.practitioner_merge(acting_user=request.user, kept=kept, duplicate=duplicate)
         except ApplicationError as error:
-            _raise_for_access(error)
+            raise_for_access(error)
             error_message = error.message
         else:
             messages.success(

@@ -20,14 +20,13 @@ from django.views.decorators.http import require_http_methods
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
 from core.exports import csv_response
-from core.pages import fetch_or_404, refuse_on_form, with_vary
+from core.pages import refuse_on_form, with_vary
 from referrals import dashboard as dashboard_selectors
 from referrals.forms import DashboardFilterForm, SurveyForm, TariffForm
 from referrals.models import Referral, Tariff
 from referrals.permissions import can_list_teleexpertise_acts, can_manage_tariffs, can_see_dashboard
-from referrals.scope import request_actor
-from referrals.selectors import referral_for_user
 from referrals.services import billing
+from referrals.views import referral_or_404
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -141,7 +140,7 @@ def billing_context(request, referral: Referral) -> dict:
 def survey_answer(request, public_id):
     """GET: the survey on its own page. POST: the requesting GP answers it; HTMX gets the partial back, a normal
     form goes back to ``next`` (the request page) or to this page."""
-    referral = fetch_or_404(referral_for_user, request_actor(request), public_id, request=request)
+    referral = referral_or_404(request, public_id)
     if referral.kind != Referral.Kind.TELEEXPERTISE:
         raise Http404
     form = None

@@ -27,7 +27,7 @@ from referrals.forms import AttachmentForm, ConvertForm, ForwardForm, OutsideSta
 from referrals.models import Referral, ReferralAttachment
 from referrals.permissions import REFERRAL_ACTIONS, referral_actions_for
 from referrals.rules import CLOSED_STATUSES, side_refusal
-from referrals.scope import actor_for, request_actor
+from referrals.scope import actor_for
 from referrals.selectors import (
     Sides,
     attachment_for_user,
@@ -35,7 +35,6 @@ from referrals.selectors import (
     forward_candidates,
     outside_channels_for,
     recipient_uses_portal,
-    referral_for_user,
     referral_sides,
     referrals_visible_to,
 )
@@ -47,6 +46,7 @@ from referrals.services.attachments import (
     download_name,
     purposes_for,
 )
+from referrals.views import referral_or_404
 
 Status = Referral.Status
 
@@ -165,10 +165,6 @@ def _default_purpose(referral: Referral, panel: HandlingPanel) -> str:
 # --- Plumbing ------------------------------------------------------------------------------------------------------
 
 
-def _referral_or_404(request, public_id) -> Referral:
-    return fetch_or_404(referral_for_user, request_actor(request), public_id, request=request)
-
-
 def _refused(form, error: ApplicationError) -> None:
     """A service's refusal on the form (its field named as the service names it), or the 404/403 of an access
     refusal."""
@@ -238,7 +234,7 @@ def attachment_response(attachment: ReferralAttachment) -> FileResponse:
 @require_http_methods(["GET", "POST"])
 def attachment_list(request, public_id):
     """The request's documents; POST joins one (sender or recipient's side, request not closed)."""
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     fragment = "referrals/_attachments.html"
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
@@ -277,7 +273,7 @@ def attachment_download(request, public_id, attachment_id):
 @authenticated
 @require_http_methods(["GET", "POST"])
 def handling_forward(request, public_id):
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     fragment = "referrals/_handling.html"
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
@@ -301,7 +297,7 @@ def handling_forward(request, public_id):
 @authenticated
 @require_http_methods(["GET", "POST"])
 def handling_convert(request, public_id):
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     fragment = "referrals/_handling.html"
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
@@ -323,7 +319,7 @@ def handling_convert(request, public_id):
 @authenticated
 @require_http_methods(["GET", "POST"])
 def handling_sent_outside(request, public_id):
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     fragment = "referrals/_handling.html"
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
@@ -341,7 +337,7 @@ def handling_sent_outside(request, public_id):
 @authenticated
 @require_POST
 def handling_outside_status(request, public_id):
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     fragment = "referrals/_handling.html"
     form = OutsideStatusForm(request.POST)
     if form.is_valid():

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
-from core.pages import fetch_or_404, raise_for_access, with_vary
+from core.pages import raise_for_access, with_vary
 from directory.selectors.api import practitioner_by_public_id
 from referrals import services
 from referrals.forms import (
@@ -56,7 +56,6 @@ from referrals.selectors import (
     recipient_choice,
     recipient_of_choice,
     recipients_search,
-    referral_for_user,
     referral_list_reads_record,
     referral_sides,
     referral_status_counts,
@@ -67,6 +66,7 @@ from referrals.selectors import (
 from referrals.services.attachments import MAX_ATTACHMENT_BYTES
 from referrals.services.billing import billing_preview
 from referrals.services.handling import message_post
+from referrals.views import referral_or_404
 from referrals.views.billing import billing_context
 from referrals.views.handling import handling_context
 
@@ -461,10 +461,6 @@ EVENT_LABELS = {
 }
 
 
-def _referral_or_404(request, public_id) -> Referral:
-    return fetch_or_404(referral_for_user, request_actor(request), public_id, request=request)
-
-
 def _available_actions(referral: Referral, actor) -> list[str]:
     """The page's actions this user may take on this request now, in the registry's order, then the thread."""
     names = [action.name for action in referral_actions_for(actor, referral) if action.name in PAGE_ACTIONS]
@@ -534,7 +530,7 @@ def _detail_response(request, referral: Referral, *, bound=None, action_error=No
 def referral_detail(request, public_id):
     """One request: parties, patient, clinical text, status and target date, outcome, thread, timeline, and
     the forms of the actions the user may take now. The read is logged."""
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     return _detail_response(request, referral)
 
 
@@ -544,7 +540,7 @@ def referral_detail(request, public_id):
 def referral_action(request, public_id, action):
     """One action on a request, through its service; back to the request with what was done, or the page again
     with the French refusal (400)."""
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     actor = request_actor(request)
     if action == MESSAGE:
         refusal = message_refusal(actor, referral)
@@ -591,7 +587,7 @@ def referral_action(request, public_id, action):
 @never_cache
 def referral_letter(request, public_id):
     """The letter as a PDF, for whoever may see the request (the read is logged)."""
-    referral = _referral_or_404(request, public_id)
+    referral = referral_or_404(request, public_id)
     response = HttpResponse(referral_letter_pdf(referral), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="courrier-{referral.public_id}.pdf"'
     return response

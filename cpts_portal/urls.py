@@ -6,7 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from core.csp import csp_override
 from cpts_portal import health, views
-from directory import api as directory_api
+from directory import api_urls as directory_api_urls
 from referrals import api_urls as referrals_api_urls
 
 # The technical admin signs in through allauth too, so MFA and the lock-out apply there as well.
@@ -14,31 +14,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Portail CPTS — administration technique"
 
 api_v1 = [
-    path("me/", directory_api.MeView.as_view(), name="me"),
-    path("practitioners/", directory_api.PractitionerListView.as_view(), name="practitioner-list"),
-    path(
-        "practitioners/<uuid:public_id>/",
-        directory_api.PractitionerDetailView.as_view(),
-        name="practitioner-detail",
-    ),
-    path(
-        "practitioners/<uuid:public_id>/channels/",
-        directory_api.PractitionerChannelsView.as_view(),
-        name="practitioner-channels",
-    ),
-    path(
-        "practitioners/<uuid:public_id>/channels/<uuid:channel_id>/",
-        directory_api.PractitionerChannelView.as_view(),
-        name="practitioner-channel",
-    ),
-    path(
-        "practitioners/<uuid:public_id>/absences/",
-        directory_api.PractitionerAbsencesView.as_view(),
-        name="practitioner-absences",
-    ),
-    path("practices/", directory_api.PracticeListView.as_view(), name="practice-list"),
-    path("practices/<uuid:public_id>/", directory_api.PracticeDetailView.as_view(), name="practice-detail"),
-    path("tools/", directory_api.DigitalToolListView.as_view(), name="tool-list"),
+    *directory_api_urls.urlpatterns,
     *referrals_api_urls.urlpatterns,
 ]
 
@@ -63,7 +39,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("fhir/", include("directory.urls_fhir")),
+    path("fhir/", include("directory.fhir_urls")),
 ]
 
 handler400 = "cpts_portal.errors.bad_request"

@@ -1,5 +1,5 @@
 """The practitioner page and the practice page, their editing (details, contact channels, tools, absences), and
-"Signaler une erreur". Thin: parse with ``directory.forms_entries``, call one selector or service, render.
+"Signaler une erreur". Thin: parse with ``directory.forms.entries``, call one selector or service, render.
 
 A refused input answers 400 with the form as typed and the French message; an object the user may not see answers
 404, one they may see but not change 403. The channel list is also an HTMX fragment (inline add, edit, delete);
@@ -20,7 +20,7 @@ from core.access import authenticated, public
 from core.errors import ApplicationError
 from core.pages import fetch_or_404, raise_for_access, refuse_on_form, with_vary
 from directory import services
-from directory.forms_entries import (
+from directory.forms.entries import (
     AbsenceForm,
     ContactChannelForm,
     ErrorReportForm,

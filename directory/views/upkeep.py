@@ -21,7 +21,7 @@ from core.access import authenticated, permission_required, public
 from core.errors import ApplicationError
 from core.identifiers import adeli_is_valid, rpps_is_valid
 from core.pages import fetch_or_404, is_fragment_request, page_or_fragment, raise_for_access
-from directory.forms_upkeep import ClaimLookupForm, ClaimRejectForm, ClaimStartForm, FeedFilterForm, MergeForm
+from directory.forms.upkeep import ClaimLookupForm, ClaimRejectForm, ClaimStartForm, FeedFilterForm, MergeForm
 from directory.models import Audience, EntryClaim, PractitionerMerge
 from directory.permissions import can_follow_directory
 from directory.selectors import upkeep as selectors

@@ -1,4 +1,6 @@
-"""Input of the coordination pages: searching accounts, inviting one, granting a role. Parsing only."""
+"""Input of the directory search and of the coordination pages (searching accounts, inviting one, granting a
+role); the editing pages' forms are in ``directory.forms.entries``, the upkeep pages' in ``directory.forms.upkeep``.
+Parsing only."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from core.access import permission_required, public
 from core.errors import ApplicationError
-from core.pages import fetch_or_404, page_or_fragment, raise_for_access
+from core.pages import fetch_or_404, page_or_fragment, raise_for_access, refuse_on_form
 from directory import exports, selectors, services
 from directory.forms import (
     RADIUS_CHOICES_KM,
@@ -45,8 +45,7 @@ def account_invite(request):
         try:
             account = services.account_invite(acting_user=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            raise_for_access(error)
-            form.add_error(error.field, error.message)
+            refuse_on_form(form, error)
         else:
             messages.success(
                 request,
@@ -68,8 +67,7 @@ def account_detail(request, account_id):
         try:
             grant = services.role_grant_give(acting_user=request.user, account=account, **form.cleaned_data)
         except ApplicationError as error:
-            raise_for_access(error)
-            form.add_error(error.field, error.message)
+            refuse_on_form(form, error)
         else:
             messages.success(
                 request,

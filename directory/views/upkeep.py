@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.access import authenticated, permission_required, public
 from core.errors import ApplicationError
 from core.identifiers import adeli_is_valid, rpps_is_valid
-from core.pages import fetch_or_404, is_fragment_request, page_or_fragment, raise_for_access
+from core.pages import fetch_or_404, is_fragment_request, page_or_fragment, raise_for_access, refuse_on_form
 from directory.forms.upkeep import ClaimLookupForm, ClaimRejectForm, ClaimStartForm, FeedFilterForm, MergeForm
 from directory.models import Audience, EntryClaim, PractitionerMerge
 from directory.permissions import can_follow_directory
@@ -116,7 +116,7 @@ def claim_start(request, practitioner_id):
             try:
                 claim = services.claim_start(practitioner=practitioner, user=request.user, **form.cleaned_data)
             except ApplicationError as error:
-                form.add_error(error.field, error.message)
+                refuse_on_form(form, error)
             else:
                 if claim.status == EntryClaim.Status.AWAITING_APPROVAL:
                     messages.info(

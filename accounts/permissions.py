@@ -7,6 +7,8 @@ from rest_framework.permissions import BasePermission
 
 from accounts.roles import Role, has_role, reaches_patient_data
 
+_MFA_ENABLED_ATTRIBUTE = "_cpts_mfa_enabled"
+
 
 def mfa_required_but_missing(user) -> bool:
     """True when the user's roles reach patient data and they have not enrolled a second factor yet.
@@ -15,7 +17,17 @@ def mfa_required_but_missing(user) -> bool:
     """
     if settings.DEMO_MODE or not getattr(user, "is_authenticated", False):
         return False
-    return reaches_patient_data(user) and not is_mfa_enabled(user)
+    if not reaches_patient_data(user):
+        return False
+    # Asked by the middleware, the API's permission and the directory's audience in one request: a factor found
+    # is remembered on the user object, like the roles, so it costs one query per request. A missing one is asked
+    # again, so a factor added during the request counts at once.
+    if getattr(user, _MFA_ENABLED_ATTRIBUTE, False):
+        return False
+    enabled = is_mfa_enabled(user)
+    if enabled:
+        setattr(user, _MFA_ENABLED_ATTRIBUTE, True)
+    return not enabled
 
 
 def can_search_access_log(user) -> bool:

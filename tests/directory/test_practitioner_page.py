@@ -260,8 +260,7 @@ def test_the_page_reads_the_same_number_of_queries_whatever_the_entry_holds(
         PractitionerTool.objects.create(practitioner=rousseau, tool=tool, uses=[ToolUse.REFERRALS])
     browser = client if viewer == "anonymous" else signed_in(request.getfixturevalue(viewer))
 
-    # 13: the audience asks whether the reader has a second factor (no MFA, no role-restricted line).
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(12):
         response = browser.get(_url(rousseau))
 
     assert response.status_code == 200

@@ -87,6 +87,8 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
         recipient="secretariat.cardiologie-du-centre@exemple-de-messagerie-sante.fr",
         template="referrals/referral_received",
         idempotency_key="browser-test-failed-message",
+        # A message of the coordinator's territory: another territory's would not be listed to her.
+        territory_id=coordinator.role_grants.get().territory_id,
         status=OutboundMessage.Status.FAILED,
         attempts=6,
         last_error="SMTPRecipientsRefused: {'secretariat.cardiologie-du-centre@exemple-de-messagerie-sante.fr': "

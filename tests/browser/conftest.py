@@ -21,6 +21,7 @@ import functools
 import json
 import mimetypes
 import os
+import signal
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -155,14 +156,48 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+# A wait Playwright does not bound itself (a DevTools call, opening or closing a context) must not hang the run
+# forever: each phase of a browser test (setup, body, teardown) fails past this many seconds, naming the phase.
+BROWSER_PHASE_SECONDS = 240
+
+
+class _PhaseDeadline:
+    def __init__(self, item, phase):
+        self.message = f"{item.nodeid}: {phase} still running after {BROWSER_PHASE_SECONDS} s: stuck, stopped."
+
+    def _expired(self, signum, frame):
+        pytest.fail(self.message, pytrace=True)
+
+    def __enter__(self):
+        self.previous = signal.signal(signal.SIGALRM, self._expired)
+        signal.alarm(BROWSER_PHASE_SECONDS)
+
+    def __exit__(self, *exc):
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, self.previous)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    with _PhaseDeadline(item, "setup"):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item):
+    with _PhaseDeadline(item, "teardown"):
+        return (yield)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    outcome = yield  # when the test itself fails, that failure is the news: it propagates from here
-    auditor = getattr(item, "_a11y_auditor", None)
-    if auditor is not None:
-        auditor.wait()  # the page the test ended on
-        auditor.raise_problems()
-    return outcome
+    with _PhaseDeadline(item, "test body"):
+        outcome = yield  # when the test itself fails, that failure is the news: it propagates from here
+        auditor = getattr(item, "_a11y_auditor", None)
+        if auditor is not None:
+            auditor.wait()  # the page the test ended on
+            auditor.raise_problems()
+        return outcome
 
 
 @pytest.fixture(autouse=True)

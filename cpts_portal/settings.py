@@ -329,6 +329,9 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROX
 # Behind the proxy every request comes from its address: allauth's per-IP sign-in limits must read the
 # client's address from X-Forwarded-For instead, trusting exactly one proxy.
 ALLAUTH_TRUSTED_PROXY_COUNT = 1 if BEHIND_TLS_PROXY else 0
+# The throttles count by client address: X-Forwarded-For is read only from the one proxy we stand behind (a
+# client that sends its own header must not get a fresh budget with each request).
+REST_FRAMEWORK["NUM_PROXIES"] = 1 if BEHIND_TLS_PROXY else 0
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG

@@ -22,6 +22,7 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from accounts.authentication import PersonalTokenAuthentication
 from core.access import public
 from core.errors import ApplicationError
+from core.pages import FORBIDDEN, NOT_FOUND
 from directory import fhir
 from directory.selectors import api as api_selectors
 from directory.selectors import audience_of
@@ -40,6 +41,8 @@ MAX_OFFSET = 1_000_000
 MAX_VALUE_LENGTH = 200
 _JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json"})
 _PAGING = ("_count", "_offset", "_format")
+
+_REFUSAL_STATUS = {NOT_FOUND: (404, "not-found"), FORBIDDEN: (403, "forbidden")}
 
 
 class FhirError(Exception):
@@ -122,7 +125,9 @@ def fhir_endpoint(view):
                 fhir.operation_outcome(error.message, code=error.code), status=error.status, headers=error.headers
             )
         except ApplicationError as error:
-            return _response(fhir.operation_outcome(error.message), status=400)
+            # The one rule of core.pages: 404 for what the caller may not see, 403 for what they may not change.
+            status, code = _REFUSAL_STATUS.get(error.code, (400, "invalid"))
+            return _response(fhir.operation_outcome(error.message, code=code), status=status)
 
     return csrf_exempt(wrapper)
 

@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import validated_input
+from core.api import BoundedFormParser, validated_input
 from core.errors import ApplicationError
 from directory.api import ErrorSerializer
 from directory.models import Practice, Practitioner
@@ -183,7 +183,7 @@ class ReferralLetterView(APIView):
 
 
 class ReferralAttachmentListView(APIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser, BoundedFormParser]
 
     @extend_schema(
         operation_id="v1_referrals_attachments_list",

@@ -382,8 +382,11 @@ ABSENCE_PAST_DAYS = 366
 ABSENCE_FUTURE_DAYS = 5 * 365
 
 
-def absence_dates_check(starts_on: datetime.date | None, ends_on: datetime.date | None) -> None:
-    """Both dates given, in order, and within a year back and five years ahead of today; else a French refusal."""
+def absence_dates_check(
+    starts_on: datetime.date | None, ends_on: datetime.date | None, *, recorded_start: datetime.date | None = None
+) -> None:
+    """Both dates given, in order, and within a year back and five years ahead of today; else a French refusal.
+    A start already recorded (``recorded_start``) is not checked again: a long absence stays editable."""
     if starts_on is None or ends_on is None:
         raise ApplicationError(_("Indiquez les dates de début et de fin de l'absence."), field="starts_on")
     if ends_on < starts_on:
@@ -395,7 +398,7 @@ def absence_dates_check(starts_on: datetime.date | None, ends_on: datetime.date 
     today = timezone.localdate()
     earliest = today - datetime.timedelta(days=ABSENCE_PAST_DAYS)
     latest = today + datetime.timedelta(days=ABSENCE_FUTURE_DAYS)
-    if starts_on < earliest:
+    if starts_on < earliest and starts_on != recorded_start:
         raise ApplicationError(
             _("Une absence ne peut commencer avant le %(date)s (un an en arrière au plus).")
             % {"date": earliest.strftime("%d/%m/%Y")},

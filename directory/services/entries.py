@@ -456,7 +456,7 @@ def absence_update(
     practitioner = absence.practitioner
     if not can_edit_practitioner(acting_user, practitioner):
         raise ApplicationError(NOT_YOURS, code="forbidden")
-    absence_dates_check(starts_on, ends_on)
+    absence_dates_check(starts_on, ends_on, recorded_start=absence.starts_on)
     _check_replacement(practitioner, replacement)
     before = snapshot(absence, ABSENCE_RECORDED_FIELDS)
     absence.starts_on, absence.ends_on = starts_on, ends_on

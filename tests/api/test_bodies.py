@@ -9,6 +9,8 @@ from rest_framework.test import APIRequestFactory
 
 from core.api import MAX_JSON_BODY_BYTES, MAX_JSON_DEPTH, BodyTooLarge, BoundedJSONParser
 from directory.models import Practitioner
+from referrals.services import referral_send
+from tests.referrals.conftest import PATIENT
 
 DEEP = "[" * 5000 + "]" * 5000
 # An array of short strings weighing about 12 MB.
@@ -88,3 +90,18 @@ def test_an_ordinary_body_still_parses():
     data = BoundedJSONParser().parse(io.BytesIO(b'{"a": [1, {"b": 2}]}'), parser_context={"request": request})
 
     assert data == {"a": [1, {"b": 2}]}
+
+
+def test_a_heavy_urlencoded_body_on_the_attachments_endpoint_is_a_413_too(caller, gp, cardiologist):
+    # That endpoint chooses its own parsers (multipart for files): its form parser is the bounded one.
+    referral = referral_send(
+        acting_user=gp, kind="letter", recipient_practitioner=Practitioner.objects.get(user=cardiologist), **PATIENT
+    )
+    body = "a=" + "x" * (MAX_JSON_BODY_BYTES + 10)
+
+    response = caller.post(
+        f"/api/v1/referrals/{referral.public_id}/attachments/", body, content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code == 413
+    assert not referral.attachments.exists()

@@ -6,8 +6,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from core.errors import ApplicationError
 from directory.models import Absence, Practitioner
 from directory.services import absence_declare
+from directory.services.entries import absence_update
 
 TODAY = timezone.localdate()
 
@@ -51,3 +53,26 @@ def test_ordinary_absences_are_still_recorded(gp, own_entry, starts_on, ends_on)
     absence = absence_declare(acting_user=gp, practitioner=own_entry, starts_on=starts_on, ends_on=ends_on)
 
     assert (absence.starts_on, absence.ends_on) == (starts_on, ends_on)
+
+
+def test_a_long_absence_that_started_over_a_year_ago_stays_editable(gp, own_entry):
+    started = TODAY - datetime.timedelta(days=400)
+    absence = Absence.objects.create(
+        practitioner=own_entry, starts_on=started, ends_on=TODAY + datetime.timedelta(days=30)
+    )
+
+    absence_update(acting_user=gp, absence=absence, starts_on=started, ends_on=TODAY + datetime.timedelta(days=60))
+
+    absence.refresh_from_db()
+    assert absence.ends_on == TODAY + datetime.timedelta(days=60)
+
+
+def test_moving_an_absence_start_over_a_year_back_is_still_refused(gp, own_entry):
+    absence = absence_declare(
+        acting_user=gp, practitioner=own_entry, starts_on=TODAY, ends_on=TODAY + datetime.timedelta(days=5)
+    )
+
+    with pytest.raises(ApplicationError, match="Une absence ne peut commencer avant le"):
+        absence_update(
+            acting_user=gp, absence=absence, starts_on=TODAY - datetime.timedelta(days=400), ends_on=absence.ends_on
+        )

@@ -33,3 +33,10 @@ def test_a_token_holder_has_the_users_budget_not_the_anonymous_one(client, gp):
     answers = {client.get("/fhir/metadata", HTTP_AUTHORIZATION=f"Token {key}").status_code for _ in range(61)}
 
     assert answers == {200}
+
+
+def test_a_caller_cannot_get_a_fresh_budget_by_sending_its_own_forwarded_for_header(client, db):
+    answers = [client.get("/fhir/metadata", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(61)]
+
+    assert answers[-1] == 429
+    assert client.get("/api/v1/practitioners/", HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429

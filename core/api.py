@@ -16,7 +16,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, parsers, status
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.response import Response
 from rest_framework.utils import json as drf_json
 
@@ -27,6 +28,16 @@ _ACCESS_STATUS = {NOT_FOUND: status.HTTP_404_NOT_FOUND, FORBIDDEN: status.HTTP_4
 
 MAX_JSON_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
+
+# The body of every refusal the exception handler writes, for the schemas of every app's API.
+ErrorSerializer = inline_serializer(
+    name="ApiError",
+    fields={
+        "detail": serializers.CharField(help_text="Message en français."),
+        "code": serializers.CharField(required=False),
+        "field": serializers.CharField(required=False, help_text="Le paramètre ou le champ en cause."),
+    },
+)
 
 
 class BodyTooLarge(exceptions.APIException):

@@ -44,10 +44,12 @@ def fetch_or_404(getter: Callable[..., T | None], *args, **kwargs) -> T:
 
 
 def refuse_on_form(form, error: ApplicationError) -> None:
-    """A service's refusal on the form: on its field when the form has one, above the form otherwise. An access
-    refusal is not a form error: it becomes the 404/403 of the rule above."""
+    """A service's refusal on the form: on its field when the form has one, above the form otherwise. A form
+    whose fields are named differently from the service's arguments maps them in ``SERVICE_FIELDS`` (service
+    argument -> form field). An access refusal is not a form error: it becomes the 404/403 of the rule above."""
     raise_for_access(error)
-    form.add_error(error.field if error.field in form.fields else None, error.message)
+    field = getattr(form, "SERVICE_FIELDS", {}).get(error.field, error.field)
+    form.add_error(field if field in form.fields else None, error.message)
 
 
 def with_vary(response: HttpResponse) -> HttpResponse:

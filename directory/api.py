@@ -18,7 +18,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAuthenticatedWithRequiredMfa
-from core.api import validated_input
+from core.api import ErrorSerializer, validated_input
 from core.errors import ApplicationError
 from directory import selectors, services
 from directory.languages import ISO_639_1_CODES
@@ -64,14 +64,6 @@ class MeView(APIView):
 
 # --- Plumbing ---------------------------------------------------------------------------------------------------
 
-ErrorSerializer = inline_serializer(
-    name="ApiError",
-    fields={
-        "detail": serializers.CharField(help_text="Message en français."),
-        "code": serializers.CharField(required=False),
-        "field": serializers.CharField(required=False, help_text="Le paramètre ou le champ en cause."),
-    },
-)
 MovedSerializer = inline_serializer(
     name="MergedEntry",
     fields={"detail": serializers.CharField(), "id": serializers.UUIDField(help_text="La fiche conservée.")},

@@ -188,7 +188,8 @@ def message_enqueue_rendered_email(
     )
 
 
-def _render(message: OutboundMessage) -> dict[str, str]:
+def message_render(message: OutboundMessage) -> dict[str, str]:
+    """The subject and bodies of a message as they are sent (what the tests and the admin read back)."""
     if message.template == PRERENDERED_TEMPLATE:
         return message.context
     context = {**message.context, "site_url": settings.SITE_URL}
@@ -206,7 +207,7 @@ def _render(message: OutboundMessage) -> dict[str, str]:
 
 
 def _send(message: OutboundMessage) -> None:
-    rendered = _render(message)
+    rendered = message_render(message)
     if message.channel == Channel.SMS:
         get_sms_backend().send(to=message.recipient, text=rendered["text"])
         return

@@ -12,9 +12,8 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import BoundedFormParser, validated_input
+from core.api import BoundedFormParser, ErrorSerializer, validated_input
 from core.errors import ApplicationError
-from directory.api import ErrorSerializer
 from directory.models import Practice, Practitioner
 from directory.selectors import api as api_selectors
 from referrals import services
@@ -62,11 +61,6 @@ def _by_public_id(model, public_id, field: str):
     if found is None:
         raise ApplicationError(_("Destinataire introuvable."), field=field)
     return found
-
-
-def _referral_or_404(request, public_id) -> Referral:
-    """The request for whoever may see it (the read logged); 404 for anyone else, through the exception handler."""
-    return referral_for_user(request.user, public_id, request=request)
 
 
 class ReferralListView(APIView):
@@ -120,7 +114,7 @@ class ReferralListView(APIView):
 class ReferralDetailView(APIView):
     @extend_schema(operation_id="v1_referrals_retrieve", summary="Une demande", responses={200: ReferralSerializer})
     def get(self, request, public_id):
-        return Response(ReferralSerializer(_referral_or_404(request, public_id)).data)
+        return Response(ReferralSerializer(referral_for_user(request.user, public_id, request=request)).data)
 
 
 # --- One operation per action ---------------------------------------------------------------------------------
@@ -176,7 +170,7 @@ class ReferralLetterView(APIView):
         operation_id="v1_referrals_letter", summary="Le courrier en PDF", responses={(200, "application/pdf"): bytes}
     )
     def get(self, request, public_id):
-        referral = _referral_or_404(request, public_id)
+        referral = referral_for_user(request.user, public_id, request=request)
         response = HttpResponse(referral_letter_pdf(referral), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="courrier-{referral.public_id}.pdf"'
         return response
@@ -191,7 +185,7 @@ class ReferralAttachmentListView(APIView):
         responses={200: AttachmentSerializer(many=True)},
     )
     def get(self, request, public_id):
-        referral = _referral_or_404(request, public_id)
+        referral = referral_for_user(request.user, public_id, request=request)
         return Response(AttachmentSerializer(attachments_of(referral), many=True).data)
 
     @extend_schema(
@@ -201,7 +195,7 @@ class ReferralAttachmentListView(APIView):
         responses={201: AttachmentSerializer},
     )
     def post(self, request, public_id):
-        referral = _referral_or_404(request, public_id)
+        referral = referral_for_user(request.user, public_id, request=request)
         data = validated_input(AttachmentUploadSerializer, request.data)
         attachment = attachment_add(
             acting_user=request.user, referral=referral, uploaded_file=data["file"], purpose=data["purpose"]
@@ -229,7 +223,7 @@ class ReferralMessageListView(APIView):
         responses={200: MessageSerializer(many=True)},
     )
     def get(self, request, public_id):
-        referral = _referral_or_404(request, public_id)
+        referral = referral_for_user(request.user, public_id, request=request)
         messages = referral.messages.order_by("at", "id")
         return Response(MessageSerializer(messages, many=True, context={"request": request}).data)
 
@@ -240,7 +234,7 @@ class ReferralMessageListView(APIView):
         responses={201: MessageSerializer},
     )
     def post(self, request, public_id):
-        referral = _referral_or_404(request, public_id)
+        referral = referral_for_user(request.user, public_id, request=request)
         data = validated_input(MessageCreateSerializer, request.data)
         message = handling.message_post(acting_user=request.user, referral=referral, body=data["body"])
         return Response(MessageSerializer(message, context={"request": request}).data, status=201)

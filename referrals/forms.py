@@ -31,14 +31,10 @@ def _text(label, *, required=False, rows=3, help_text="", max_length=_LONG_TEXT,
 
 
 class ServiceErrorsMixin:
-    """A service's refusal names its own argument (``patient_ins``, ``appointment_at``): this puts it on the
-    form's field that collected it, or above the form."""
+    """A service's refusal names its own argument (``patient_ins``, ``appointment_at``): ``SERVICE_FIELDS`` maps it
+    to the form's field that collected it, for ``core.pages.refuse_on_form``."""
 
     SERVICE_FIELDS: dict[str, str] = {}
-
-    def add_service_error(self, error) -> None:
-        field = self.SERVICE_FIELDS.get(error.field, error.field)
-        self.add_error(field if field in self.fields else None, error.message)
 
     def action_inputs(self, action) -> dict:
         """The inputs of a ``referrals.permissions.ReferralAction``, from the cleaned data: an input the form

@@ -155,7 +155,7 @@ def test_the_directory_xlsx_export_keeps_a_formula_name_as_text(territory, coord
 def test_the_overdue_csv_neutralises_a_practice_named_as_a_formula(gp, cardio_practice, coordinator, signed_in):
     from referrals.models import Referral
     from referrals.services import referral_send
-    from tests.referrals.test_sending import PATIENT
+    from tests.referrals.conftest import PATIENT
 
     cardio_practice.name = '=HYPERLINK("http://x","y")'
     cardio_practice.save(update_fields=["name"])

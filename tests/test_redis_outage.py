@@ -34,7 +34,7 @@ from tests.notifications.worker_support import (
     wait_until,
     worker_environment,
 )
-from tests.referrals.test_sending import PATIENT
+from tests.referrals.conftest import PATIENT
 
 Status = OutboundMessage.Status
 DELIVER = "notifications.tasks.deliver_message"

@@ -42,10 +42,6 @@ def _parse_month(value: str) -> tuple[int, int] | None:
 # --- Helpers ---------------------------------------------------------------------------------------------------
 
 
-def _refused(form, error: ApplicationError) -> None:
-    refuse_on_form(form, error)
-
-
 # --- Tariffs ---------------------------------------------------------------------------------------------------
 
 
@@ -59,7 +55,7 @@ def tariff_list(request):
         try:
             tariff = billing.tariff_create(acting_user=request.user, **form.cleaned_data)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             messages.success(
                 request,
@@ -157,7 +153,7 @@ def survey_answer(request, public_id):
                     avoided_emergency=form.cleaned_data["avoided_emergency"],
                 )
             except ApplicationError as error:
-                _refused(form, error)
+                refuse_on_form(form, error)
             else:
                 if not request.htmx:
                     messages.success(request, _("Merci : vos réponses au questionnaire sont enregistrées."))

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import authenticated
 from core.errors import ApplicationError
-from core.pages import fetch_or_404, page_or_fragment, raise_for_access
+from core.pages import fetch_or_404, page_or_fragment, raise_for_access, refuse_on_form
 from directory.models import ContactChannel
 from referrals.forms import AttachmentForm, ConvertForm, ForwardForm, OutsideStatusForm, SentOutsideForm
 from referrals.models import Referral, ReferralAttachment
@@ -165,13 +165,6 @@ def _default_purpose(referral: Referral, panel: HandlingPanel) -> str:
 # --- Plumbing ------------------------------------------------------------------------------------------------------
 
 
-def _refused(form, error: ApplicationError) -> None:
-    """A service's refusal on the form (its field named as the service names it), or the 404/403 of an access
-    refusal."""
-    raise_for_access(error)
-    form.add_service_error(error)
-
-
 def _perform(request, name: str, referral: Referral, form) -> Referral:
     """The registry's action ``name`` with the form's inputs: the same call as the API's."""
     action = REFERRAL_ACTIONS[name]
@@ -252,7 +245,7 @@ def attachment_list(request, public_id):
                 purpose=form.cleaned_data["purpose"],
             )
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             message = _("Document « %(name)s » joint à la demande.") % {"name": attachment.original_name}
             return _done(request, referral, fragment=fragment, message=message)
@@ -285,7 +278,7 @@ def handling_forward(request, public_id):
         try:
             referral = _perform(request, "forward", referral, form)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             message = _("Demande transférée à %(name)s.") % {"name": referral.recipient_practitioner}
             if not referrals_visible_to(request.user).filter(pk=referral.pk).exists():
@@ -306,7 +299,7 @@ def handling_convert(request, public_id):
         try:
             referral = _perform(request, "convert", referral, form)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             message = _("La demande est désormais : %(kind)s.") % {"kind": referral.get_kind_display()}
             return _done(request, referral, fragment=fragment, message=message)
@@ -328,7 +321,7 @@ def handling_sent_outside(request, public_id):
         try:
             referral = _perform(request, "sent_outside", referral, form)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             return _done(request, referral, fragment=fragment, message=_("Envoi hors du portail enregistré."))
     return _respond(request, referral, fragment=fragment, status=400, sent_outside_form=form)
@@ -344,7 +337,7 @@ def handling_outside_status(request, public_id):
         try:
             referral = _perform(request, "outside_status", referral, form)
         except ApplicationError as error:
-            _refused(form, error)
+            refuse_on_form(form, error)
         else:
             message = _("Statut enregistré : %(status)s.") % {"status": referral.get_status_display()}
             return _done(request, referral, fragment=fragment, message=message)

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
-from core.pages import raise_for_access, with_vary
+from core.pages import raise_for_access, refuse_on_form, with_vary
 from directory.selectors.api import practitioner_by_public_id
 from referrals import services
 from referrals.forms import (
@@ -196,7 +196,7 @@ def referral_new(request):
                     **form.service_arguments(sender=sender, recipient=recipient),
                 )
             except ApplicationError as error:
-                form.add_service_error(error)
+                refuse_on_form(form, error)
             else:
                 messages.success(
                     request,
@@ -576,7 +576,7 @@ def referral_action(request, public_id, action):
         raise_for_access(error)
         if form is None:
             return _detail_response(request, referral, action_error=(action, error.message), status=400)
-        form.add_service_error(error)
+        refuse_on_form(form, error)
         return _detail_response(request, referral, bound=(action, form), status=400)
     messages.success(request, PAGE_ACTIONS[action].done)
     return redirect("referrals:detail", public_id=referral.public_id)

@@ -42,7 +42,7 @@ def handled_referral(gp, cardiologist):
     """A request the cardiology secretary handles: the actions' bodies are explored on a request they may act on."""
     from directory.models import Practitioner
     from referrals.services import referral_send
-    from tests.referrals.test_sending import PATIENT
+    from tests.referrals.conftest import PATIENT
 
     return referral_send(
         acting_user=gp, kind="letter", recipient_practitioner=Practitioner.objects.get(user=cardiologist), **PATIENT

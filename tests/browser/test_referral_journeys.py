@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from directory.models import Practitioner
 from notifications.models import OutboundMessage
-from notifications.services import _render, message_deliver
+from notifications.services import message_deliver, message_render
 from notifications.sms import LocmemSmsBackend
 from referrals.models import BillingRecord, Referral, Tariff
 from tests.browser.steps import (
@@ -154,7 +154,7 @@ def test_gp_refers_a_patient_and_the_secretary_gives_an_appointment(
         ("sms", "+33612345678"),
     ]
     for message in messages:
-        text = " ".join(_render(message).values())
+        text = " ".join(message_render(message).values())
         assert f"{appointment:%d/%m/%Y}" in text and cardio_practice.name in text
         for clinical in (REASON, QUESTION, "Essoufflement", "ECG"):
             assert clinical not in text, (message.channel, clinical)

@@ -5,6 +5,7 @@ import datetime
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -37,3 +38,31 @@ def image_bytes(image_format: str, size: tuple[int, int] = (40, 30)) -> bytes:
 
 def upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+NEW_REQUEST_URL = reverse("referrals:new")
+RECIPIENT_NOTICES_URL = reverse("referrals:recipient_notices")
+
+
+def detail_url(referral) -> str:
+    return reverse("referrals:detail", args=[referral.public_id])
+
+
+def new_request_form(to, **changes) -> dict:
+    """What a GP types in the new-request form."""
+    return {
+        "kind": "letter",
+        "recipient": f"{to._meta.model_name}:{to.public_id}",
+        "patient_family_name": "Durand",
+        "patient_given_names": "Louise Marie",
+        "patient_birth_date": "1958-03-14",
+        "patient_sex": "F",
+        "patient_phone": "06 12 34 56 78",
+        "patient_email": "louise.durand@exemple.fr",
+        "contact_consent": "on",
+        "reason": "Essoufflement à l'effort",
+        "question": "Bilan cardiologique ?",
+        "history": "HTA depuis 2015",
+        "urgency": "rapid",
+        **changes,
+    }

@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from directory.models import Practitioner
 from notifications.models import OutboundMessage
-from notifications.services import _render
+from notifications.services import message_render
 from referrals.models import Pathway, Referral
 from referrals.services import (
     referral_accept,
@@ -53,7 +53,7 @@ def test_the_secretary_accepts_with_an_appointment_and_the_patient_hears_of_it(
     messages = OutboundMessage.objects.filter(template="referral_patient_accepted")
     assert sorted(messages.values_list("channel", flat=True)) == ["email", "sms"]
     for message in messages:
-        text = " ".join(_render(message).values())
+        text = " ".join(message_render(message).values())
         assert cardio_practice.name in text
         assert PATIENT["reason"] not in text and PATIENT["question"] not in text  # never clinical content
 
@@ -109,7 +109,7 @@ def test_a_decline_needs_a_reason_and_may_suggest_a_colleague(letter, cardio_sec
         colleague,
     )
     declined = OutboundMessage.objects.get(template="referral_patient_declined", channel="email")
-    assert "Pas de créneau" not in " ".join(_render(declined).values())
+    assert "Pas de créneau" not in " ".join(message_render(declined).values())
 
 
 def test_asking_for_more_goes_back_and_forth_in_the_thread(letter, gp, cardio_secretary):

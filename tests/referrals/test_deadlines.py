@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from directory.models import Practitioner
 from notifications.models import OutboundMessage
-from notifications.services import _render
+from notifications.services import message_render
 from referrals.models import Referral
 from referrals.services import referral_acknowledge, referral_decline, referral_send
 from referrals.tasks import send_deadline_reminders
@@ -58,7 +58,7 @@ def test_a_reminder_goes_to_the_recipients_side_once_near_the_target(
 
     reminders = OutboundMessage.objects.filter(template="referral_reminder")
     assert sorted(reminders.values_list("recipient", flat=True)) == sorted([cardiologist.email, cardio_secretary.email])
-    text = " ".join(_render(reminders.first()).values())
+    text = " ".join(message_render(reminders.first()).values())
     assert "Urgent" in text and PATIENT["patient_family_name"] not in text and PATIENT["reason"] not in text
     assert urgent.events.filter(action="reminded").count() == 1
 

@@ -12,7 +12,7 @@ from accounts.roles import Role
 from directory.models import Practitioner
 from directory.services import role_grant_create
 from notifications.models import OutboundMessage
-from notifications.services import _render
+from notifications.services import message_render
 from referrals.models import Pathway, Referral, ReferralEvent
 from referrals.services import referral_acknowledge, referral_send
 from referrals.services.deadlines import daily_digests_send, deadline_reminders_send, weekly_coordinator_digests_send
@@ -44,7 +44,7 @@ def _late(referral, hours):
 
 
 def _text(message):
-    return " ".join(_render(message).values())
+    return " ".join(message_render(message).values())
 
 
 def _digest_of(user, template="referral_daily_digest"):

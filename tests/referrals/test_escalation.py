@@ -16,7 +16,7 @@ from accounts.roles import Role
 from directory.models import Activity, Practitioner
 from directory.services import role_grant_create
 from notifications.models import OutboundMessage
-from notifications.services import _render
+from notifications.services import message_render
 from referrals.models import Pathway, Referral, ReferralEvent
 from referrals.services import (
     referral_accept,
@@ -228,7 +228,7 @@ def test_staff_emails_of_the_chain_name_no_patient_and_lead_to_the_request(
         "referral_escalated_coordination",
     }
     for message in messages:
-        text = " ".join(_render(message).values())
+        text = " ".join(message_render(message).values())
         for forbidden in STAFF_FORBIDDEN:
             assert forbidden not in text, (message.template, forbidden)
         assert "Urgent" in text or "urgente" in text
@@ -252,7 +252,7 @@ def test_an_appointment_long_past_and_not_closed_is_pointed_out_once(
     assert send_deadline_reminders.apply().get() == _steps(close_reminded=1)
     assert send_deadline_reminders.apply().get() == _steps()
     assert _recipients("referral_close_reminder") == sorted([cardiologist.email, cardio_secretary.email])
-    text = " ".join(_render(OutboundMessage.objects.get(recipient=cardio_secretary.email)).values())
+    text = " ".join(message_render(OutboundMessage.objects.get(recipient=cardio_secretary.email)).values())
     assert "clôturée" in text and PATIENT["patient_family_name"] not in text
     referral.refresh_from_db()
     assert referral.status == Referral.Status.ACCEPTED  # never closed behind anyone's back

@@ -19,20 +19,20 @@ from directory.models import Absence, Activity, Practitioner
 from referrals.models import Pathway, Referral, ReferralMessage
 from referrals.services import referral_accept, referral_acknowledge, referral_send
 from tests.factories import PracticeFactory, PractitionerFactory, SpecialtyFactory
-from tests.referrals.conftest import PATIENT
+from tests.referrals.conftest import (
+    NEW_REQUEST_URL,
+    PATIENT,
+    RECIPIENT_NOTICES_URL,
+    detail_url,
+    new_request_form,
+)
 
-NEW = reverse("referrals:new")
 MINE = reverse("referrals:list")
 INBOX = reverse("referrals:inbox")
-NOTICES = reverse("referrals:recipient_notices")
 SEARCH = reverse("referrals:recipient_search")
 
 INS_BODY = "2580385123456"
 VALID_INS = f"{INS_BODY}{nir_key(INS_BODY):02d}"
-
-
-def _detail(referral) -> str:
-    return reverse("referrals:detail", args=[referral.public_id])
 
 
 def _letter(referral) -> str:
@@ -41,26 +41,6 @@ def _letter(referral) -> str:
 
 def _action(referral, name) -> str:
     return reverse("referrals:action", args=[referral.public_id, name])
-
-
-def _form(to, **changes) -> dict:
-    """What a GP types in the new-request form."""
-    return {
-        "kind": "letter",
-        "recipient": f"{to._meta.model_name}:{to.public_id}",
-        "patient_family_name": "Durand",
-        "patient_given_names": "Louise Marie",
-        "patient_birth_date": "1958-03-14",
-        "patient_sex": "F",
-        "patient_phone": "06 12 34 56 78",
-        "patient_email": "louise.durand@exemple.fr",
-        "contact_consent": "on",
-        "reason": "Essoufflement à l'effort",
-        "question": "Bilan cardiologique ?",
-        "history": "HTA depuis 2015",
-        "urgency": "rapid",
-        **changes,
-    }
 
 
 @pytest.fixture
@@ -91,11 +71,11 @@ def _in_a_week() -> datetime.date:
 
 def test_a_gp_sends_a_letter_from_the_form_and_lands_on_it(signed_in, gp, gp_entry, cardio):
     response = signed_in(gp).post(
-        NEW, _form(cardio, attending_is_me="on", patient_ins=f" {VALID_INS[:5]} {VALID_INS[5:]}")
+        NEW_REQUEST_URL, new_request_form(cardio, attending_is_me="on", patient_ins=f" {VALID_INS[:5]} {VALID_INS[5:]}")
     )
 
     referral = Referral.objects.get()
-    assert response.status_code == 302 and response["Location"] == _detail(referral)
+    assert response.status_code == 302 and response["Location"] == detail_url(referral)
     assert (referral.sender, referral.recipient_practitioner, referral.status) == (gp_entry, cardio, "sent")
     assert (referral.patient_family_name, referral.patient_ins, referral.urgency) == ("Durand", VALID_INS, "rapid")
     assert referral.contact_consent and referral.attending_practitioner == gp_entry
@@ -105,11 +85,11 @@ def test_a_gp_sends_a_letter_from_the_form_and_lands_on_it(signed_in, gp, gp_ent
 
 
 def test_the_attending_doctor_is_left_empty_unless_the_gp_says(signed_in, gp, cardio):
-    page = _page(signed_in(gp).get(NEW))
+    page = _page(signed_in(gp).get(NEW_REQUEST_URL))
     assert 'name="attending_label"' in page and 'name="attending_is_me"' in page
     assert re.search(r'<input type="checkbox" name="attending_is_me"[^>]*checked', page) is None
 
-    signed_in(gp).post(NEW, _form(cardio, attending_label="Dr Paul Bernard, Venansault"))
+    signed_in(gp).post(NEW_REQUEST_URL, new_request_form(cardio, attending_label="Dr Paul Bernard, Venansault"))
 
     referral = Referral.objects.get()
     assert (referral.attending_practitioner, referral.attending_label) == (None, "Dr Paul Bernard, Venansault")
@@ -125,7 +105,7 @@ def test_the_attending_doctor_is_left_empty_unless_the_gp_says(signed_in, gp, ca
     ],
 )
 def test_bad_input_is_refused_in_french_with_everything_typed_kept(signed_in, gp, cardio, change, field, message):
-    response = signed_in(gp).post(NEW, _form(cardio, **change))
+    response = signed_in(gp).post(NEW_REQUEST_URL, new_request_form(cardio, **change))
 
     page = _page(response)
     assert response.status_code == 400
@@ -142,14 +122,14 @@ def test_bad_input_is_refused_in_french_with_everything_typed_kept(signed_in, gp
 def test_only_a_professional_writes_requests(request, signed_in, persona):
     browser = signed_in(request.getfixturevalue(persona))
 
-    for url in (NEW, MINE):
+    for url in (NEW_REQUEST_URL, MINE):
         response = browser.get(url)
         assert response.status_code == 403
         assert "Accès refusé" in _page(response)
 
 
 def test_a_visitor_is_sent_to_sign_in(client, db):
-    response = client.get(NEW)
+    response = client.get(NEW_REQUEST_URL)
 
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
 
@@ -162,9 +142,9 @@ def test_the_practitioner_page_offers_both_buttons_to_a_professional_and_presele
     page = _page(signed_in(gp).get(practitioner_page))
 
     assert "Adresser un patient" in page and "Demander un avis" in page
-    assert f'href="{NEW}?praticien={cardio.public_id}"' in page
-    assert f'href="{NEW}?praticien={cardio.public_id}&amp;type=teleexpertise"' in page
-    form = _page(signed_in(gp).get(f"{NEW}?praticien={cardio.public_id}&type=teleexpertise"))
+    assert f'href="{NEW_REQUEST_URL}?praticien={cardio.public_id}"' in page
+    assert f'href="{NEW_REQUEST_URL}?praticien={cardio.public_id}&amp;type=teleexpertise"' in page
+    form = _page(signed_in(gp).get(f"{NEW_REQUEST_URL}?praticien={cardio.public_id}&type=teleexpertise"))
     assert re.search(
         rf'name="recipient" id="id_recipient_chosen" value="practitioner:{cardio.public_id}" checked', form
     )
@@ -209,11 +189,13 @@ def test_an_absence_today_is_shown_with_the_replacement_as_a_one_tap_switch(sign
     benali = Practitioner.objects.get(user=gp2)
     browser = signed_in(gp)
 
-    page = _page(browser.get(f"{NEW}?praticien={cardio.public_id}"))
+    page = _page(browser.get(f"{NEW_REQUEST_URL}?praticien={cardio.public_id}"))
 
     assert f"Absent du {cardio_away.starts_on.day} " in page and "Remplacement : Bob Benali" in page
     assert f'name="recipient_switch" value="practitioner:{benali.public_id}"' in page
-    switched = browser.post(NEW, {**_form(cardio), "recipient_switch": f"practitioner:{benali.public_id}"})
+    switched = browser.post(
+        NEW_REQUEST_URL, {**new_request_form(cardio), "recipient_switch": f"practitioner:{benali.public_id}"}
+    )
     assert switched.status_code == 200 and not Referral.objects.exists()
     assert f'id="id_recipient_chosen" value="practitioner:{benali.public_id}" checked' in _page(switched)
     assert 'value="Louise Marie"' in _page(switched)  # nothing typed is lost
@@ -222,11 +204,13 @@ def test_an_absence_today_is_shown_with_the_replacement_as_a_one_tap_switch(sign
 def test_an_absent_recipient_is_shown_before_the_request_goes_to_them(signed_in, gp, cardio, cardio_away):
     browser = signed_in(gp)
 
-    held = browser.post(NEW, _form(cardio))  # chosen without the notice (no JavaScript, from a search)
+    held = browser.post(
+        NEW_REQUEST_URL, new_request_form(cardio)
+    )  # chosen without the notice (no JavaScript, from a search)
 
     assert held.status_code == 200 and not Referral.objects.exists()
     assert "est absent aujourd'hui" in _page(held) and "Adresser plutôt à Bob Benali" in _page(held)
-    sent = browser.post(NEW, _form(cardio, absence_seen=str(cardio.public_id)))  # "send anyway"
+    sent = browser.post(NEW_REQUEST_URL, new_request_form(cardio, absence_seen=str(cardio.public_id)))  # "send anyway"
     assert sent.status_code == 302 and Referral.objects.get().recipient_practitioner == cardio
 
 
@@ -245,7 +229,7 @@ def _years_ago(years: int) -> str:
 def test_ophthalmology_is_of_direct_access_whatever_the_age(signed_in, gp, territory):
     ophthalmologist = _specialist(territory, "SM38", "Ophtalmologie")
 
-    page = _page(signed_in(gp).get(f"{NEW}?praticien={ophthalmologist.public_id}"))
+    page = _page(signed_in(gp).get(f"{NEW_REQUEST_URL}?praticien={ophthalmologist.public_id}"))
 
     assert "Accès direct (Ophtalmologie)" in page and "aucun courrier n'est nécessaire" in page
 
@@ -257,10 +241,15 @@ def test_psychiatry_is_of_direct_access_from_16_to_25(signed_in, gp, territory, 
     browser = signed_in(gp)
 
     notices = _page(
-        browser.get(NOTICES, {"recipient": choice, "patient_birth_date": _years_ago(age)}, HTTP_HX_REQUEST="true")
+        browser.get(
+            RECIPIENT_NOTICES_URL, {"recipient": choice, "patient_birth_date": _years_ago(age)}, HTTP_HX_REQUEST="true"
+        )
     )
     typed = _page(
-        browser.post(NEW, {**_form(psychiatrist, patient_birth_date=_years_ago(age)), "search_recipient": "1"})
+        browser.post(
+            NEW_REQUEST_URL,
+            {**new_request_form(psychiatrist, patient_birth_date=_years_ago(age)), "search_recipient": "1"},
+        )
     )
 
     assert ("Accès direct (Psychiatrie)" in notices) is direct
@@ -268,7 +257,7 @@ def test_psychiatry_is_of_direct_access_from_16_to_25(signed_in, gp, territory, 
 
 
 def test_cardiology_is_not_of_direct_access(signed_in, gp, cardio):
-    assert "Accès direct" not in _page(signed_in(gp).get(f"{NEW}?praticien={cardio.public_id}"))
+    assert "Accès direct" not in _page(signed_in(gp).get(f"{NEW_REQUEST_URL}?praticien={cardio.public_id}"))
 
 
 def test_the_directory_search_is_built_into_the_form(signed_in, gp, cardio):
@@ -276,7 +265,8 @@ def test_the_directory_search_is_built_into_the_form(signed_in, gp, cardio):
 
     fragment = _page(browser.get(SEARCH, {"q": "cardio", "field": "recipient"}, HTTP_HX_REQUEST="true"))
     without_javascript = browser.post(
-        NEW, {**_form(cardio, recipient=""), "recipient_query": "Rousseau", "search_recipient": "1"}
+        NEW_REQUEST_URL,
+        {**new_request_form(cardio, recipient=""), "recipient_query": "Rousseau", "search_recipient": "1"},
     )
 
     assert f'name="recipient" id="id_recipient_{cardio.public_id}" value="practitioner:{cardio.public_id}"' in fragment
@@ -295,8 +285,8 @@ def test_a_pathway_of_the_territory_can_be_chosen(signed_in, gp, territory, card
     Pathway.objects.create(territory=territory, name="Parcours fermé", active=False)
     browser = signed_in(gp)
 
-    page = _page(browser.get(NEW))
-    response = browser.post(NEW, _form(pathway))
+    page = _page(browser.get(NEW_REQUEST_URL))
+    response = browser.post(NEW_REQUEST_URL, new_request_form(pathway))
 
     assert "Suspicion de cancer" in page and "Parcours fermé" not in page
     assert response.status_code == 302 and Referral.objects.get().pathway == pathway
@@ -306,7 +296,7 @@ def test_a_teleexpertise_records_the_patients_consent(signed_in, gp, cardio):
     cardio.answers_teleexpertise = True
     cardio.save()
 
-    signed_in(gp).post(NEW, _form(cardio, kind="teleexpertise", teleexpertise_consent="on"))
+    signed_in(gp).post(NEW_REQUEST_URL, new_request_form(cardio, kind="teleexpertise", teleexpertise_consent="on"))
 
     referral = Referral.objects.get()
     assert (referral.kind, referral.teleexpertise_consent) == ("teleexpertise", True)
@@ -434,7 +424,7 @@ def test_the_secretary_accepts_with_an_appointment_and_the_gp_sees_it(
     signed_in, gp, letter, cardio_secretary, cardio_practice
 ):
     secretary = signed_in(cardio_secretary)
-    page = _page(secretary.get(_detail(letter)))
+    page = _page(secretary.get(detail_url(letter)))
     assert "Accepter et donner un rendez-vous" in page and cardio_practice.name in page
 
     response = secretary.post(
@@ -447,11 +437,11 @@ def test_the_secretary_accepts_with_an_appointment_and_the_gp_sees_it(
         },
     )
 
-    assert response.status_code == 302 and response["Location"] == _detail(letter)
+    assert response.status_code == 302 and response["Location"] == detail_url(letter)
     letter.refresh_from_db()
     assert letter.status == "accepted"
     assert timezone.localtime(letter.appointment_at).strftime("%Y-%m-%d %H:%M") == f"{_in_a_week():%Y-%m-%d} 14:30"
-    seen_by_gp = _page(signed_in(gp).get(_detail(letter)))
+    seen_by_gp = _page(signed_in(gp).get(detail_url(letter)))
     assert "Rendez-vous" in seen_by_gp and "14:30" in seen_by_gp and cardio_practice.name in seen_by_gp
     assert "Apporter le dernier ECG" in seen_by_gp and "Acceptée, rendez-vous donné" in seen_by_gp
 
@@ -505,7 +495,7 @@ def test_a_decline_needs_a_reason_and_may_suggest_a_colleague(signed_in, gp, gp2
     assert done.status_code == 302
     letter.refresh_from_db()
     assert (letter.status, letter.suggested_practitioner) == ("declined", benali)
-    gp_page = _page(signed_in(gp).get(_detail(letter)))
+    gp_page = _page(signed_in(gp).get(detail_url(letter)))
     assert "Demande refusée" in gp_page and "Bob Benali" in gp_page and f"?praticien={benali.public_id}" in gp_page
 
 
@@ -513,7 +503,7 @@ def test_asking_for_more_and_answering_goes_through_the_thread(signed_in, gp, le
     secretary, doctor = signed_in(cardio_secretary), None
     secretary.post(_action(letter, "request_info"), {"message": "Merci de joindre l'ECG."})
     doctor = signed_in(gp)
-    page = _page(doctor.get(_detail(letter)))
+    page = _page(doctor.get(detail_url(letter)))
     assert "Répondre à la question posée" in page and "Merci de joindre l&#x27;ECG." in page
 
     response = doctor.post(_action(letter, "provide_info"), {"message": "ECG joint : rythme sinusal."})
@@ -530,7 +520,7 @@ def test_asking_for_more_and_answering_goes_through_the_thread(signed_in, gp, le
 def test_either_side_writes_in_the_thread(signed_in, gp, letter, cardio_secretary):
     signed_in(gp).post(_action(letter, "message"), {"message": "Patiente disponible le matin."})
 
-    page = _page(signed_in(cardio_secretary).get(_detail(letter)))
+    page = _page(signed_in(cardio_secretary).get(detail_url(letter)))
     assert "Patiente disponible le matin." in page and "Alice Martin" in page
 
 
@@ -539,14 +529,14 @@ def test_a_teleexpertise_is_answered_then_closed_with_a_report(signed_in, gp, ca
     cardio.save()
     question = referral_send(acting_user=gp, kind="teleexpertise", recipient_practitioner=cardio, **PATIENT)
     expert = signed_in(cardiologist)
-    assert "Accepter et donner un rendez-vous" not in _page(expert.get(_detail(question)))
+    assert "Accepter et donner un rendez-vous" not in _page(expert.get(detail_url(question)))
 
     expert.post(_action(question, "answer"), {"answer": "Pas d'indication à une consultation."})
     expert.post(_action(question, "close"), {"report": "Avis rendu, surveillance tensionnelle."})
 
     question.refresh_from_db()
     assert (question.status, question.closing_report) == ("closed", "Avis rendu, surveillance tensionnelle.")
-    page = _page(signed_in(gp).get(_detail(question)))
+    page = _page(signed_in(gp).get(detail_url(question)))
     assert "Réponse de l'expert" in page and "Pas d&#x27;indication à une consultation." in page
     assert "Compte-rendu" in page and "surveillance tensionnelle" in page
 
@@ -572,8 +562,8 @@ def test_an_action_not_allowed_from_the_status_is_refused_in_french(signed_in, l
 
 
 def test_the_page_shows_the_forms_of_each_side_and_status(signed_in, gp, letter, cardio_secretary):
-    secretary = _page(signed_in(cardio_secretary).get(_detail(letter)))
-    sender = _page(signed_in(gp).get(_detail(letter)))
+    secretary = _page(signed_in(cardio_secretary).get(detail_url(letter)))
+    sender = _page(signed_in(gp).get(detail_url(letter)))
 
     for offered in ("Prendre en compte", "Accepter et donner un rendez-vous", "Demander des précisions", "Refuser"):
         assert offered in secretary and offered not in sender
@@ -587,7 +577,7 @@ def test_the_page_shows_the_forms_of_each_side_and_status(signed_in, gp, letter,
 def test_whoever_may_not_see_the_request_gets_404_on_it_its_letter_and_its_actions(request, signed_in, letter, persona):
     browser = signed_in(request.getfixturevalue(persona))
 
-    assert browser.get(_detail(letter)).status_code == 404
+    assert browser.get(detail_url(letter)).status_code == 404
     assert browser.get(_letter(letter)).status_code == 404
     assert browser.post(_action(letter, "acknowledge")).status_code == 404
     letter.refresh_from_db()
@@ -598,7 +588,7 @@ def test_whoever_may_not_see_the_request_gets_404_on_it_its_letter_and_its_actio
 
 
 def test_a_visitor_is_sent_to_sign_in_from_a_request(client, letter):
-    response = client.get(_detail(letter))
+    response = client.get(detail_url(letter))
 
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
 
@@ -613,18 +603,18 @@ def test_the_letter_downloads_as_a_pdf_that_reads_back(signed_in, gp, letter, ca
 
 
 def test_every_read_writes_the_access_log(signed_in, gp, letter, cardio_secretary):
-    signed_in(cardio_secretary).get(_detail(letter))
+    signed_in(cardio_secretary).get(detail_url(letter))
     signed_in(cardio_secretary).get(_letter(letter))
-    signed_in(gp).get(_detail(letter))
+    signed_in(gp).get(detail_url(letter))
     signed_in(gp).get(MINE)
     signed_in(cardio_secretary).get(INBOX)
 
     reads = AccessLog.objects.filter(subject_type="referral", subject_id=str(letter.public_id), action="read")
     assert sorted(reads.values_list("user_email", "via")) == sorted(
         [
-            (cardio_secretary.email, _detail(letter)),
+            (cardio_secretary.email, detail_url(letter)),
             (cardio_secretary.email, _letter(letter)),
-            (gp.email, _detail(letter)),
+            (gp.email, detail_url(letter)),
             (gp.email, MINE),
             (cardio_secretary.email, INBOX),
         ]
@@ -632,7 +622,7 @@ def test_every_read_writes_the_access_log(signed_in, gp, letter, cardio_secretar
 
 
 def test_pages_with_patients_are_not_kept_by_the_browser(signed_in, gp, letter):
-    for url in (_detail(letter), MINE, NEW):
+    for url in (detail_url(letter), MINE, NEW_REQUEST_URL):
         assert "no-store" in signed_in(gp).get(url)["Cache-Control"]
 
 

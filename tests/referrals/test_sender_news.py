@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from notifications.models import OutboundMessage
-from notifications.services import _render
+from notifications.services import message_render
 from referrals.services import (
     referral_accept,
     referral_acknowledge,
@@ -34,7 +34,7 @@ def cardio(cardiologist):
 
 def _news(gp) -> list[str]:
     messages = OutboundMessage.objects.filter(template="referral_sender_news", recipient=gp.email).order_by("id")
-    return [" ".join(_render(message).values()) for message in messages]
+    return [" ".join(message_render(message).values()) for message in messages]
 
 
 def test_the_gp_is_told_of_questions_and_of_the_appointment_and_of_nothing_else(

@@ -12,8 +12,15 @@ from django.utils import timezone
 from directory.models import Practice
 from referrals.models import Referral, ReferralAttachment
 from referrals.services import referral_accept, referral_send
-from tests.referrals.conftest import PATIENT, image_bytes, pdf_bytes
-from tests.referrals.test_pages import NEW, NOTICES, _detail, _form
+from tests.referrals.conftest import (
+    NEW_REQUEST_URL,
+    PATIENT,
+    RECIPIENT_NOTICES_URL,
+    detail_url,
+    image_bytes,
+    new_request_form,
+    pdf_bytes,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,9 +38,11 @@ def _file(name: str, content: bytes, content_type: str = "application/octet-stre
 
 
 def test_documents_chosen_in_the_form_go_with_the_request(signed_in, gp, cardio):
-    data = _form(cardio, attachments=[_file("ecg.pdf", pdf_bytes()), _file("photo.jpg", image_bytes("JPEG"))])
+    data = new_request_form(
+        cardio, attachments=[_file("ecg.pdf", pdf_bytes()), _file("photo.jpg", image_bytes("JPEG"))]
+    )
 
-    response = signed_in(gp).post(NEW, data)
+    response = signed_in(gp).post(NEW_REQUEST_URL, data)
 
     referral = Referral.objects.get()
     assert response.status_code == 302
@@ -42,14 +51,16 @@ def test_documents_chosen_in_the_form_go_with_the_request(signed_in, gp, cardio)
         ("ecg.pdf", "application/pdf"),
         ("photo.jpg", "image/jpeg"),
     ]
-    page = signed_in(gp).get(_detail(referral)).content.decode()
+    page = signed_in(gp).get(detail_url(referral)).content.decode()
     assert "ecg.pdf" in page and "photo.jpg" in page
 
 
 def test_a_refused_document_sends_nothing_and_keeps_what_was_typed(signed_in, gp, cardio):
-    data = _form(cardio, attachments=[_file("ecg.pdf", pdf_bytes()), _file("virus.pdf", b"MZ\x90\x00 not a pdf")])
+    data = new_request_form(
+        cardio, attachments=[_file("ecg.pdf", pdf_bytes()), _file("virus.pdf", b"MZ\x90\x00 not a pdf")]
+    )
 
-    response = signed_in(gp).post(NEW, data)
+    response = signed_in(gp).post(NEW_REQUEST_URL, data)
 
     assert response.status_code == 400
     page = response.content.decode()
@@ -61,8 +72,8 @@ def test_the_form_warns_before_a_teleexpertise_without_consent(signed_in, gp, ca
     recipient = f"practitioner:{cardio.public_id}"
     query = {"recipient": recipient, "kind": "teleexpertise", "patient_birth_date": "1958-03-14"}
 
-    without = signed_in(gp).get(NOTICES, query).content.decode()
-    with_consent = signed_in(gp).get(NOTICES, {**query, "teleexpertise_consent": "on"}).content.decode()
+    without = signed_in(gp).get(RECIPIENT_NOTICES_URL, query).content.decode()
+    with_consent = signed_in(gp).get(RECIPIENT_NOTICES_URL, {**query, "teleexpertise_consent": "on"}).content.decode()
 
     assert "ne serait pas facturable" in without and "consentement" in without
     assert "ne serait pas facturable" not in with_consent
@@ -73,8 +84,8 @@ def test_the_request_page_shows_each_side_its_sections(signed_in, gp, cardio, ca
         acting_user=gp, kind="teleexpertise", recipient_practitioner=cardio, teleexpertise_consent=True, **PATIENT
     )
 
-    sender = signed_in(gp).get(_detail(teleexpertise)).content.decode()
-    secretary = signed_in(cardio_secretary).get(_detail(teleexpertise)).content.decode()
+    sender = signed_in(gp).get(detail_url(teleexpertise)).content.decode()
+    secretary = signed_in(cardio_secretary).get(detail_url(teleexpertise)).content.decode()
 
     assert "Pièces jointes" in sender and "Pièces jointes" in secretary
     assert "Transférer à un confrère du cabinet" not in sender
@@ -159,7 +170,7 @@ def test_a_specialist_of_another_specialty_gets_404_everywhere_and_nothing_is_lo
     api = f"/api/v1/referrals/{letter.public_id}/"
 
     for url in (
-        _detail(letter),
+        detail_url(letter),
         reverse("referrals:letter", args=[letter.public_id]),
         reverse("referrals:attachment_list", args=[letter.public_id]),
         reverse("referrals:attachment_download", args=[letter.public_id, document.public_id]),

@@ -171,6 +171,18 @@ def _perform(request, name: str, referral: Referral, form) -> Referral:
     return action.perform(acting_user=request.user, referral=referral, **form.action_inputs(action))
 
 
+def _perform_form(request, name: str, referral: Referral, form) -> Referral | None:
+    """The action with a valid form's inputs; None when the form or the service refuses (the refusal is then on
+    the form, to show again with a 400)."""
+    if not form.is_valid():
+        return None
+    try:
+        return _perform(request, name, referral, form)
+    except ApplicationError as error:
+        refuse_on_form(form, error)
+        return None
+
+
 def _respond(request, referral: Referral, *, fragment: str, status: int = 200, **forms_with_errors) -> HttpResponse:
     """The fragment for HTMX, this module's page otherwise (a GET, or a refused form without JavaScript)."""
     context = {"referral": referral, **handling_context(request, referral, **forms_with_errors)}
@@ -274,17 +286,13 @@ def handling_forward(request, public_id):
     if refusal is not None:
         raise_for_access(refusal)
     form = ForwardForm(request.POST, candidates=forward_candidates(referral, request.user))
-    if form.is_valid():
-        try:
-            referral = _perform(request, "forward", referral, form)
-        except ApplicationError as error:
-            refuse_on_form(form, error)
-        else:
-            message = _("Demande transférée à %(name)s.") % {"name": referral.recipient_practitioner}
-            if not referrals_visible_to(request.user).filter(pk=referral.pk).exists():
-                return _away(request, message)
-            return _done(request, referral, fragment=fragment, message=message)
-    return _respond(request, referral, fragment=fragment, status=400, forward_form=form)
+    forwarded = _perform_form(request, "forward", referral, form)
+    if forwarded is None:
+        return _respond(request, referral, fragment=fragment, status=400, forward_form=form)
+    message = _("Demande transférée à %(name)s.") % {"name": forwarded.recipient_practitioner}
+    if not referrals_visible_to(request.user).filter(pk=forwarded.pk).exists():
+        return _away(request, message)
+    return _done(request, forwarded, fragment=fragment, message=message)
 
 
 @authenticated
@@ -295,15 +303,11 @@ def handling_convert(request, public_id):
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
     form = ConvertForm(request.POST)
-    if form.is_valid():
-        try:
-            referral = _perform(request, "convert", referral, form)
-        except ApplicationError as error:
-            refuse_on_form(form, error)
-        else:
-            message = _("La demande est désormais : %(kind)s.") % {"kind": referral.get_kind_display()}
-            return _done(request, referral, fragment=fragment, message=message)
-    return _respond(request, referral, fragment=fragment, status=400, convert_form=form)
+    converted = _perform_form(request, "convert", referral, form)
+    if converted is None:
+        return _respond(request, referral, fragment=fragment, status=400, convert_form=form)
+    message = _("La demande est désormais : %(kind)s.") % {"kind": converted.get_kind_display()}
+    return _done(request, converted, fragment=fragment, message=message)
 
 
 # --- Sent outside the portal (the sender) --------------------------------------------------------------------------
@@ -317,14 +321,10 @@ def handling_sent_outside(request, public_id):
     if request.method == "GET":
         return _respond(request, referral, fragment=fragment)
     form = SentOutsideForm(request.POST)
-    if form.is_valid():
-        try:
-            referral = _perform(request, "sent_outside", referral, form)
-        except ApplicationError as error:
-            refuse_on_form(form, error)
-        else:
-            return _done(request, referral, fragment=fragment, message=_("Envoi hors du portail enregistré."))
-    return _respond(request, referral, fragment=fragment, status=400, sent_outside_form=form)
+    recorded = _perform_form(request, "sent_outside", referral, form)
+    if recorded is None:
+        return _respond(request, referral, fragment=fragment, status=400, sent_outside_form=form)
+    return _done(request, recorded, fragment=fragment, message=_("Envoi hors du portail enregistré."))
 
 
 @authenticated
@@ -333,12 +333,8 @@ def handling_outside_status(request, public_id):
     referral = referral_or_404(request, public_id)
     fragment = "referrals/_handling.html"
     form = OutsideStatusForm(request.POST)
-    if form.is_valid():
-        try:
-            referral = _perform(request, "outside_status", referral, form)
-        except ApplicationError as error:
-            refuse_on_form(form, error)
-        else:
-            message = _("Statut enregistré : %(status)s.") % {"status": referral.get_status_display()}
-            return _done(request, referral, fragment=fragment, message=message)
-    return _respond(request, referral, fragment=fragment, status=400, outside_status_form=form)
+    updated = _perform_form(request, "outside_status", referral, form)
+    if updated is None:
+        return _respond(request, referral, fragment=fragment, status=400, outside_status_form=form)
+    message = _("Statut enregistré : %(status)s.") % {"status": updated.get_status_display()}
+    return _done(request, updated, fragment=fragment, message=message)

@@ -9,7 +9,27 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.test.utils import CaptureQueriesContext
 
 
-def figure(metric: str, value: float | None, unit: str, target: float | None) -> dict:
+def at_most(limit: float) -> str:
+    """A target the figure must stay under: ``"<= 1.5"``."""
+    return f"<= {limit}"
+
+
+def at_least(limit: float) -> str:
+    """A target the figure must reach: ``">= 200"``."""
+    return f">= {limit}"
+
+
+def meets(value: float, target: str) -> bool:
+    """Whether ``value`` meets a target written by ``at_most``/``at_least``."""
+    direction, limit = target.split()
+    return value <= float(limit) if direction == "<=" else value >= float(limit)
+
+
+def figure(metric: str, value: float | None, unit: str, target: str | None) -> dict:
+    """One line of ``manage.py benchmark``: the target says its direction (``at_most(1.5)``, ``at_least(200)``)
+    so that a reader, and a script, knows whether the figure must stay under or over it."""
+    if target is not None and not target.startswith(("<= ", ">= ")):
+        raise ValueError(f"target without a direction: {target!r}")
     return {"metric": metric, "value": None if value is None else round(value, 2), "unit": unit, "target": target}
 
 

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.permissions import can_search_access_log, can_see_outbox_failures
 from directory.permissions import can_follow_directory, can_manage_accounts
+from directory.selectors.upkeep import entries_to_reconfirm_for
 from referrals.permissions import (
     can_follow_overdue_referrals,
     can_list_teleexpertise_acts,
@@ -21,10 +23,22 @@ from referrals.permissions import (
     can_send_referrals,
     can_work_referral_inbox,
 )
+from referrals.selectors import referrals_overdue_in_territories
 
 
 def _signed_in(user) -> bool:
     return user.is_authenticated
+
+
+@dataclass(frozen=True)
+class TileCount:
+    """What waits behind a dashboard tile ("4 en retard"): counted by the very selector the list it opens pages,
+    so the tile and the list always say the same number."""
+
+    count: Callable[..., int]
+    label: Callable[[int], str]  # the number → "4 en retard"
+    url_name: str
+    query: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,6 +48,22 @@ class NavEntry:
     icon: str
     visible_to: Callable[..., bool]
     description: Promise | str = ""
+    tile_count: TileCount | None = None
+
+
+OVERDUE_TILE = TileCount(
+    count=lambda user: referrals_overdue_in_territories(user).count(),
+    label=lambda number: ngettext("%(count)d en retard", "%(count)d en retard", number) % {"count": number},
+    url_name="referrals:coordination_overdue",
+)
+RECONFIRM_TILE = TileCount(
+    count=lambda user: entries_to_reconfirm_for(user, period="six-mois").count(),
+    label=lambda number: (
+        ngettext("%(count)d fiche à reconfirmer", "%(count)d fiches à reconfirmer", number) % {"count": number}
+    ),
+    url_name="directory:upkeep_stale",
+    query="anciennete=six-mois",
+)
 
 
 NAVIGATION = [
@@ -72,6 +102,7 @@ NAVIGATION = [
         "hourglass-split",
         can_follow_overdue_referrals,
         _("Les demandes du territoire qui ont dépassé leur délai cible : statuts et délais, sans données cliniques."),
+        tile_count=OVERDUE_TILE,
     ),
     NavEntry(
         _("Tableau de bord des demandes"),
@@ -114,6 +145,7 @@ NAVIGATION = [
         "clipboard-check",
         can_follow_directory,
         _("Les modifications des fiches, les demandes de rattachement, les signalements, les doublons."),
+        tile_count=RECONFIRM_TILE,
     ),
     NavEntry(
         _("Mon compte"),
@@ -126,6 +158,7 @@ NAVIGATION = [
 
 
 def navigation_for(user) -> list[dict]:
+    """The menu: what the user may open (every page, from the context processor)."""
     return [
         {
             "label": entry.label,
@@ -137,3 +170,27 @@ def navigation_for(user) -> list[dict]:
         for entry in NAVIGATION
         if entry.visible_to(user)
     ]
+
+
+def dashboard_tiles(user) -> list[dict]:
+    """The home page's tiles: the menu's entries, each with what waits behind it when it says so."""
+    tiles = []
+    for entry in NAVIGATION:
+        if entry.url_name == "home" or not entry.visible_to(user):
+            continue
+        tile = {
+            "label": entry.label,
+            "url": reverse(entry.url_name),
+            "icon": entry.icon,
+            "description": entry.description,
+        }
+        if entry.tile_count is not None:
+            number = entry.tile_count.count(user)
+            url = reverse(entry.tile_count.url_name)
+            tile["count"] = {
+                "number": number,
+                "label": entry.tile_count.label(number),
+                "url": f"{url}?{entry.tile_count.query}" if entry.tile_count.query else url,
+            }
+        tiles.append(tile)
+    return tiles

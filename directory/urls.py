@@ -54,6 +54,11 @@ urlpatterns = [
         name="error_report_resolve",
     ),
     path("coordination/annuaire/a-confirmer/", upkeep.upkeep_stale, name="upkeep_stale"),
+    path(
+        "coordination/annuaire/a-confirmer/<uuid:practitioner_id>/",
+        upkeep.upkeep_stale_confirm,
+        name="upkeep_stale_confirm",
+    ),
     path("coordination/annuaire/doublons/", upkeep.merge_candidates, name="merge_candidates"),
     path(
         "coordination/annuaire/doublons/<uuid:first_id>/<uuid:second_id>/",

@@ -230,6 +230,27 @@ def attachment_for_user(
         return None
     return referral.attachments.filter(public_id=attachment_public_id).select_related("referral").first()
 
+def referral_status_for_coordinator(user: User, public_id) -> Referral:
+    """One request of a territory the user coordinates, as the overdue list shows it (``COORDINATOR_FIELDS``):
+    its status, parties and dates, never the patient nor the clinical text, so no access-log row. Anything else
+    is ``not_found``, as if it did not exist."""
+    territories = territories_coordinated_by(user).values("pk")
+    referral = (
+        Referral.objects.filter(territory__in=territories, public_id=public_id)
+        .select_related("sender", "recipient_practitioner", "recipient_practice", "pathway")
+        .only(*COORDINATOR_FIELDS, "recipient_practitioner_id", "recipient_practice_id", "pathway_id")
+        .first()
+    )
+    if referral is None:
+        raise ApplicationError(_("Cette demande n'existe pas."), code="not_found")
+    return referral
+
+
+def referral_status_timeline(referral: Referral) -> QuerySet:
+    """The steps of a request a coordinator may read: when, by whom, from which status to which; no note."""
+    return referral.events.only("at", "actor", "actor_label", "action", "from_status", "to_status").order_by("at", "id")
+
+
 
 def forward_candidates(referral: Referral, user: User | Actor) -> QuerySet[Practitioner]:
     """Colleagues to whom ``user`` may forward the request: practitioners working at one of the recipient's

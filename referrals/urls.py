@@ -53,3 +53,8 @@ urlpatterns = [
     path("coordination/en-retard/", coordination.coordination_overdue, name="coordination_overdue"),
     path("coordination/en-retard.csv", coordination.coordination_overdue_csv, name="coordination_overdue_csv"),
 ]
+    path(
+        "coordination/demandes/<uuid:public_id>/",
+        coordination.coordination_referral_status,
+        name="coordination_referral_status",
+    ),

@@ -26,6 +26,7 @@ from directory.models import (
     CONFIRMATION_REQUEST_AFTER_DAYS,
     STALE_AFTER_DAYS,
     Activity,
+    Audience,
     ContactChannel,
     EntryClaim,
     EntryRevision,
@@ -36,6 +37,7 @@ from directory.models import (
     Specialty,
 )
 from directory.permissions import coordinated_territory_ids
+from directory.selectors import VISIBLE_AUDIENCES, channel_order
 
 # --- Scope ------------------------------------------------------------------------------------------------------
 
@@ -123,28 +125,82 @@ def _with_reference(practitioners: QuerySet[Practitioner]) -> QuerySet[Practitio
     return practitioners.annotate(confirmed_or_created=Coalesce("last_confirmed_at", "created_at"))
 
 
-def stale_entries_for(user: User, *, now: datetime.datetime | None = None) -> QuerySet[Practitioner]:
-    """Entries of the coordinator's territories not confirmed for a year (flagged stale), the oldest first."""
+# The lists of entries to reconfirm, by how long ago they were last confirmed: more than a year (the search flags
+# them stale) or more than six months (the monthly e-mail asks their owner). Slug in the page's URL → days.
+RECONFIRM_PERIODS = {"un-an": STALE_AFTER_DAYS, "six-mois": CONFIRMATION_REQUEST_AFTER_DAYS}
+DEFAULT_RECONFIRM_PERIOD = "un-an"
+
+
+def entries_to_reconfirm_for(
+    user: User, *, period: str = DEFAULT_RECONFIRM_PERIOD, now: datetime.datetime | None = None
+) -> QuerySet[Practitioner]:
+    """Entries of the coordinator's territories not confirmed for ``period`` (a key of ``RECONFIRM_PERIODS``), the
+    oldest first. The one answer to "how many entries to reconfirm": the tiles count it, the list pages it."""
     now = now or timezone.now()
+    days = RECONFIRM_PERIODS[period]
     return (
         _with_reference(entries_coordinated_by(user))
-        .filter(confirmed_or_created__lt=now - datetime.timedelta(days=STALE_AFTER_DAYS))
+        .filter(confirmed_or_created__lt=now - datetime.timedelta(days=days))
         .select_related("profession", "user")
         .order_by("confirmed_or_created", "last_name", "first_name", "pk")
     )
 
 
+def stale_entries_for(user: User, *, now: datetime.datetime | None = None) -> QuerySet[Practitioner]:
+    """Entries of the coordinator's territories not confirmed for a year (flagged stale), the oldest first."""
+    return entries_to_reconfirm_for(user, period="un-an", now=now)
+
+
 def freshness_counts_for(user: User, *, now: datetime.datetime | None = None) -> dict[str, int]:
-    """How many entries are stale (a year), due for confirmation (six months), asked in the last 30 days."""
+    """How many entries are stale (a year), due for confirmation (six months or more: stale ones included, as the
+    list of entries to reconfirm shows them), asked in the last 30 days."""
     now = now or timezone.now()
     stale_before = now - datetime.timedelta(days=STALE_AFTER_DAYS)
     due_before = now - datetime.timedelta(days=CONFIRMATION_REQUEST_AFTER_DAYS)
     return _with_reference(entries_coordinated_by(user)).aggregate(
         total=Count("pk"),
         stale=Count("pk", filter=Q(confirmed_or_created__lt=stale_before)),
-        due=Count("pk", filter=Q(confirmed_or_created__lt=due_before, confirmed_or_created__gte=stale_before)),
+        due=Count("pk", filter=Q(confirmed_or_created__lt=due_before)),
         asked=Count("pk", filter=Q(confirmation_requested_at__gte=now - datetime.timedelta(days=30))),
     )
+
+
+_PHONE_KINDS = (ContactChannel.Kind.PHONE, ContactChannel.Kind.PROFESSIONAL_LINE, ContactChannel.Kind.SECRETARY)
+
+
+def first_phones(
+    *, practitioner_ids=(), practice_ids=(), audience: str = Audience.PROFESSIONALS
+) -> tuple[dict[int, ContactChannel], dict[int, ContactChannel]]:
+    """The phone ``audience`` should call first for each practitioner and each practice, in two queries, in the
+    order of ``channels_for_audience`` (preferred first, this audience's line before wider ones'). A
+    practitioner without a phone of their own is reached at a practice where they work."""
+    visible = VISIBLE_AUDIENCES.get(audience, VISIBLE_AUDIENCES[Audience.PUBLIC])
+    practitioner_ids, practice_ids = list(practitioner_ids), list(practice_ids)
+    order = ("-preferred", "audience_rank", "owner_rank", "kind_rank", "id")
+    phones = (
+        ContactChannel.objects.filter(audience__in=visible, kind__in=_PHONE_KINDS)
+        .select_related("practitioner", "practice")
+        .annotate(**channel_order(visible))
+    )
+    by_practitioner: dict[int, ContactChannel] = {}
+    if practitioner_ids:
+        practices_of: dict[int, list[int]] = {}
+        for practitioner_id, practice_id in Activity.objects.filter(practitioner__in=practitioner_ids).values_list(
+            "practitioner_id", "practice_id"
+        ):
+            practices_of.setdefault(practice_id, []).append(practitioner_id)
+        channels = phones.filter(
+            Q(practitioner__in=practitioner_ids) | Q(practitioner__isnull=True, practice__in=list(practices_of))
+        ).order_by(*order)
+        for channel in channels:
+            owners = [channel.practitioner_id] if channel.practitioner_id else practices_of.get(channel.practice_id, [])
+            for owner in owners:
+                by_practitioner.setdefault(owner, channel)
+    by_practice: dict[int, ContactChannel] = {}
+    if practice_ids:
+        for channel in phones.filter(practitioner__isnull=True, practice__in=practice_ids).order_by(*order):
+            by_practice.setdefault(channel.practice_id, channel)
+    return by_practitioner, by_practice
 
 
 # --- The change feed --------------------------------------------------------------------------------------------

@@ -344,13 +344,57 @@ def error_report_resolve(request, report_id):
     return redirect(_next_or(request, reverse("directory:upkeep_reports")))
 
 
+def _reconfirm_period(request) -> str:
+    period = request.GET.get("anciennete") or request.POST.get("anciennete") or ""
+    return period if period in selectors.RECONFIRM_PERIODS else selectors.DEFAULT_RECONFIRM_PERIOD
+
+
+def _with_phones(practitioners) -> list:
+    """Each entry with ``phone``: the number a coordinator calls to check it (their audience's first phone)."""
+    practitioners = list(practitioners)
+    phones, _by_practice = selectors.first_phones(practitioner_ids=[entry.pk for entry in practitioners])
+    for entry in practitioners:
+        entry.phone = phones.get(entry.pk)
+    return practitioners
+
+
 @permission_required(can_follow_directory)
 @require_http_methods(["GET"])
 def upkeep_stale(request):
-    """Entries not confirmed for a year, the oldest first."""
-    page = Paginator(selectors.stale_entries_for(request.user), 50).get_page(request.GET.get("page"))
-    context = {"page": page, "freshness": selectors.freshness_counts_for(request.user)}
+    """Entries not confirmed for a year (or six months), the oldest first, each with its phone and a button to
+    confirm it in place once the coordinator has checked it."""
+    period = _reconfirm_period(request)
+    entries = selectors.entries_to_reconfirm_for(request.user, period=period)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "entries": _with_phones(page),
+        "period": period,
+        "freshness": selectors.freshness_counts_for(request.user),
+    }
     return render(request, "directory/upkeep_stale.html", context)
+
+
+@permission_required(can_follow_directory)
+@require_POST
+def upkeep_stale_confirm(request, practitioner_id):
+    """The coordinator checked an entry (by phone) and confirms it from the list: HTMX swaps its row for the
+    confirmed one; without JavaScript, the list comes back with a message."""
+    practitioner = fetch_or_404(selectors.practitioner_coordinated_by, request.user, practitioner_id)
+    try:
+        practitioner = services.practitioner_confirm(acting_user=request.user, practitioner=practitioner)
+    except ApplicationError as error:
+        raise_for_access(error)
+        messages.error(request, error.message)
+        return redirect(_next_or(request, reverse("directory:upkeep_stale")))
+    if is_fragment_request(request):
+        [entry] = _with_phones([practitioner])
+        context = {"entry": entry, "confirmed": True, "period": _reconfirm_period(request)}
+        return page_or_fragment(
+            request, page="directory/upkeep_stale.html", fragment="directory/_upkeep_stale_row.html", context=context
+        )
+    messages.success(request, _("Merci : la fiche de %(name)s est confirmée à jour.") % {"name": practitioner})
+    return redirect(_next_or(request, reverse("directory:upkeep_stale")))
 
 
 # --- Duplicates -------------------------------------------------------------------------------------------------

@@ -49,6 +49,10 @@ def enter_authenticator_code(page, code: str) -> None:
 
 
 def open_menu(page):
+    """The menu's entries: the bar at desktop widths, the "Menu" disclosure (opened) on a phone."""
+    bar = page.locator("ul.main-menu-bar")
+    if bar.is_visible():
+        return bar
     menu = page.locator("details.main-menu")
     if menu.get_attribute("open") is None:
         menu.locator("summary").click()

@@ -68,6 +68,8 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
     absence_seen = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
     patient_family_name = forms.CharField(label=_("Nom de naissance"), max_length=150)
+    # Likewise, that nobody on the recipient's side uses the portal was shown (the recipient's form value).
+    outside_seen = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
     patient_used_name = forms.CharField(label=_("Nom d'usage"), required=False, max_length=150)
     patient_given_names = forms.CharField(label=_("Prénoms"), max_length=200)
     patient_birth_date = forms.DateField(label=_("Date de naissance"), widget=_DATE_INPUT, input_formats=_DATE_FORMATS)

@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
-from accounts.roles import Role
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Absence, Activity, ContactChannel, Practice, Practitioner, RoleGrant, Specialty
+from directory.models import Absence, Activity, ContactChannel, Practice, Practitioner, Specialty
 from directory.selectors import (
     audience_of,
     channels_for_audience,
@@ -30,6 +29,7 @@ from directory.selectors.api import (
     practice_channels,
     practitioner_for_api,
 )
+from directory.selectors.portal_use import practitioners_answering, secretaries_of
 from referrals.models import Pathway, Referral, ReferralAttachment
 from referrals.scope import Actor, actor_for, recipient_practices, recipient_side
 
@@ -272,11 +272,9 @@ def recipient_uses_portal(referral: Referral) -> bool:
     if not (referral.recipient_practitioner_id or referral.recipient_practice_id or referral.pathway_id):
         return False
     side = recipient_side(referral)
-    with_account = Q(user__isnull=False) | Q(role_grants__role=Role.PROFESSIONAL)
-    return (
-        side.practitioners().filter(with_account).exists()
-        or RoleGrant.objects.filter(role=Role.SECRETARY, practices__in=side.practice_ids).exists()
-    )
+    # An active account with the professional role on one of its entries, or the secretary role on one of its
+    # practices (the directory's one definition, also shown in its search results).
+    return bool(practitioners_answering(side.practitioner_ids)) or secretaries_of(side.practice_ids) > 0
 
 
 # The directory's channels a GP may use to send a letter outside the portal (what they write to, then what
@@ -302,7 +300,9 @@ def outside_channels_for(referral: Referral, viewer: User) -> list[ContactChanne
         channels = practice_channels(referral.recipient_practice, audience)
     else:
         channels = []
-    return [channel for channel in channels if channel.kind in OUTSIDE_CHANNEL_KINDS]
+    usable = [channel for channel in channels if channel.kind in OUTSIDE_CHANNEL_KINDS]
+    # An MSSanté address first whatever the directory's order: the letter goes there as it is, attached.
+    return sorted(usable, key=lambda channel: channel.kind != ContactChannel.Kind.MSSANTE)
 
 
 # --- Pages ------------------------------------------------------------------------------------------------------
@@ -353,10 +353,17 @@ RECIPIENT_SEARCH_LIMIT = 8
 
 
 def recipients_search(
-    viewer: User, *, q: str, teleexpertise_only: bool = False, exclude: Practitioner | None = None
+    viewer: User,
+    *,
+    q: str,
+    teleexpertise_only: bool = False,
+    exclude: Practitioner | None = None,
+    due_on: datetime.date | None = None,
 ) -> list[Practitioner]:
     """The directory's best matches for a specialty or a name typed in a form ("cardio", "Rousseau"), each
-    with ``absence_today`` (or None); a fixed number of queries whatever the number of matches."""
+    with ``absence_today`` (or None), ``next_absence`` (the first absence overlapping today to ``due_on``, the
+    request's due date, or None), who answers on the portal (``portal_use``) and the measured response; a fixed
+    number of queries whatever the number of matches."""
     found = practitioners_search(
         viewer=viewer,
         q=q,
@@ -371,6 +378,10 @@ def recipients_search(
         practitioner.absence_today = next(
             (absence for absence in absences.get(practitioner.pk, []) if absence.starts_on <= today), None
         )
+        if due_on is not None:
+            practitioner.next_absence = next(
+                (absence for absence in absences.get(practitioner.pk, []) if absence.starts_on <= due_on), None
+            )
     return found
 
 

@@ -610,7 +610,7 @@ def practitioners_search(
     # The total comes with the page (COUNT(*) OVER ()): the order needs every match computed anyway, so a
     # separate COUNT would do the work twice. Only a page past the end asks for it on its own.
     found = list(
-        practitioners.select_related("profession")
+        practitioners.select_related("profession", "response_statistic")
         .annotate(matches=Window(Count("pk")))
         .prefetch_related(
             Prefetch("specialties", queryset=Specialty.objects.order_by("label")),
@@ -717,3 +717,8 @@ def _response_first(sort: str) -> list:
         output_field=DurationField(),
     )
     return [shown.asc(nulls_last=True)]
+    # Who answers on the portal and the next absence, for the professionals (one query). Imported here: the
+    # module reads ``entries``, which imports this package.
+    from directory.selectors.portal_use import portal_use_annotate
+
+    portal_use_annotate(found, audience=results.audience)

@@ -45,11 +45,11 @@ from referrals.forms import (
 from referrals.letters import referral_letter_pdf
 from referrals.models import Referral, Urgency
 from referrals.permissions import REFERRAL_ACTIONS, can_send_referrals, can_work_referral_inbox, referral_actions_for
+from referrals.recipients import due_date_for, recipient_label, recipient_reach
 from referrals.rules import message_refusal, side_refusal
 from referrals.scope import appointment_sites, request_actor
 from referrals.selectors import (
     OPEN_STATUSES,
-    absence_today,
     age_on,
     direct_access_specialty,
     pathways_open_to,
@@ -103,16 +103,21 @@ def _initial_from_post(form_class, data: QueryDict) -> dict:
 
 
 def _recipient_context(user, recipient, *, birth_date, kind, sender=None, typed=None) -> dict:
-    """What the form says about the chosen recipient before sending: an absence today (and who replaces them),
-    a specialty of direct access, a practitioner who does not answer tele-expertise, and for a tele-expertise
-    what would keep it from being billed (no consent, same MSP, the yearly cap for this patient)."""
+    """What the form says about the chosen recipient before sending: who receives and answers it on the portal
+    (``referrals.recipients.recipient_reach``: nobody, and the letter goes another way; an absence before the
+    due date of the urgency chosen, with who replaces them; what to address instead), a specialty of direct
+    access, a practitioner who does not answer tele-expertise, and for a tele-expertise what would keep it from
+    being billed (no consent, same MSP, the yearly cap for this patient)."""
     context = {
         "recipient": recipient,
         "recipient_value": recipient_choice(recipient) if recipient else "",
         "recipient_kind": recipient._meta.model_name if recipient else "",
     }
+    if recipient is not None:
+        urgency = (typed or {}).get("urgency") or Urgency.ROUTINE
+        context["reach"] = recipient_reach(user, recipient, sender=sender, urgency=urgency, kind=kind)
     if recipient is not None and recipient._meta.model_name == "practitioner":
-        context["absence"] = absence_today(recipient, user)
+        context["absence"] = context["reach"].absence
         context["direct_access"] = direct_access_specialty(recipient, patient_birth_date=birth_date)
         context["refuses_teleexpertise"] = kind == Referral.Kind.TELEEXPERTISE and not recipient.answers_teleexpertise
     if kind == Referral.Kind.TELEEXPERTISE and sender is not None and recipient is not None:
@@ -179,14 +184,17 @@ def referral_new(request):
     recipient_context = _recipient_context(
         request.user, recipient, birth_date=birth_date, kind=kind, sender=sender, typed=data
     )
-    absence_first = False
+    absence_first = outside_first = False
 
     if sending and form.is_valid():
         absence = recipient_context.get("absence")
+        reach = recipient_context.get("reach")
         if recipient_value and recipient is None:
             form.add_error("recipient", _("Ce destinataire est introuvable : choisissez-le de nouveau."))
         elif absence is not None and form.cleaned_data["absence_seen"] != str(recipient.public_id):
             absence_first = True
+        elif reach is not None and not reach.uses_portal and form.cleaned_data["outside_seen"] != recipient_value:
+            outside_first = True  # nobody will find it in the portal: said before it goes
         else:
             try:
                 # All or nothing (the service's): a refused document leaves no request behind.
@@ -198,6 +206,18 @@ def referral_new(request):
             except ApplicationError as error:
                 refuse_on_form(form, error)
             else:
+                if reach is not None and not reach.uses_portal:
+                    # What really happened: nothing reached anyone; the letter is ready for the GP to send.
+                    messages.warning(
+                        request,
+                        _(
+                            "Courrier prêt : à envoyer vous-même à %(name)s. Personne ne reçoit les demandes sur "
+                            "le portail de son côté : envoyez le courrier (PDF) par l'un des moyens ci-dessous, "
+                            "puis indiquez comment vous l'avez envoyé."
+                        )
+                        % {"name": recipient_label(recipient)},
+                    )
+                    return redirect(reverse("referrals:detail", args=[referral.public_id]) + "#sent-outside-title")
                 messages.success(
                     request,
                     _("Demande envoyée. Vous suivez ici sa réponse ; elle est aussi dans « Mes demandes »."),
@@ -210,7 +230,11 @@ def referral_new(request):
     search_results = None
     if data is not None and query:
         found = recipients_search(
-            request.user, q=query, teleexpertise_only=kind == Referral.Kind.TELEEXPERTISE, exclude=sender
+            request.user,
+            q=query,
+            teleexpertise_only=kind == Referral.Kind.TELEEXPERTISE,
+            exclude=sender,
+            due_on=due_date_for(data.get("urgency") or Urgency.ROUTINE),
         )
         search_results = _as_choices(found, field="recipient")
     context = {
@@ -221,6 +245,7 @@ def referral_new(request):
         "search_results": search_results,
         "query": query,
         "absence_first": absence_first,
+        "outside_first": outside_first,
         "attachments_enabled": True,
         "max_attachment_megabytes": MAX_ATTACHMENT_BYTES // (1024 * 1024),
         "urgency_hints": URGENCY_HINTS,
@@ -243,8 +268,13 @@ def recipient_search(request):
     teleexpertise = request.GET.get("kind") == Referral.Kind.TELEEXPERTISE
     results = None
     if query:
+        due_on = due_date_for(request.GET.get("urgency") or Urgency.ROUTINE) if field == "recipient" else None
         found = recipients_search(
-            request.user, q=query, teleexpertise_only=teleexpertise, exclude=request_actor(request).entry
+            request.user,
+            q=query,
+            teleexpertise_only=teleexpertise,
+            exclude=request_actor(request).entry,
+            due_on=due_on,
         )
         results = _as_choices(found, field=field)
     context = {"search_results": results, "query": query, "field": field, "chosen": request.GET.get("chosen", "")}
@@ -254,7 +284,9 @@ def recipient_search(request):
 @permission_required(can_send_referrals)
 @require_GET
 def recipient_notices(request):
-    """HTMX: the notices about the recipient chosen in the new-request form (absence, direct access)."""
+    """HTMX: the notices about the recipient chosen in the new-request form (who receives it on the portal, an
+    absence before the due date, what to address instead, direct access), and the send button that goes with
+    them (swapped out of band)."""
     sender = request_actor(request).entry
     recipient = recipient_of_choice(request.GET.get("recipient", ""), sender=sender)
     context = _recipient_context(
@@ -265,7 +297,7 @@ def recipient_notices(request):
         sender=sender,
         typed=request.GET,
     )
-    return with_vary(render(request, "referrals/_recipient_notices.html", context))
+    return with_vary(render(request, "referrals/_recipient_notices.html", {**context, "oob": True}))
 
 
 # --- Lists ------------------------------------------------------------------------------------------------------

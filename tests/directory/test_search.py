@@ -257,7 +257,7 @@ def test_the_page_makes_as_many_queries_for_30_results_as_for_3(
     client.get(URL)
     with django_assert_max_num_queries(with_three):
         response = client.get(URL, {"q": "cardio", "place": "La Roche"})
-    assert with_three <= 12
+    assert with_three <= 13  # one of them: who answers on the portal and the next absences (portal_use)
     assert response.content.decode().count('href="tel:') == 20  # the first page
     assert "30 professionnels trouvés" in response.content.decode()
 

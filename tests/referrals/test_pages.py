@@ -277,7 +277,7 @@ def test_the_directory_search_is_built_into_the_form(signed_in, gp, cardio):
     assert "Aucun professionnel ne correspond" in _page(browser.get(SEARCH, {"q": "zzzzzz"}))
 
 
-def test_a_pathway_of_the_territory_can_be_chosen(signed_in, gp, territory, cardio_practice):
+def test_a_pathway_of_the_territory_can_be_chosen(signed_in, gp, territory, cardio_practice, cardiologist):
     pathway = Pathway.objects.create(
         territory=territory, name="Suspicion de cancer", target_delay=datetime.timedelta(days=5)
     )

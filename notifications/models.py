@@ -35,6 +35,9 @@ class OutboundMessage(TimestampedModel):
     template = models.CharField(_("modèle"), max_length=120)
     context = models.JSONField(_("contexte"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     language = models.CharField(_("langue"), max_length=8, default="fr")
+    # Files sent with an e-mail (the appointment as an .ics): [{"filename", "mimetype", "content"}], the content
+    # in base64. The row is the message's only copy (Redis carries its id only), so a retry attaches them again.
+    attachments = models.JSONField(_("pièces jointes"), default=list, blank=True)
     # Callers derive it from what the message is about ("referral-accepted:<id>"): writing the same
     # message twice yields one row, so a retried service never sends twice.
     idempotency_key = models.CharField(_("clé d'idempotence"), max_length=200, unique=True)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 import phonenumbers
@@ -43,6 +46,30 @@ class DeliveryDeferred(Exception):
     def __init__(self, countdown: int):
         super().__init__(countdown)
         self.countdown = countdown
+
+
+@dataclass(frozen=True)
+class EmailAttachment:
+    """A file joined to an e-mail. Kept on the outbox row in base64: the row is the message's only copy."""
+
+    filename: str
+    content: bytes
+    mimetype: str
+
+    def as_row(self) -> dict[str, str]:
+        return {
+            "filename": self.filename,
+            "mimetype": self.mimetype,
+            "content": base64.b64encode(self.content).decode("ascii"),
+        }
+
+
+def message_attachments(message: OutboundMessage) -> list[EmailAttachment]:
+    """The files the e-mail carries, as delivered (what the tests read back)."""
+    return [
+        EmailAttachment(filename=row["filename"], content=base64.b64decode(row["content"]), mimetype=row["mimetype"])
+        for row in message.attachments or []
+    ]
 
 
 def _template_names(channel: str, template: str) -> dict[str, str]:
@@ -99,7 +126,16 @@ def _queue_delivery(message_id: int) -> None:
 
 
 def _create(
-    *, channel, recipient, template, context, idempotency_key, language, recipient_kind=None, territory_id=None
+    *,
+    channel,
+    recipient,
+    template,
+    context,
+    idempotency_key,
+    language,
+    recipient_kind=None,
+    territory_id=None,
+    attachments=(),
 ) -> OutboundMessage:
     if not idempotency_key:
         raise ValueError("An idempotency key is required")
@@ -113,6 +149,7 @@ def _create(
             "language": language,
             "recipient_kind": recipient_kind or OutboundMessage.RecipientKind.PROFESSIONAL,
             "territory_id": territory_id,
+            "attachments": list(attachments),
         },
     )
     if created:
@@ -130,15 +167,19 @@ def message_enqueue(
     language: str = "fr",
     recipient_kind: str = OutboundMessage.RecipientKind.PROFESSIONAL,
     territory_id: int | None = None,
+    attachments: Sequence[EmailAttachment] = (),
 ) -> OutboundMessage:
     """Writes one message in the caller's transaction; it is queued for delivery once that commits.
 
     The same ``idempotency_key`` twice gives back the first row: nothing is sent twice. ``territory_id`` (the
     directory territory the message is about) decides which coordinators see it on the outbox page;
-    ``recipient_kind="patient"`` masks the address there.
+    ``recipient_kind="patient"`` masks the address there. ``attachments`` (e-mail only) are kept on the row and
+    joined to the e-mail at each delivery attempt.
     """
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}")
+    if attachments and channel != Channel.EMAIL:
+        raise ValueError("Only an e-mail carries attachments")
     if recipient_kind not in OutboundMessage.RecipientKind.values:
         raise ValueError(f"Unknown recipient kind {recipient_kind!r}")
     recipient = _normalise_recipient(channel, recipient)
@@ -158,6 +199,7 @@ def message_enqueue(
         language=language,
         recipient_kind=recipient_kind,
         territory_id=territory_id,
+        attachments=[attachment.as_row() for attachment in attachments],
     )
 
 
@@ -222,6 +264,8 @@ def _send(message: OutboundMessage) -> None:
     )
     if rendered.get("html"):
         email.attach_alternative(rendered["html"], "text/html")
+    for attachment in message_attachments(message):
+        email.attach(attachment.filename, attachment.content, attachment.mimetype)
     email.send(fail_silently=False)
 
 

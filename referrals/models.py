@@ -325,3 +325,29 @@ class BillingRecord(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.act_date:%d/%m/%Y}"
+
+
+class NewRequestNotices(models.Model):
+    """How the members of a practice (its secretaries, its practitioners) hear of a new request that is not
+    urgent: an e-mail at each one, or the morning digest only. An urgent request is e-mailed at once whatever
+    the choice; a practice without a row has chosen the digest."""
+
+    class When(models.TextChoices):
+        EACH_REQUEST = "each_request", _("À chaque nouvelle demande")
+        MORNING_DIGEST = "morning_digest", _("Dans le récapitulatif du matin")
+
+    practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="new_request_notices")
+    when = models.CharField(
+        _("prévenir des nouvelles demandes"), max_length=20, choices=When.choices, default=When.MORNING_DIGEST
+    )
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("avis de nouvelle demande")
+        verbose_name_plural = _("avis de nouvelle demande")
+
+    def __str__(self):
+        return f"{self.practice}: {self.get_when_display()}"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role, has_role
+from directory.models import Practice
 from directory.permissions import coordinated_territory_ids
 from referrals.models import Referral
 from referrals.rules import ACTION_SIDES, RECIPIENT, SENDER, action_refusal
@@ -49,6 +50,21 @@ def can_see_dashboard(user: User) -> bool:
 def can_follow_overdue_referrals(user: User) -> bool:
     """Coordinators of at least one territory follow its late requests (status and delays only)."""
     return bool(coordinated_territory_ids(user))
+
+
+def can_choose_new_request_notices(user: User) -> bool:
+    """Who opens the page where a practice chooses how it hears of new requests: its secretaries and
+    practitioners (each for their own practices) and the coordinators (for their territory's practices)."""
+    return has_role(user, Role.PROFESSIONAL, Role.SECRETARY) or bool(coordinated_territory_ids(user))
+
+
+def can_set_new_request_notices(user: User | Actor, practice: Practice) -> bool:
+    """A practice's choice of new-request notices is made by its secretaries, the practitioners who work there
+    and the coordinators of its territory."""
+    actor = actor_for(user)
+    if practice.pk in actor.practice_ids:
+        return True
+    return practice.territory_id is not None and practice.territory_id in coordinated_territory_ids(actor.user)
 
 
 # --- The actions on one request -----------------------------------------------------------------------------------

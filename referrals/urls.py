@@ -7,7 +7,7 @@ matches those slugs only, so the other pages of a request (``<id>/pieces/``…) 
 
 from django.urls import path, re_path, register_converter
 
-from referrals.views import billing, coordination, handling, requests
+from referrals.views import billing, coordination, documents, handling, requests
 
 
 class ReferralActionConverter:
@@ -32,8 +32,12 @@ urlpatterns = [
     path("nouvelle/destinataire/", requests.recipient_notices, name="recipient_notices"),
     path("reception/", requests.inbox, name="inbox"),
     path("reception/prendre-en-compte/", requests.inbox_acknowledge, name="inbox_acknowledge"),
+    path("reception/notifications/", documents.new_request_notices, name="new_request_notices"),
     path("<uuid:public_id>/", requests.referral_detail, name="detail"),
     path("<uuid:public_id>/courrier.pdf", requests.referral_letter, name="letter"),
+    # What the patient and the GP take away: the appointment slip, the written answer to file.
+    path("<uuid:public_id>/rendez-vous.pdf", documents.appointment_slip, name="appointment_slip"),
+    path("<uuid:public_id>/reponse.pdf", documents.written_answer, name="written_answer"),
     path("<uuid:public_id>/<referral_action:action>/", requests.referral_action, name="action"),
     # Working a request: documents, forward, convert, sent outside the portal.
     path("<uuid:public_id>/pieces/", handling.attachment_list, name="attachment_list"),
@@ -52,9 +56,9 @@ urlpatterns = [
     # The coordinators' overdue requests.
     path("coordination/en-retard/", coordination.coordination_overdue, name="coordination_overdue"),
     path("coordination/en-retard.csv", coordination.coordination_overdue_csv, name="coordination_overdue_csv"),
-]
     path(
         "coordination/demandes/<uuid:public_id>/",
         coordination.coordination_referral_status,
         name="coordination_referral_status",
     ),
+]

@@ -13,13 +13,15 @@ from accounts.models import User
 from core.errors import ApplicationError
 from directory.models import Practice, Practitioner
 from notifications.models import OutboundMessage
-from notifications.services import message_enqueue
+from notifications.services import EmailAttachment, message_enqueue
+from referrals import takeaway
 from referrals.models import DEFAULT_TARGET_DELAYS, Pathway, Referral, ReferralEvent, Urgency
 from referrals.rules import TRANSITIONS, check_side, check_state
 from referrals.scope import Actor, actor_for, appointment_sites
 from referrals.services.attachments import attachments_add_many
 from referrals.services.billing import billing_records_create
 from referrals.services.common import locked, post_message, record_event, required_text, write_logged
+from referrals.services.notices import new_request_notices_send
 
 Status = Referral.Status
 
@@ -113,6 +115,8 @@ def referral_send(
     write_logged(acting_user, referral, service="referrals.services.referral_send", created=True)
     if attachments:
         attachments_add_many(acting_user=acting_user, referral=referral, uploaded_files=list(attachments))
+    # The recipient's side hears of it now if urgent, else as each practice chose (the morning digest by default).
+    new_request_notices_send(referral=referral, acting_user=acting_user)
     return referral
 
 
@@ -137,10 +141,27 @@ def _transition(referral: Referral, name: str, actor: Actor) -> tuple[str, str]:
 
 
 def _notify_patient(referral: Referral, template: str, context: dict) -> None:
-    """With the patient's consent: one e-mail and one SMS, never any clinical content (see the templates)."""
+    """With the patient's consent: one e-mail and one SMS, never any clinical content (see the templates). Once
+    an appointment is given, both say with whom and the number to call if the patient cannot come, and the
+    e-mail carries the appointment as an .ics for the patient's calendar."""
     if not referral.contact_consent:
         return
     context = {"sender": str(referral.sender), **context}
+    attachments = []
+    if takeaway.has_appointment(referral):
+        practitioner = takeaway.appointment_practitioner(referral)
+        context = {
+            "practitioner": str(practitioner) if practitioner else "",
+            "phone": takeaway.appointment_phone(referral),
+            **context,
+        }
+        attachments = [
+            EmailAttachment(
+                filename="rendez-vous.ics",
+                content=takeaway.appointment_ics(referral),
+                mimetype="text/calendar",
+            )
+        ]
     if referral.patient_email:
         message_enqueue(
             channel=OutboundMessage.Channel.EMAIL,
@@ -150,6 +171,7 @@ def _notify_patient(referral: Referral, template: str, context: dict) -> None:
             idempotency_key=f"{template}:{referral.public_id}:email",
             recipient_kind=OutboundMessage.RecipientKind.PATIENT,
             territory_id=referral.territory_id,
+            attachments=attachments,
         )
     if referral.patient_phone:
         message_enqueue(

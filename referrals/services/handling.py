@@ -29,6 +29,7 @@ from referrals.rules import (
 from referrals.scope import Actor, actor_for
 from referrals.selectors import forward_candidates
 from referrals.services.common import locked, post_message, record_event, required_text, write_logged
+from referrals.services.notices import new_request_notices_send
 
 Status = Referral.Status
 
@@ -150,6 +151,7 @@ def referral_forward(
         note=f"{summary}\n{note}" if note else summary,
     )
     write_logged(acting_user, referral, service="referrals.services.handling.referral_forward")
+    new_request_notices_send(referral=referral, acting_user=acting_user, forwarded=True)
     return referral
 
 

@@ -45,7 +45,8 @@ def _age(referral, hours):
 
 def test_nothing_goes_while_there_is_time(urgent):
     assert send_deadline_reminders.apply().get() == _steps()
-    assert not OutboundMessage.objects.exists()
+    # Only the e-mail that told of the urgent request's arrival (test_new_request_notices).
+    assert set(OutboundMessage.objects.values_list("template", flat=True)) == {"referral_new_request"}
 
 
 def test_a_reminder_goes_to_the_recipients_side_once_near_the_target(

@@ -1,0 +1,107 @@
+"""Documents to take away from a request, as PDFs: the appointment slip the GP prints for the patient, and the
+expert's written answer of a tele-expertise to file in the patient's record; and the page where a practice
+chooses how it hears of new requests.
+
+Thin: fetch the request the user may see (``referral_or_404``: 404 for anyone else, the read logged as the
+letter's is), render the document. A document that does not exist yet (no appointment, no written answer)
+answers 404 too. The request page links to them through ``referrals/_takeaway_documents.html``.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core.access import authenticated, permission_required
+from core.errors import ApplicationError
+from core.pages import raise_for_access
+from referrals import takeaway
+from referrals.models import NewRequestNotices
+from referrals.permissions import can_choose_new_request_notices
+from referrals.services.notices import new_request_notices_set, notice_practices_for, notices_choice_of
+from referrals.views import referral_or_404
+
+
+def _pdf(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@authenticated
+@require_GET
+@never_cache
+def appointment_slip(request, public_id):
+    """The appointment slip, once an appointment is given, for whoever may see the request."""
+    referral = referral_or_404(request, public_id)
+    if not takeaway.has_appointment(referral):
+        raise Http404(_("Aucun rendez-vous n'est encore fixé pour cette demande."))
+    return _pdf(takeaway.appointment_slip_pdf(referral), f"rendez-vous-{referral.public_id}.pdf")
+
+
+@authenticated
+@require_GET
+@never_cache
+def written_answer(request, public_id):
+    """The expert's written answer of a tele-expertise, once given, for whoever may see the request."""
+    referral = referral_or_404(request, public_id)
+    if not takeaway.has_written_answer(referral):
+        raise Http404(_("Cette demande n'a pas encore de réponse écrite."))
+    return _pdf(takeaway.written_answer_pdf(referral), f"reponse-tele-expertise-{referral.public_id}.pdf")
+
+
+# --- How a practice hears of new requests ------------------------------------------------------------------------
+
+
+class NoticesForm(forms.Form):
+    practice = forms.UUIDField(widget=forms.HiddenInput)
+    when = forms.ChoiceField(
+        label=gettext_lazy("Prévenir par e-mail des nouvelles demandes non urgentes"),
+        choices=NewRequestNotices.When.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": gettext_lazy("Choisissez quand être prévenu des nouvelles demandes.")},
+    )
+
+
+@permission_required(can_choose_new_request_notices)
+@require_http_methods(["GET", "POST"])
+def new_request_notices(request):
+    """Each practice the user works at or for (or coordinates): how its members hear of a new request."""
+    practices = list(notice_practices_for(request.user))
+    bound_form, status = None, 200
+    if request.method == "POST":
+        bound_form = NoticesForm(request.POST, auto_id=f"id_{request.POST.get('practice', '')}_%s")
+        if bound_form.is_valid():
+            practice = next((p for p in practices if p.public_id == bound_form.cleaned_data["practice"]), None)
+            if practice is None:
+                raise Http404(_("Ce cabinet n'existe pas ou ne vous est pas accessible."))
+            try:
+                new_request_notices_set(
+                    acting_user=request.user, practice=practice, when=bound_form.cleaned_data["when"]
+                )
+            except ApplicationError as error:
+                raise_for_access(error)
+                bound_form.add_error("when", error.message)
+            else:
+                messages.success(request, _("Choix enregistré pour %(practice)s.") % {"practice": practice.name})
+                return redirect("referrals:new_request_notices")
+        status = 400
+    rows = []
+    for practice in practices:
+        posted = bound_form is not None and bound_form.data.get("practice") == str(practice.public_id)
+        form = (
+            bound_form
+            if posted
+            else NoticesForm(
+                initial={"practice": practice.public_id, "when": notices_choice_of(practice)},
+                auto_id=f"id_{practice.public_id}_%s",
+            )
+        )
+        rows.append({"practice": practice, "form": form})
+    if bound_form is not None and bound_form.errors and not any(row["form"] is bound_form for row in rows):
+        raise Http404(_("Ce cabinet n'existe pas ou ne vous est pas accessible."))
+    return render(request, "referrals/new_request_notices.html", {"rows": rows}, status=status)

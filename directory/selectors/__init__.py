@@ -14,12 +14,14 @@ from django.db.models import (
     Case,
     Count,
     DurationField,
+    Exists,
     F,
     FloatField,
     Func,
     IntegerField,
     Min,
     Model,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
@@ -157,6 +159,18 @@ _POSTAL_CODE = re.compile(r"^\d{5}$")
 _INSEE_CODE = re.compile(r"^(\d{5}|\d[AB]\d{3})$", re.IGNORECASE)  # 2A004: Corsica
 _SAINT = re.compile(r"\b(st|ste)\b\.?", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+# "La Roche-sur-Yon — 85000 (INSEE 85191)": how a suggested commune reads (``commune_label``); the INSEE code
+# at the end names it without ambiguity.
+INSEE_IN_LABEL = re.compile(r"INSEE\s*(\d[\dAB]\d{3})", re.IGNORECASE)
+# "Laroche", "Lesherbiers": an article typed without its space ("La Roche-sur-Yon", "Les Herbiers").
+_JOINED_ARTICLE = re.compile(r"^(les|la|le)(?=[^\W\d_]{3,})", re.IGNORECASE)
+
+
+def commune_label(commune: Commune) -> str:
+    """How a commune reads in a suggestion and in a link to search it: the INSEE code at the end lets the forms
+    find it again without ambiguity."""
+    postal_code = commune.postal_codes[0] if commune.postal_codes else ""
+    return f"{commune.name} — {postal_code} (INSEE {commune.insee_code})".replace(" —  (", " (")
 
 
 def _expand_saints(query: str) -> str:
@@ -167,13 +181,22 @@ def _expand_saints(query: str) -> str:
 def communes_matching(query: str, limit: int = 10) -> list[Commune]:
     """Communes a place typed by a user may mean, best first; an empty list when nothing fits.
 
-    A postal code gives every commune it serves (there may be more than ``limit``); otherwise an INSEE code gives
-    that commune; anything else is a name, compared without accents or case: names starting with the query first,
-    then names with a word starting with it, then near spellings (trigrams), each group by population.
+    A postal code gives every commune it serves (there may be more than ``limit``); otherwise an INSEE code, or a
+    suggestion's label (``commune_label``, ending with the INSEE code), gives that commune; anything else is a
+    name, compared without accents or case: names starting with the query first (an article typed without its
+    space counts: "Laroche" starts "La Roche-sur-Yon"), then names with a word starting with it, then near
+    spellings (trigrams). Within the first two groups the communes of the portal's territories come first (the
+    GP in Vendée typing "La Roche" means La Roche-sur-Yon, not La Rochelle), then each group by population.
     """
     query = (query or "").strip()
     if not query:
         return []
+    labelled = INSEE_IN_LABEL.search(query)
+    if labelled:
+        found = list(Commune.objects.filter(insee_code=labelled.group(1).upper()))
+        if found:
+            return found
+        query = INSEE_IN_LABEL.sub("", query).strip(" ()—-")
     code = query.upper()
     if _POSTAL_CODE.match(code):
         # Five digits are a postal code first (85300 serves Challans; INSEE 85300 is another commune): one query
@@ -193,26 +216,33 @@ def communes_matching(query: str, limit: int = 10) -> list[Commune]:
     # Both sides go through the same SQL normalisation, so the index on SearchText(name) serves the filters.
     name = SearchText(F("name"))
     wanted = SearchText(Value(text))
-    communes = (
-        Commune.objects.annotate(search_name=name)
-        .filter(
-            Q(search_name__startswith=wanted)
-            | Q(search_name__contains=Concat(Value(" "), wanted, output_field=TextField()))
-            | TrigramWordSimilar(name, wanted)
-        )
-        .annotate(
-            rank=Case(
-                When(search_name=wanted, then=Value(0)),
-                When(search_name__startswith=wanted, then=Value(1)),
-                When(search_name__contains=Concat(Value(" "), wanted, output_field=TextField()), then=Value(2)),
-                default=Value(3),
-                output_field=IntegerField(),
-            ),
-            similarity=TrigramWordSimilarity(wanted, name),
-        )
-        .order_by("rank", "-similarity", "-population", "name")
+    starts = Q(search_name__startswith=wanted)
+    spaced = _JOINED_ARTICLE.sub(lambda match: match.group(1) + " ", text.lstrip(), count=1)
+    if spaced != text.lstrip():
+        starts |= Q(search_name__startswith=SearchText(Value(spaced)))
+    in_territory = Exists(Territory.communes.through.objects.filter(commune_id=OuterRef("pk")))
+    communes = Commune.objects.annotate(search_name=name).filter(
+        starts
+        | Q(search_name__contains=Concat(Value(" "), wanted, output_field=TextField()))
+        | TrigramWordSimilar(name, wanted)
     )
-    return list(communes[:limit])
+    communes = communes.annotate(
+        rank=Case(
+            When(search_name=wanted, then=Value(0)),
+            When(starts, then=Value(1)),
+            When(search_name__contains=Concat(Value(" "), wanted, output_field=TextField()), then=Value(2)),
+            default=Value(3),
+            output_field=IntegerField(),
+        ),
+        similarity=TrigramWordSimilarity(wanted, name),
+        outside_territories=Case(When(in_territory, then=Value(0)), default=Value(1), output_field=IntegerField()),
+    ).annotate(
+        # Exactly the name typed first; then what starts with it or has a word starting with it; then the rest.
+        group=Case(
+            When(rank=0, then=Value(0)), When(rank__lte=2, then=Value(1)), default=Value(2), output_field=IntegerField()
+        ),
+    )
+    return list(communes.order_by("group", "outside_territories", "rank", "-similarity", "-population", "name")[:limit])
 
 
 def communes_within(*, insee_code: str, radius_km: float) -> QuerySet[Commune]:
@@ -345,6 +375,8 @@ class SearchResults:
     specialties: list[Specialty] = field(default_factory=list)
     professions: list[Profession] = field(default_factory=list)
     commune: Commune | None = None
+    # What else the place typed may mean, best first: the page offers them ("pas celle-ci ?").
+    other_communes: list[Commune] = field(default_factory=list)
     unknown_place: bool = False
     # Paging: the rows shown start at ``offset``; ``total`` counts every match.
     offset: int = 0
@@ -582,8 +614,9 @@ def practitioners_search(
 
     activities = Activity.objects.select_related("practice__commune")
     if place:
-        centre = next((commune for commune in communes_matching(place, limit=5) if commune.latitude is not None), None)
-        results.commune = centre
+        placed = [commune for commune in communes_matching(place, limit=6) if commune.latitude is not None]
+        centre = placed[0] if placed else None
+        results.commune, results.other_communes = centre, placed[1:]
         if centre is None:
             results.unknown_place = True
             return results
@@ -685,6 +718,26 @@ def digital_tool_choices() -> list[tuple[str, str]]:
         choices = list(DigitalTool.objects.order_by("name").values_list("slug", "name"))
         cache.set(DIGITAL_TOOL_CHOICES_CACHE_KEY, choices, timeout=300)
     return choices
+
+
+TERRITORY_COMMUNE_POSITIONS_CACHE_KEY = "directory:territory-commune-positions"
+
+
+def territory_commune_positions() -> list[tuple[float, float]]:
+    """(latitude, longitude) of the town halls of the portal's territories' communes: the faint background of
+    the results map. Cached for ten minutes like the tools of the filter: every search page draws it, and a
+    territory's communes change a few times a year."""
+    positions = cache.get(TERRITORY_COMMUNE_POSITIONS_CACHE_KEY)
+    if positions is None:
+        positions = [
+            (latitude, longitude)
+            for latitude, longitude in Commune.objects.filter(territories__isnull=False, latitude__isnull=False)
+            .order_by("insee_code")
+            .distinct()
+            .values_list("latitude", "longitude")
+        ]
+        cache.set(TERRITORY_COMMUNE_POSITIONS_CACHE_KEY, positions, timeout=600)
+    return positions
 
 
 def account_grants_for(user: User, account: User) -> tuple[list[RoleGrant], int]:

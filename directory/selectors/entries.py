@@ -38,7 +38,14 @@ from directory.models import (
     ToolUse,
 )
 from directory.permissions import can_edit_practice, can_edit_practitioner, coordinated_territory_ids
-from directory.selectors import VISIBLE_AUDIENCES, audience_of, channels_for_audience, communes_matching
+from directory.selectors import (
+    INSEE_IN_LABEL,
+    VISIBLE_AUDIENCES,
+    audience_of,
+    channels_for_audience,
+    communes_matching,
+)
+from directory.selectors import commune_label as commune_label  # the practice form's commune box reads it here
 
 # Who sees absences and replacements: colleagues, pharmacies and labs, regulators; never the public.
 AUDIENCES_SEEING_ABSENCES = frozenset({Audience.PROFESSIONALS, Audience.PHARMACISTS_AND_LABS, Audience.REGULATORS})
@@ -407,15 +414,6 @@ def replacement_candidates(practitioner: Practitioner) -> QuerySet[Practitioner]
 
 # --- Communes typed in a form -------------------------------------------------------------------------------------
 
-_INSEE_IN_LABEL = re.compile(r"INSEE\s*(\d[\dAB]\d{3})", re.IGNORECASE)
-
-
-def commune_label(commune: Commune) -> str:
-    """How a commune reads in the practice form, and what the suggestions put in the box: the INSEE code at
-    the end lets the form find it again without ambiguity."""
-    postal_code = commune.postal_codes[0] if commune.postal_codes else ""
-    return f"{commune.name} — {postal_code} (INSEE {commune.insee_code})".replace(" —  (", " (")
-
 
 @dataclass
 class CommuneChoice:
@@ -430,12 +428,12 @@ def commune_from_input(text: str) -> CommuneChoice:
     text = (text or "").strip()
     if not text:
         return CommuneChoice(None, [])
-    code = _INSEE_IN_LABEL.search(text)
+    code = INSEE_IN_LABEL.search(text)
     if code:
         commune = Commune.objects.filter(insee_code=code.group(1).upper()).first()
         if commune is not None:
             return CommuneChoice(commune, [commune])
-        text = _INSEE_IN_LABEL.sub("", text).strip(" ()—-")
+        text = INSEE_IN_LABEL.sub("", text).strip(" ()—-")
     candidates = communes_matching(text, limit=8)
     if len(candidates) == 1:
         return CommuneChoice(candidates[0], candidates)

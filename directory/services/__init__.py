@@ -376,17 +376,20 @@ def contact_channel_delete(*, acting_user: User, channel: ContactChannel) -> Non
     channel.delete()
 
 
-# An absence that began more than a year ago or ends more than five years ahead (a leave planned well ahead fits)
-# is a typing mistake (0001-01-01, 9999-12-31), and it would weigh on every "available this week" search.
-ABSENCE_PAST_DAYS = 366
+# An absence is declared to warn colleagues: one that began more than a day ago warns nobody (yesterday's is still
+# worth saying on a Monday morning), and a start typed years back (0001-01-01) is a typing mistake. One that ends
+# more than five years ahead (a leave planned well ahead fits) is a mistake too (9999-12-31), and it would weigh on
+# every "available this week" search. A start already recorded stays as it is: a long absence remains editable.
+ABSENCE_PAST_DAYS = 1
 ABSENCE_FUTURE_DAYS = 5 * 365
 
 
 def absence_dates_check(
     starts_on: datetime.date | None, ends_on: datetime.date | None, *, recorded_start: datetime.date | None = None
 ) -> None:
-    """Both dates given, in order, and within a year back and five years ahead of today; else a French refusal.
-    A start already recorded (``recorded_start``) is not checked again: a long absence stays editable."""
+    """Both dates given, in order, starting at most a day back (``ABSENCE_PAST_DAYS``) and ending at most five years
+    ahead of today; else a French refusal on the field. A start already recorded (``recorded_start``) is not
+    checked again: an absence that began last month stays editable (its end moved, its replacement named)."""
     if starts_on is None or ends_on is None:
         raise ApplicationError(_("Indiquez les dates de début et de fin de l'absence."), field="starts_on")
     if ends_on < starts_on:
@@ -400,7 +403,10 @@ def absence_dates_check(
     latest = today + datetime.timedelta(days=ABSENCE_FUTURE_DAYS)
     if starts_on < earliest and starts_on != recorded_start:
         raise ApplicationError(
-            _("Une absence ne peut commencer avant le %(date)s (un an en arrière au plus).")
+            _(
+                "Une absence ne peut commencer avant le %(date)s (hier au plus tôt) : elle sert à prévenir les "
+                "confrères de ce qui vient. Pour une absence en cours, indiquez aujourd'hui comme début."
+            )
             % {"date": earliest.strftime("%d/%m/%Y")},
             field="starts_on",
         )

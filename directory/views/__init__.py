@@ -10,15 +10,17 @@ from django.views.decorators.http import require_http_methods
 
 from core.access import permission_required, public
 from core.errors import ApplicationError
-from core.pages import fetch_or_404, page_or_fragment, raise_for_access, refuse_on_form
+from core.pages import fetch_or_404, is_fragment_request, page_or_fragment, raise_for_access, refuse_on_form
 from directory import exports, selectors, services
 from directory.forms import (
     RADIUS_CHOICES_KM,
     AccountInviteForm,
     AccountSearchForm,
+    GrantScopeSearchForm,
     PractitionerSearchForm,
     RoleGrantForm,
 )
+from directory.maps import results_map
 from directory.permissions import can_export_directory, can_manage_accounts
 
 
@@ -57,13 +59,35 @@ def account_invite(request):
     return render(request, "directory/account_invite.html", {"form": form}, status=status)
 
 
+def _grant_scope(request, data) -> selectors.GrantScope:
+    search = GrantScopeSearchForm(data).scope()
+    return selectors.grant_scope_for(
+        request.user,
+        role=search["role"],
+        practice_q=search["practice_q"],
+        practitioner_q=search["practitioner_q"],
+        practices_picked=search["practices"],
+        practitioner_picked=search["practitioner"],
+    )
+
+
 @permission_required(can_manage_accounts)
 @require_http_methods(["GET", "POST"])
 def account_detail(request, account_id):
-    """An account's roles, each with a way to revoke it, and the form to grant one more."""
+    """An account's roles, each with a way to revoke it, and the form to grant one more.
+
+    The form shows the scope of the role chosen only, and finds practices and entries by a search: HTMX asks this
+    page (GET, ``role`` and what was typed) for the scope's fragment; without JavaScript, the form's "Afficher" and
+    "Chercher" buttons post it back with ``step`` and the page comes back with the scope or the matches, nothing
+    granted."""
     account = fetch_or_404(selectors.account_managed_by, request.user, account_id)
-    form = RoleGrantForm(request.POST or None, acting_user=request.user)
-    if request.method == "POST" and form.is_valid():
+    step = request.POST.get("step") if request.method == "POST" else None
+    data = request.POST if request.method == "POST" else request.GET
+    if step in ("role", "search") or request.method == "GET":
+        form = RoleGrantForm(acting_user=request.user, initial={k: data.get(k) for k in ("role", "territory")})
+    else:
+        form = RoleGrantForm(request.POST, acting_user=request.user)
+    if request.method == "POST" and step is None and form.is_valid():
         try:
             grant = services.role_grant_give(acting_user=request.user, account=account, **form.cleaned_data)
         except ApplicationError as error:
@@ -74,14 +98,17 @@ def account_detail(request, account_id):
                 _("Rôle « %(role)s » attribué à %(name)s.") % {"role": grant.get_role_display(), "name": account},
             )
             return redirect("directory:account_detail", account_id=account.public_id)
+    scope = _grant_scope(request, data)
+    context = {"account": account, "form": form, "scope": scope, "search": data}
+    if request.method == "GET" and is_fragment_request(request):
+        fragment = "directory/_grant_scope_fields.html"
+        return page_or_fragment(request, page="directory/account_detail.html", fragment=fragment, context=context)
     grants, other_grants_count = selectors.account_grants_for(request.user, account)
-    context = {
-        "account": account,
-        "grants": grants,
-        "other_grants_count": other_grants_count,
-        "history": selectors.role_grant_history(request.user, account)[:50],
-        "form": form,
-    }
+    context.update(
+        grants=grants,
+        other_grants_count=other_grants_count,
+        history=selectors.role_grant_history(request.user, account)[:50],
+    )
     return render(request, "directory/account_detail.html", context, status=400 if form.errors else 200)
 
 
@@ -121,28 +148,51 @@ def practitioner_search(request):
     what was typed and says what is wrong, in French. Anyone may search; each sees the channels of their
     audience (the public, the public ones only)."""
     form = PractitionerSearchForm(request.GET or None)
-    results = None
+    results, page_asked = None, None
+    map_background = selectors.territory_commune_positions()  # cached: the map's faint communes
+
+    def search(page):
+        return selectors.practitioners_search(
+            viewer=request.user,
+            **form.search_arguments(),
+            sort=_sort_of(request),
+            limit=SEARCH_PAGE_SIZE,
+            offset=(page - 1) * SEARCH_PAGE_SIZE,
+        )
+
     if form.is_valid() and form.has_criteria():
         page = form.cleaned_data["page"] or 1
         try:
-            results = selectors.practitioners_search(
-                viewer=request.user,
-                **form.search_arguments(),
-                sort=_sort_of(request),
-                limit=SEARCH_PAGE_SIZE,
-                offset=(page - 1) * SEARCH_PAGE_SIZE,
-            )
+            results = search(page)
+            if results.total and page > results.page_count:
+                # "?page=999" of 8 pages (an old link, fewer matches since): the last page, saying so.
+                page_asked, results = page, search(results.page_count)
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
     radius = request.GET.get("radius_km", "") if form.is_bound else ""
     context = {
         "form": form,
         "results": results,
+        "page_asked": page_asked,
         "radius_choices": [str(km) for km in RADIUS_CHOICES_KM],
         "radius": radius or str(selectors.DEFAULT_RADIUS_KM),
         "can_export": can_export_directory(request.user),
         "query_without_page": _query_without_page(request),
         "sort": _sort_of(request),
+        # The profile's "← Annuaire" comes back to these very results.
+        "back_to_results": request.get_full_path(),
+        "other_communes": _other_communes(request, results),
+        "results_map": (
+            results_map(
+                centre=results.commune,
+                radius_km=results.radius_km,
+                practitioners=results.practitioners,
+                first_number=results.offset + 1,
+                background=map_background,
+            )
+            if results is not None and results.practitioners
+            else None
+        ),
     }
     refused = bool(form.errors) or (results is not None and results.unknown_place)
     return page_or_fragment(
@@ -164,6 +214,19 @@ def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
+
+
+def _other_communes(request, results) -> list[tuple[object, str]]:
+    """What else the place typed may mean, each with the query string of the same search around it."""
+    if results is None or results.commune is None:
+        return []
+    offered = []
+    for commune in results.other_communes:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["place"] = selectors.commune_label(commune)
+        offered.append((commune, query.urlencode()))
+    return offered
 
 
 @permission_required(can_export_directory)

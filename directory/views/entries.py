@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -60,6 +61,7 @@ def practitioner_detail(request, practitioner_id):
     context = {
         "page": page,
         "practitioner": practitioner,
+        "back_to_search": search_return_path(request.GET.get("retour", "")),
         "today": timezone.localdate(),
         "report_form": ErrorReportForm(anonymous=not request.user.is_authenticated),
         # Claims and confirmations are another part of the directory: linked once their pages exist.
@@ -73,6 +75,22 @@ def practitioner_detail(request, practitioner_id):
         "can_refer": has_role(request.user, Role.PROFESSIONAL) and not page.is_owner,
     }
     return render(request, "directory/practitioner_detail.html", context)
+
+
+def search_return_path(wanted: str) -> str:
+    """Where "← Annuaire" leads: back to the search the profile was opened from (``?retour=``, set by the result
+    links), provided it is a search of this portal's directory; the empty search otherwise. Never another site,
+    never another page of the portal: the parameter comes from the address bar, anyone may write it."""
+    search = reverse("directory:search")
+    wanted = (wanted or "").strip()
+    if (
+        wanted.startswith(search)
+        and wanted[len(search) : len(search) + 1] in ("", "?")
+        and url_has_allowed_host_and_scheme(wanted, allowed_hosts=None)
+        and "\\" not in wanted
+    ):
+        return wanted
+    return search
 
 
 # --- Practitioner details -----------------------------------------------------------------------------------------
@@ -480,8 +498,9 @@ def practice_channels(request, practice_id):
 @public
 @require_http_methods(["GET"])
 def commune_suggestions(request):
-    """``<option>``s for the commune box of the practice form (reference data: public)."""
-    communes = selectors.communes_suggested(request.GET.get("commune", ""))
+    """``<option>``s for a commune box: the practice form's (``commune``) and the directory search's (``place``);
+    reference data, public."""
+    communes = selectors.communes_suggested(request.GET.get("commune") or request.GET.get("place", ""))
     options = [selectors.commune_label(commune) for commune in communes]
     response = render(request, "directory/_entry_commune_options.html", {"options": options})
     return with_vary(response)

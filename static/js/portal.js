@@ -29,3 +29,43 @@
     box.textContent = duplicate ? box.dataset.messageDuplicate : box.dataset.message;
   });
 })();
+
+// Errors of HTMX requests (issue 11): a refused form (400) is swapped in by the htmx-config of base.html and says
+// on its fields what to change; any other error status, or no answer at all, swaps nothing, so it is said here,
+// in French (the messages come translated in base.html's <meta name="portal-request-errors">), in an alert just
+// before the element that made the request. The next answer of that element clears it.
+(() => {
+  const messageFor = (status) => {
+    const messages = document.querySelector('meta[name="portal-request-errors"]');
+    if (!messages) return "";
+    const data = messages.dataset;
+    if (status === 0) return data.network;
+    if (data[status]) return data[status];
+    return status >= 500 ? data.server : data.other;
+  };
+  const anchorOf = (elt) => (elt && elt.closest && (elt.closest("form") || elt)) || null;
+  const say = (elt, status) => {
+    const anchor = anchorOf(elt);
+    const text = messageFor(status);
+    if (!anchor || !anchor.parentNode || !text) return;
+    let box = anchor.previousElementSibling;
+    if (!box || !box.classList.contains("request-error")) {
+      box = document.createElement("p");
+      box.className = "message message-error request-error";
+      box.setAttribute("role", "alert");
+      anchor.parentNode.insertBefore(box, anchor);
+    }
+    box.textContent = "";
+    box.textContent = text; // emptied first, so that the same message said twice is announced twice
+  };
+  document.addEventListener("htmx:responseError", (event) => {
+    say(event.detail.elt, event.detail.xhr ? event.detail.xhr.status : 0);
+  });
+  document.addEventListener("htmx:sendError", (event) => say(event.detail.elt, 0));
+  document.addEventListener("htmx:afterRequest", (event) => {
+    if (!event.detail.successful && !(event.detail.xhr && event.detail.xhr.status === 400)) return;
+    const anchor = anchorOf(event.detail.elt);
+    const box = anchor && anchor.previousElementSibling;
+    if (box && box.classList.contains("request-error")) box.remove();
+  });
+})();

@@ -33,6 +33,9 @@ from tests.factories import PracticeFactory, PractitionerFactory, TerritoryFacto
 
 Kind = ContactChannel.Kind
 
+# Absences are declared ahead (at most a day back): a month from the day the tests run.
+NEXT_MONTH = datetime.date.today() + datetime.timedelta(days=30)
+
 
 def _channel(user, practitioner, **fields):
     defaults = {"audience": Audience.PROFESSIONALS, "kind": Kind.PHONE, "value": "02 51 44 61 61"}
@@ -394,8 +397,8 @@ def test_an_absence_with_a_replacement_is_recorded(gp, gp2):
     absence = absence_declare(
         acting_user=gp,
         practitioner=gp.practitioner,
-        starts_on=datetime.date(2026, 8, 1),
-        ends_on=datetime.date(2026, 8, 15),
+        starts_on=NEXT_MONTH,
+        ends_on=NEXT_MONTH + datetime.timedelta(days=14),
         replacement=gp2.practitioner,
         note=" Congés d'été ",
     )
@@ -405,7 +408,7 @@ def test_an_absence_with_a_replacement_is_recorded(gp, gp2):
 
 
 def test_a_one_day_absence_is_accepted(gp):
-    day = datetime.date(2026, 8, 1)
+    day = NEXT_MONTH
     assert absence_declare(acting_user=gp, practitioner=gp.practitioner, starts_on=day, ends_on=day).pk
 
 
@@ -433,8 +436,8 @@ def test_a_practitioner_does_not_replace_themselves(gp):
         absence_declare(
             acting_user=gp,
             practitioner=gp.practitioner,
-            starts_on=datetime.date(2026, 8, 1),
-            ends_on=datetime.date(2026, 8, 2),
+            starts_on=NEXT_MONTH,
+            ends_on=NEXT_MONTH + datetime.timedelta(days=1),
             replacement=gp.practitioner,
         )
 
@@ -456,8 +459,8 @@ def test_the_technical_admin_shows_the_entries(signed_in, gp, cardio_practice):
     absence_declare(
         acting_user=gp,
         practitioner=gp.practitioner,
-        starts_on=datetime.date(2026, 8, 1),
-        ends_on=datetime.date(2026, 8, 2),
+        starts_on=NEXT_MONTH,
+        ends_on=NEXT_MONTH + datetime.timedelta(days=1),
     )
 
     pages = [

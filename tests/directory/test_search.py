@@ -169,7 +169,7 @@ def test_the_page_shows_the_cardiologist_with_a_tap_to_call_link(entries, gp, si
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Autour de <strong>La Roche-sur-Yon</strong> (85000)" in page
+    assert "Autour de <strong>La Roche-sur-Yon</strong> (85)" in page
     assert 'href="tel:+33251000003"' in page
     assert "Appeler le 02 51 00 00 03" in page
     assert "cabinet@venansault.mssante.fr" in page

@@ -10,14 +10,14 @@ reader, so a retried service writes one row and a request forwarded to someone n
 import logging
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
 from core.errors import ApplicationError
-from directory.models import Practice
+from directory.models import Activity, Practice, RoleGrant
 from directory.permissions import coordinated_territory_ids
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
@@ -109,12 +109,23 @@ def new_request_notices_send(*, referral: Referral, acting_user: User | None = N
 
 def notice_practices_for(user: User) -> QuerySet[Practice]:
     """The practices whose choice the user may change (``can_set_new_request_notices``): where they work or for
-    which they work as a secretary, and the practices of the territories they coordinate, by name."""
+    which they work as a secretary, and, in the territories they coordinate, the practices where someone uses
+    the portal, by name."""
     actor = actor_for(user)
     condition = Q(pk__in=sorted(actor.practice_ids))
     territories = coordinated_territory_ids(actor.user)
     if territories:
-        condition |= Q(territory__in=sorted(territories))
+        # Only where someone would be told: a secretary's account, or a practitioner's who works there.
+        on_portal = Exists(
+            RoleGrant.objects.filter(role=Role.SECRETARY, practices=OuterRef("pk"), user__is_active=True)
+        ) | Exists(
+            Activity.objects.filter(
+                practice=OuterRef("pk"),
+                practitioner__role_grants__role=Role.PROFESSIONAL,
+                practitioner__role_grants__user__is_active=True,
+            )
+        )
+        condition |= Q(on_portal, territory__in=sorted(territories))
     return Practice.objects.filter(condition).select_related("new_request_notices").order_by("name", "pk")
 
 

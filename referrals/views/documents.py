@@ -9,6 +9,7 @@ answers 404 too. The request page links to them through ``referrals/_takeaway_do
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -57,6 +58,9 @@ def written_answer(request, public_id):
 # --- How a practice hears of new requests ------------------------------------------------------------------------
 
 
+PRACTICES_PER_PAGE = 25
+
+
 class NoticesForm(forms.Form):
     practice = forms.UUIDField(widget=forms.HiddenInput)
     when = forms.ChoiceField(
@@ -70,38 +74,43 @@ class NoticesForm(forms.Form):
 @permission_required(can_choose_new_request_notices)
 @require_http_methods(["GET", "POST"])
 def new_request_notices(request):
-    """Each practice the user works at or for (or coordinates): how its members hear of a new request."""
-    practices = list(notice_practices_for(request.user))
-    bound_form, status = None, 200
+    """Each practice the user works at or for (or coordinates): how its members hear of a new request, a page of
+    practices at a time."""
+    practices = notice_practices_for(request.user)
+    bound_form, bound_practice, status = None, None, 200
     if request.method == "POST":
-        bound_form = NoticesForm(request.POST, auto_id=f"id_{request.POST.get('practice', '')}_%s")
+        posted = request.POST.get("practice", "")
+        bound_form = NoticesForm(request.POST, auto_id=f"id_{posted}_%s")
+        if not bound_form.is_valid() and "practice" in bound_form.errors:
+            raise Http404(_("Ce cabinet n'existe pas ou ne vous est pas accessible."))
+        bound_practice = practices.filter(public_id=bound_form.cleaned_data.get("practice") or posted).first()
+        if bound_practice is None:
+            raise Http404(_("Ce cabinet n'existe pas ou ne vous est pas accessible."))
         if bound_form.is_valid():
-            practice = next((p for p in practices if p.public_id == bound_form.cleaned_data["practice"]), None)
-            if practice is None:
-                raise Http404(_("Ce cabinet n'existe pas ou ne vous est pas accessible."))
             try:
                 new_request_notices_set(
-                    acting_user=request.user, practice=practice, when=bound_form.cleaned_data["when"]
+                    acting_user=request.user, practice=bound_practice, when=bound_form.cleaned_data["when"]
                 )
             except ApplicationError as error:
                 raise_for_access(error)
                 bound_form.add_error("when", error.message)
             else:
-                messages.success(request, _("Choix enregistré pour %(practice)s.") % {"practice": practice.name})
+                messages.success(request, _("Choix enregistré pour %(practice)s.") % {"practice": bound_practice.name})
                 return redirect("referrals:new_request_notices")
         status = 400
-    rows = []
-    for practice in practices:
-        posted = bound_form is not None and bound_form.data.get("practice") == str(practice.public_id)
-        form = (
-            bound_form
-            if posted
+    page = Paginator(practices, PRACTICES_PER_PAGE).get_page(request.GET.get("page"))
+    shown = [bound_practice] if bound_practice is not None else list(page.object_list)
+    rows = [
+        {
+            "practice": practice,
+            "form": bound_form
+            if bound_practice is not None
             else NoticesForm(
                 initial={"practice": practice.public_id, "when": notices_choice_of(practice)},
                 auto_id=f"id_{practice.public_id}_%s",
-            )
-        )
-        rows.append({"practice": practice, "form": form})
-    if bound_form is not None and bound_form.errors and not any(row["form"] is bound_form for row in rows):
-        raise Http404(_("Ce cabinet n'existe pas ou ne vous est pas accessible."))
-    return render(request, "referrals/new_request_notices.html", {"rows": rows}, status=status)
+            ),
+        }
+        for practice in shown
+    ]
+    context = {"rows": rows, "page": page if bound_practice is None else None}
+    return render(request, "referrals/new_request_notices.html", context, status=status)

@@ -152,3 +152,19 @@ def test_an_unknown_choice_is_refused_in_french_on_the_field(signed_in, cardio_s
     assert response.status_code == 400
     assert "Sélectionnez un choix valide" in response.content.decode()
     assert not NewRequestNotices.objects.exists()
+
+
+def test_the_coordinator_lists_the_territorys_practices_where_someone_uses_the_portal(
+    signed_in, coordinator, cardio_practice, cardio_secretary, gp_practice, gp, territory
+):
+    from tests.factories import PracticeFactory
+
+    nobody_here = PracticeFactory(name="Cabinet sans compte", territory=territory)
+    elsewhere = PracticeFactory(name="Cabinet d'un autre territoire")
+
+    page = signed_in(coordinator).get(NOTICES_URL).content.decode()
+
+    assert cardio_practice.name in page and gp_practice.name in page
+    assert nobody_here.name not in page and elsewhere.name not in page
+    response = signed_in(coordinator).post(NOTICES_URL, {"practice": elsewhere.public_id, "when": "each_request"})
+    assert response.status_code == 404

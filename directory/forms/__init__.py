@@ -30,7 +30,11 @@ class PractitionerChoiceField(forms.ModelChoiceField):
 
 
 class RoleGrantForm(forms.Form):
-    """The role and the scope it needs; the choices are limited to the coordinator's territories."""
+    """The role and the scope it needs; the choices are limited to the coordinator's territories.
+
+    The practices and the directory entries are validated against the whole territory but never rendered as a
+    list of it (there may be thousands): the page shows those picked and a few found by a search
+    (``GrantScopeSearchForm``)."""
 
     role = forms.ChoiceField(label=_("Rôle"), choices=[("", "—"), *Role.choices])
     territory = forms.ModelChoiceField(
@@ -44,7 +48,6 @@ class RoleGrantForm(forms.Form):
         label=_("Cabinets"),
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
         help_text=_("Secrétariat : les cabinets dont la personne traite les demandes."),
     )
     practitioner = PractitionerChoiceField(
@@ -74,6 +77,29 @@ class RoleGrantForm(forms.Form):
         if role == Role.PROFESSIONAL and not cleaned.get("practitioner"):
             self.add_error("practitioner", _("Choisissez la fiche de l'annuaire de ce professionnel."))
         return cleaned
+
+
+class GrantScopeSearchForm(forms.Form):
+    """What the grant form's scope shows: the role chosen, what was typed in its search field, and what is
+    already picked (kept checked while the coordinator searches on)."""
+
+    role = forms.ChoiceField(choices=[("", "—"), *Role.choices], required=False)
+    practice_q = forms.CharField(label=_("Chercher un cabinet"), required=False, max_length=100)
+    practitioner_q = forms.CharField(label=_("Chercher une fiche"), required=False, max_length=100)
+    practices = forms.TypedMultipleChoiceField(coerce=int, choices=(), required=False)
+    practitioner = forms.TypedChoiceField(coerce=int, choices=(), required=False, empty_value=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Ids only: the selectors keep those of the coordinator's territories, and drop the others.
+        self.fields["practices"].valid_value = lambda value: str(value).isdigit()
+        self.fields["practitioner"].valid_value = lambda value: str(value).isdigit()
+
+    def scope(self) -> dict:
+        """The cleaned search, or an empty one when the input is malformed."""
+        if not self.is_valid():
+            return {"role": "", "practice_q": "", "practitioner_q": "", "practices": [], "practitioner": None}
+        return self.cleaned_data
 
 
 RADIUS_CHOICES_KM = (5, 10, 20, 30, 50, 100)

@@ -142,6 +142,93 @@ def practitioners_grantable_by(user: User) -> QuerySet[Practitioner]:
     )
 
 
+# A grant's scope is picked by searching, never from a list of every practice or entry of the territory.
+GRANT_SCOPE_MATCHES = 10
+
+
+def practices_grantable_matching(user: User, query: str, *, limit: int = GRANT_SCOPE_MATCHES) -> list[Practice]:
+    """The first practices of the coordinator's territories whose name (or commune) holds every word typed."""
+    words = _WORD.findall(query or "")
+    if not words:
+        return []
+    practices = practices_grantable_by(user).annotate(
+        search_name=SearchText(Concat(F("name"), Value(" "), F("city"), output_field=TextField()))
+    )
+    for word in words:  # each word typed starts a word of the name or the commune
+        wanted = SearchText(Value(word))
+        spaced = Concat(Value(" "), wanted, output_field=TextField())
+        practices = practices.filter(
+            Q(search_name__startswith=wanted) | Q(search_name__contains=spaced) | Q(finess=word)
+        )
+    return list(practices[:limit])
+
+
+def practitioners_grantable_matching(user: User, query: str, *, limit: int = GRANT_SCOPE_MATCHES) -> list[Practitioner]:
+    """The first entries no account acts for yet, of the coordinator's territories, by name or RPPS/ADELI."""
+    query = (query or "").strip()
+    if not _WORD.findall(query):
+        return []
+    entries = practitioners_grantable_by(user).select_related("profession")
+    compact = "".join(query.split())
+    if compact.isdigit() or (len(compact) == 9 and compact[:2].isdigit()):
+        return list(entries.filter(Q(rpps=compact) | Q(adeli=compact.upper()))[:limit])
+    first_word = SearchText(Value(_WORD.findall(query)[0]))
+    entries = (
+        entries.annotate(search_last_name=SearchText(F("last_name")), search_first_name=SearchText(F("first_name")))
+        .filter(_name_matches(query))
+        # The names the query starts before those that are only like it (the trigram match is fuzzy).
+        .annotate(exact_rank=Case(When(search_last_name__startswith=first_word, then=Value(0)), default=Value(1)))
+        .order_by("exact_rank", "last_name", "first_name", "pk")
+    )
+    return list(entries[:limit])
+
+
+@dataclass
+class GrantScope:
+    """What the grant form shows of the scope of the role chosen: for a secretary, the practices picked and a few
+    matches of the search (every practice when the territory has no more than a page of them); for a
+    professional, the entry picked and a few matches. Never every practice or entry of a large territory."""
+
+    role: str
+    practices_picked: list = field(default_factory=list)
+    practice_matches: list = field(default_factory=list)
+    practices_listed_all: bool = False
+    practitioner_picked: Practitioner | None = None
+    practitioner_matches: list = field(default_factory=list)
+
+
+def grant_scope_for(
+    user: User,
+    *,
+    role: str,
+    practice_q: str = "",
+    practitioner_q: str = "",
+    practices_picked=(),
+    practitioner_picked: int | None = None,
+) -> GrantScope:
+    scope = GrantScope(role=role)
+    if role == Role.SECRETARY:
+        practices = practices_grantable_by(user)
+        picked_ids = set(practices_picked)
+        scope.practices_picked = list(practices.filter(pk__in=picked_ids)) if picked_ids else []
+        if practice_q.strip():
+            matches = practices_grantable_matching(user, practice_q, limit=GRANT_SCOPE_MATCHES + len(picked_ids))
+        else:
+            first = list(practices[: GRANT_SCOPE_MATCHES + 1])
+            scope.practices_listed_all = len(first) <= GRANT_SCOPE_MATCHES
+            matches = first if scope.practices_listed_all else []
+        scope.practice_matches = [p for p in matches if p.pk not in picked_ids][:GRANT_SCOPE_MATCHES]
+    elif role == Role.PROFESSIONAL:
+        entries = practitioners_grantable_by(user).select_related("profession")
+        if practitioner_picked:
+            scope.practitioner_picked = entries.filter(pk=practitioner_picked).first()
+        if practitioner_q.strip():
+            picked_pk = scope.practitioner_picked.pk if scope.practitioner_picked else None
+            matches = practitioners_grantable_matching(user, practitioner_q, limit=GRANT_SCOPE_MATCHES + 1)
+            scope.practitioner_matches = [entry for entry in matches if entry.pk != picked_pk][:GRANT_SCOPE_MATCHES]
+    return scope
+
+
 def territories_coordinated_by(user: User) -> QuerySet[Territory]:
     return Territory.objects.filter(pk__in=coordinated_territory_ids(user)).order_by("name")
 

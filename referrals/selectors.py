@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Absence, Activity, ContactChannel, Practice, Practitioner, Specialty
+from directory.models import Activity, ContactChannel, Practice, Practitioner, Specialty
 from directory.selectors import (
     audience_of,
     channels_for_audience,
@@ -25,7 +25,6 @@ from directory.selectors import (
 )
 from directory.selectors.api import (
     absences_by_practitioner,
-    absences_for_audience,
     practice_channels,
     practitioner_for_api,
 )
@@ -307,8 +306,9 @@ def outside_channels_for(referral: Referral, viewer: User) -> list[ContactChanne
 
 # --- Pages ------------------------------------------------------------------------------------------------------
 # What the referral pages read besides the lists above: who may open which page; the recipients a GP may choose
-# (practitioners found in the directory, a practice, the territory's open pathways), a practitioner's absence
-# today and whether their specialty is one of direct access; the access-log rows of the list pages.
+# (practitioners found in the directory, a practice, the territory's open pathways; what the GP learns of them
+# before sending is ``referrals.recipients``) and whether a specialty is one of direct access; the access-log
+# rows of the list pages.
 
 
 def pathways_open_to(practitioner: Practitioner | None) -> QuerySet[Pathway]:
@@ -341,14 +341,6 @@ def recipient_of_choice(choice: str, *, sender: Practitioner | None) -> Practiti
     return None
 
 
-def absence_today(practitioner: Practitioner, viewer: User, *, today: datetime.date | None = None) -> Absence | None:
-    """The practitioner's absence covering today, with its replacement, as the viewer's audience sees the
-    directory (colleagues do, the public does not)."""
-    today = today or timezone.localdate()
-    absences = absences_for_audience(practitioner, audience_of(viewer), today=today)
-    return next((absence for absence in absences if absence.starts_on <= today), None)
-
-
 RECIPIENT_SEARCH_LIMIT = 8
 
 
@@ -361,9 +353,9 @@ def recipients_search(
     due_on: datetime.date | None = None,
 ) -> list[Practitioner]:
     """The directory's best matches for a specialty or a name typed in a form ("cardio", "Rousseau"), each
-    with ``absence_today`` (or None), ``next_absence`` (the first absence overlapping today to ``due_on``, the
-    request's due date, or None), who answers on the portal (``portal_use``) and the measured response; a fixed
-    number of queries whatever the number of matches."""
+    with who answers on the portal (``portal_use``), the measured response and ``next_absence``: the first
+    absence overlapping today to ``due_on`` (the request's due date; without it, the directory's window), or
+    None. A fixed number of queries whatever the number of matches."""
     found = practitioners_search(
         viewer=viewer,
         q=q,
@@ -372,13 +364,9 @@ def recipients_search(
     ).practitioners
     found = [practitioner for practitioner in found if exclude is None or practitioner.pk != exclude.pk]
     found = found[:RECIPIENT_SEARCH_LIMIT]
-    today = timezone.localdate()
-    absences = absences_by_practitioner([practitioner.pk for practitioner in found], audience_of(viewer))
-    for practitioner in found:
-        practitioner.absence_today = next(
-            (absence for absence in absences.get(practitioner.pk, []) if absence.starts_on <= today), None
-        )
-        if due_on is not None:
+    if due_on is not None:
+        absences = absences_by_practitioner([practitioner.pk for practitioner in found], audience_of(viewer))
+        for practitioner in found:
             practitioner.next_absence = next(
                 (absence for absence in absences.get(practitioner.pk, []) if absence.starts_on <= due_on), None
             )

@@ -196,6 +196,12 @@ SENDER_NEWS = {
 }
 
 
+SENDER_DOCUMENTS = {
+    "accepted": ("la fiche de rendez-vous à remettre au patient", "/demandes/{id}/rendez-vous.pdf"),
+    "answered": ("la réponse en PDF, à classer dans le dossier du patient", "/demandes/{id}/reponse.pdf"),
+}
+
+
 def _notify_sender(referral: Referral, event: ReferralEvent) -> None:
     account = referral.sender_user
     if account is None or not account.is_active or not account.email:
@@ -210,6 +216,11 @@ def _notify_sender(referral: Referral, event: ReferralEvent) -> None:
             "recipient": str(referral.recipient_practitioner or referral.recipient_practice or referral.pathway),
             "news": SENDER_NEWS[event.action],
             "path": f"/demandes/{referral.public_id}/",
+            # The document the GP takes away: the slip to print for the patient, the answer to file.
+            "document": SENDER_DOCUMENTS.get(event.action, ("", ""))[0],
+            "document_path": SENDER_DOCUMENTS[event.action][1].format(id=referral.public_id)
+            if event.action in SENDER_DOCUMENTS
+            else "",
         },
         idempotency_key=f"referral_sender_news:{referral.public_id}:{event.pk}",
         territory_id=referral.territory_id,

@@ -67,7 +67,10 @@ def test_the_gp_downloads_the_appointment_slip(
     referral_accept(
         acting_user=cardio_secretary,
         referral=referral,
-        appointment_at=timezone.now() + datetime.timedelta(days=10),
+        # 14:30 in ten days: a night hour would ask for a confirmation.
+        appointment_at=timezone.make_aware(
+            datetime.datetime.combine(timezone.localdate() + datetime.timedelta(days=10), datetime.time(14, 30))
+        ),
         site=cardio_practice,
     )
     _sign_in(page, gp, password)

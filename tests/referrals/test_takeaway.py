@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from accounts.models import AccessLog
 from directory.models import Audience, ContactChannel
 from notifications.models import OutboundMessage
-from notifications.services import DeliveryDeferred, message_attachments, message_deliver
+from notifications.services import DeliveryDeferred, message_attachments, message_deliver, message_render
 from notifications.sms import LocmemSmsBackend
 from notifications.tasks import deliver_message
 from referrals.services import referral_accept, referral_answer, referral_send
@@ -242,3 +242,19 @@ def test_the_written_answer_is_refused_to_outsiders_and_before_an_answer(
     assert signed_in(other_secretary).get(url).status_code == 404
     letter = referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardiologist.practitioner, **PATIENT)
     assert signed_in(gp).get(reverse("referrals:written_answer", args=[letter.public_id])).status_code == 404
+
+
+def test_the_gps_email_links_to_the_slip_and_to_the_answer_to_file(gp, accepted, answered):
+    def news_of(referral):
+        row = OutboundMessage.objects.get(
+            template="referral_sender_news", idempotency_key__startswith=f"referral_sender_news:{referral.public_id}:"
+        )
+        return " ".join(message_render(row).values())
+
+    slip = news_of(accepted)
+    assert "Imprimez la fiche de rendez-vous à remettre au patient" in slip
+    assert reverse("referrals:appointment_slip", args=[accepted.public_id]) in slip
+    answer = news_of(answered)
+    assert reverse("referrals:written_answer", args=[answered.public_id]) in answer
+    for text in (slip, answer):
+        assert "Durand" not in text and "Bernard" not in text and PATIENT["reason"] not in text

@@ -229,6 +229,7 @@ def attachment_for_user(
         return None
     return referral.attachments.filter(public_id=attachment_public_id).select_related("referral").first()
 
+
 def referral_status_for_coordinator(user: User, public_id) -> Referral:
     """One request of a territory the user coordinates, as the overdue list shows it (``COORDINATOR_FIELDS``):
     its status, parties and dates, never the patient nor the clinical text, so no access-log row. Anything else
@@ -248,7 +249,6 @@ def referral_status_for_coordinator(user: User, public_id) -> Referral:
 def referral_status_timeline(referral: Referral) -> QuerySet:
     """The steps of a request a coordinator may read: when, by whom, from which status to which; no note."""
     return referral.events.only("at", "actor", "actor_label", "action", "from_status", "to_status").order_by("at", "id")
-
 
 
 def forward_candidates(referral: Referral, user: User | Actor) -> QuerySet[Practitioner]:

@@ -80,9 +80,9 @@ def test_api_docs_start_swagger_from_a_file_and_allow_only_inline_styles(client,
     assert "SwaggerUIBundle" in script.content.decode()
 
 
-# Served pages only: e-mails are not pages (their inline styles are what mail clients need), nor is the letter,
-# which WeasyPrint turns into a PDF.
-NOT_SERVED = re.compile(r"notifications/email/|referrals/letter\.html$")
+# Served pages only: e-mails are not pages (their inline styles are what mail clients need), nor are the letter, the
+# appointment slip and the written answer, which WeasyPrint turns into PDFs.
+NOT_SERVED = re.compile(r"notifications/email/|referrals/(letter|appointment_slip|written_answer)\.html$")
 INLINE = {
     "inline script": re.compile(r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>", re.I),
     "inline handler": re.compile(r"\son[a-z]+\s*=", re.I),

@@ -749,6 +749,11 @@ def practitioners_search(
             practitioner.nearby_activities[0].practice if practitioner.nearby_activities else None
         )
         practitioner.first_channel = first_channels.get(practitioner.pk)
+    # Who answers on the portal and the next absence, for the professionals (one query). Imported here: the
+    # module reads ``entries``, which imports this package.
+    from directory.selectors.portal_use import portal_use_annotate
+
+    portal_use_annotate(found, audience=results.audience)
     results.practitioners = found
     return results
 
@@ -857,8 +862,3 @@ def _response_first(sort: str) -> list:
         output_field=DurationField(),
     )
     return [shown.asc(nulls_last=True)]
-    # Who answers on the portal and the next absence, for the professionals (one query). Imported here: the
-    # module reads ``entries``, which imports this package.
-    from directory.selectors.portal_use import portal_use_annotate
-
-    portal_use_annotate(found, audience=results.audience)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -196,9 +197,11 @@ SENDER_NEWS = {
 }
 
 
+# The document the GP takes away after those steps (the slip to print for the patient, the answer to file), and
+# the route of its PDF.
 SENDER_DOCUMENTS = {
-    "accepted": ("la fiche de rendez-vous à remettre au patient", "/demandes/{id}/rendez-vous.pdf"),
-    "answered": ("la réponse en PDF, à classer dans le dossier du patient", "/demandes/{id}/reponse.pdf"),
+    "accepted": ("la fiche de rendez-vous à remettre au patient", "referrals:appointment_slip"),
+    "answered": ("la réponse en PDF, à classer dans le dossier du patient", "referrals:written_answer"),
 }
 
 
@@ -206,6 +209,7 @@ def _notify_sender(referral: Referral, event: ReferralEvent) -> None:
     account = referral.sender_user
     if account is None or not account.is_active or not account.email:
         return
+    document, document_route = SENDER_DOCUMENTS.get(event.action, ("", ""))
     message_enqueue(
         channel=OutboundMessage.Channel.EMAIL,
         recipient=account.email,
@@ -215,12 +219,9 @@ def _notify_sender(referral: Referral, event: ReferralEvent) -> None:
             "sent": timezone.localtime(referral.sent_at).strftime("%d/%m/%Y"),
             "recipient": str(referral.recipient_practitioner or referral.recipient_practice or referral.pathway),
             "news": SENDER_NEWS[event.action],
-            "path": f"/demandes/{referral.public_id}/",
-            # The document the GP takes away: the slip to print for the patient, the answer to file.
-            "document": SENDER_DOCUMENTS.get(event.action, ("", ""))[0],
-            "document_path": SENDER_DOCUMENTS[event.action][1].format(id=referral.public_id)
-            if event.action in SENDER_DOCUMENTS
-            else "",
+            "path": reverse("referrals:detail", args=[referral.public_id]),
+            "document": document,
+            "document_path": reverse(document_route, args=[referral.public_id]) if document_route else "",
         },
         idempotency_key=f"referral_sender_news:{referral.public_id}:{event.pk}",
         territory_id=referral.territory_id,

@@ -310,6 +310,10 @@ def visit(request, page):
     """``visit("/path/")`` opens a page of the live server and fails at once if its audit does."""
 
     def go(path):
+        # A document still loading (just after a form's redirect) has its files held behind the navigation
+        # that waits for its audit: let it load first.
+        if page.url.startswith(("http://", "https://")):
+            page.wait_for_load_state("load")
         response = page.goto(path)
         auditor = request.node._a11y_auditor
         auditor.wait()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.models import Specialty
 from referrals.dashboard import dashboard_territories
-from referrals.models import Referral, ReferralAttachment, Tariff, Urgency
+from referrals.models import NewRequestNotices, Referral, ReferralAttachment, Tariff, Urgency
 from referrals.rules import OUTSIDE_UPDATES
 from referrals.services import CLINICAL_FIELDS, PATIENT_FIELDS
 from referrals.services.handling import SentOutsideVia
@@ -398,3 +398,15 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["territory"].queryset = dashboard_territories(user)
+
+
+class NoticesForm(forms.Form):
+    """How one practice hears of new requests that are not urgent (``referrals.services.notices``)."""
+
+    practice = forms.UUIDField(widget=forms.HiddenInput)
+    when = forms.ChoiceField(
+        label=_("Prévenir par e-mail des nouvelles demandes non urgentes"),
+        choices=NewRequestNotices.When.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choisissez quand être prévenu des nouvelles demandes.")},
+    )

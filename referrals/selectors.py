@@ -8,15 +8,17 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
+from accounts.roles import Role
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Activity, ContactChannel, Practice, Practitioner, Specialty
+from directory.models import Activity, ContactChannel, Practice, Practitioner, RoleGrant, Specialty
+from directory.permissions import coordinated_territory_ids
 from directory.selectors import (
     audience_of,
     channels_for_audience,
@@ -29,7 +31,7 @@ from directory.selectors.api import (
     practitioner_for_api,
 )
 from directory.selectors.portal_use import practitioners_answering, secretaries_of
-from referrals.models import Pathway, Referral, ReferralAttachment
+from referrals.models import NewRequestNotices, Pathway, Referral, ReferralAttachment
 from referrals.scope import Actor, actor_for, recipient_practices, recipient_side
 
 
@@ -438,3 +440,34 @@ def referral_status_counts(referrals: QuerySet[Referral]) -> dict[str, int]:
     """How many of ``referrals`` are in each status, in one query (for the status filter)."""
     rows = referrals.order_by().values("status").annotate(count=Count("pk")).values_list("status", "count")
     return dict(rows)
+
+
+# --- How a practice hears of new requests (referrals.services.notices) ----------------------------------------
+
+
+def notice_practices_for(user: User) -> QuerySet[Practice]:
+    """The practices whose choice the user may change (``can_set_new_request_notices``): where they work or for
+    which they work as a secretary, and, in the territories they coordinate, the practices where someone uses
+    the portal, by name."""
+    actor = actor_for(user)
+    condition = Q(pk__in=sorted(actor.practice_ids))
+    territories = coordinated_territory_ids(actor.user)
+    if territories:
+        # Only where someone would be told: a secretary's account, or a practitioner's who works there.
+        on_portal = Exists(
+            RoleGrant.objects.filter(role=Role.SECRETARY, practices=OuterRef("pk"), user__is_active=True)
+        ) | Exists(
+            Activity.objects.filter(
+                practice=OuterRef("pk"),
+                practitioner__role_grants__role=Role.PROFESSIONAL,
+                practitioner__role_grants__user__is_active=True,
+            )
+        )
+        condition |= Q(on_portal, territory__in=sorted(territories))
+    return Practice.objects.filter(condition).select_related("new_request_notices").order_by("name", "pk")
+
+
+def notices_choice_of(practice: Practice) -> str:
+    """A practice's choice (the morning digest when it never chose)."""
+    notices = getattr(practice, "new_request_notices", None)
+    return notices.when if notices is not None else NewRequestNotices.When.MORNING_DIGEST

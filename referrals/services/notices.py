@@ -10,20 +10,19 @@ reader, so a retried service writes one row and a request forwarded to someone n
 import logging
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import Role
 from core.errors import ApplicationError
-from directory.models import Activity, Practice, RoleGrant
-from directory.permissions import coordinated_territory_ids
+from directory.models import Practice
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
 from referrals.models import NewRequestNotices, Referral, Urgency
 from referrals.permissions import can_set_new_request_notices
-from referrals.scope import actor_for, recipient_side
+from referrals.scope import recipient_side
 from referrals.services.deadlines import request_path
 
 logger = logging.getLogger(__name__)
@@ -104,35 +103,7 @@ def new_request_notices_send(*, referral: Referral, acting_user: User | None = N
     return sent
 
 
-# --- Each practice's choice ------------------------------------------------------------------------------------
-
-
-def notice_practices_for(user: User) -> QuerySet[Practice]:
-    """The practices whose choice the user may change (``can_set_new_request_notices``): where they work or for
-    which they work as a secretary, and, in the territories they coordinate, the practices where someone uses
-    the portal, by name."""
-    actor = actor_for(user)
-    condition = Q(pk__in=sorted(actor.practice_ids))
-    territories = coordinated_territory_ids(actor.user)
-    if territories:
-        # Only where someone would be told: a secretary's account, or a practitioner's who works there.
-        on_portal = Exists(
-            RoleGrant.objects.filter(role=Role.SECRETARY, practices=OuterRef("pk"), user__is_active=True)
-        ) | Exists(
-            Activity.objects.filter(
-                practice=OuterRef("pk"),
-                practitioner__role_grants__role=Role.PROFESSIONAL,
-                practitioner__role_grants__user__is_active=True,
-            )
-        )
-        condition |= Q(on_portal, territory__in=sorted(territories))
-    return Practice.objects.filter(condition).select_related("new_request_notices").order_by("name", "pk")
-
-
-def notices_choice_of(practice: Practice) -> str:
-    """A practice's choice (the morning digest when it never chose)."""
-    notices = getattr(practice, "new_request_notices", None)
-    return notices.when if notices is not None else When.MORNING_DIGEST
+# --- Each practice's choice (read by referrals.selectors.notices_choice_of) -----------------------------------
 
 
 @transaction.atomic

@@ -7,13 +7,11 @@ letter's is), render the document. A document that does not exist yet (no appoin
 answers 404 too. The request page links to them through ``referrals/_takeaway_documents.html``.
 """
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -21,9 +19,10 @@ from core.access import authenticated, permission_required
 from core.errors import ApplicationError
 from core.pages import raise_for_access
 from referrals import takeaway
-from referrals.models import NewRequestNotices
+from referrals.forms import NoticesForm
 from referrals.permissions import can_choose_new_request_notices
-from referrals.services.notices import new_request_notices_set, notice_practices_for, notices_choice_of
+from referrals.selectors import notice_practices_for, notices_choice_of
+from referrals.services.notices import new_request_notices_set
 from referrals.views import referral_or_404
 
 
@@ -59,16 +58,6 @@ def written_answer(request, public_id):
 
 
 PRACTICES_PER_PAGE = 25
-
-
-class NoticesForm(forms.Form):
-    practice = forms.UUIDField(widget=forms.HiddenInput)
-    when = forms.ChoiceField(
-        label=gettext_lazy("Prévenir par e-mail des nouvelles demandes non urgentes"),
-        choices=NewRequestNotices.When.choices,
-        widget=forms.RadioSelect,
-        error_messages={"required": gettext_lazy("Choisissez quand être prévenu des nouvelles demandes.")},
-    )
 
 
 @permission_required(can_choose_new_request_notices)

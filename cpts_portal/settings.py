@@ -312,6 +312,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "directory.tasks.send_confirmation_requests",
         "schedule": crontab(day_of_month=2, hour=9, minute=40),
     },
+    # Weekly SNP patterns written 8 weeks ahead, nightly at 1:05: a day is added each night, reruns write nothing.
+    "snp-patterns-expand": {"task": "snp.tasks.expand_patterns", "schedule": crontab(hour=1, minute=5)},
+    # The patient's reminder before an SNP visit, every 5 minutes so that it leaves within 5 minutes of its time.
+    "snp-reminders": {"task": "snp.tasks.send_reminders", "schedule": crontab(minute="*/5")},
 }
 
 # --- Outbox ---------------------------------------------------------------------------------------------------
@@ -322,6 +326,8 @@ OUTBOX_SWEEP_GRACE_SECONDS = env_int("OUTBOX_SWEEP_GRACE_SECONDS", default=120, 
 # A row claimed this long ago and still "sending" was left by a dead worker.
 OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", default=900, minimum=1)
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", default=365 * 6, minimum=30)
+# How long before a non-scheduled-care visit the patient gets their reminder.
+SNP_REMINDER_MINUTES = env_int("SNP_REMINDER_MINUTES", default=120, minimum=15)
 
 # --- Security: secure by default outside DEBUG ---------------------------------------------------------------
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)

@@ -349,6 +349,15 @@ class Activity(models.Model):
 ROLES_SCOPED_TO_TERRITORY = (Role.COORDINATOR, Role.REGULATOR, Role.OBSERVER)
 
 
+class RegulatorService(models.TextChoices):
+    """The service a regulator's grant works for: it books non-scheduled care for that service's audience."""
+
+    SAS = "sas", _("SAS / 15")
+    LINE_116117 = "116117", _("116 117")
+    SOS = "sos", _("SOS Médecins")
+    CPTS_LINE = "cpts_line", _("Ligne de la CPTS")
+
+
 class RoleGrant(TimestampedModel):
     """One role held by one person, with its scope. A person can hold several grants."""
 
@@ -361,6 +370,8 @@ class RoleGrant(TimestampedModel):
         Practitioner, on_delete=models.CASCADE, null=True, blank=True, related_name="role_grants"
     )
     practices = models.ManyToManyField(Practice, blank=True, related_name="role_grants")
+    # A regulator's service (empty for the other roles).
+    service = models.CharField(_("service"), max_length=20, choices=RegulatorService.choices, blank=True)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -376,6 +387,11 @@ class RoleGrant(TimestampedModel):
             models.CheckConstraint(
                 condition=~models.Q(role__in=ROLES_SCOPED_TO_TERRITORY) | models.Q(territory__isnull=False),
                 name="rolegrant_territorial_role_has_territory",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role=Role.REGULATOR, service__gt="")
+                | (~models.Q(role=Role.REGULATOR) & models.Q(service="")),
+                name="rolegrant_service_of_regulators",
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "territory"],

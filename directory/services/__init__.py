@@ -26,6 +26,7 @@ from directory.models import (
     EntryRevision,
     Practice,
     Practitioner,
+    RegulatorService,
     RoleGrant,
     RoleGrantEvent,
     Territory,
@@ -51,11 +52,19 @@ def role_grant_create(
     practitioner: Practitioner | None = None,
     practices: Iterable[Practice] = (),
     granted_by: User | None = None,
+    service: str = "",
 ) -> RoleGrant:
-    """Gives ``user`` a role with the scope that role needs; refuses an incomplete or duplicate scope."""
+    """Gives ``user`` a role with the scope that role needs; refuses an incomplete or duplicate scope. A regulator
+    works for one service (``RegulatorService``; the SAS when none is named)."""
     practices = list(practices)
     if role not in Role.values:
         raise ApplicationError(_("Rôle inconnu."), field="role")
+    if role == Role.REGULATOR:
+        service = service or RegulatorService.SAS
+        if service not in RegulatorService.values:
+            raise ApplicationError(_("Service de régulation inconnu."), field="service")
+    elif service:
+        raise ApplicationError(_("Seul un rôle de régulation se rattache à un service."), field="service")
     if role == Role.PROFESSIONAL:
         if practitioner is None:
             raise ApplicationError(_("Un rôle de professionnel se rattache à une fiche de l'annuaire."))
@@ -75,6 +84,7 @@ def role_grant_create(
         role=role,
         territory=territory,
         practitioner=practitioner if role == Role.PROFESSIONAL else None,
+        service=service,
         granted_by=granted_by,
     )
     if practices:

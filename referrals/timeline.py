@@ -129,7 +129,9 @@ def amount_label(cents: int) -> str:
 
 
 def _date_label(iso_day: str) -> str:
-    return formats.date_format(datetime.date.fromisoformat(iso_day), "SHORT_DATE_FORMAT", use_l10n=True)
+    # Day first in every language, as each date of the request page: an English "03/12" next to a "12/03"
+    # would say two different days.
+    return formats.date_format(datetime.date.fromisoformat(iso_day), "d/m/Y")
 
 
 def _side(params: dict) -> str:

@@ -167,6 +167,13 @@ def test_an_english_reader_reads_amounts_as_euros_before_the_number():
         assert event_summary(_event(note)).startswith("Billable act (consulted doctor): TE2, €23.00, on ")
 
 
+def test_an_english_reader_reads_the_day_first_as_every_date_of_the_page():
+    note = not_billable_note(side="expert", reason="no_tariff", act_date=datetime.date(2026, 3, 10))
+
+    with translation.override("en"):
+        assert event_summary(_event(note)) == "Non-billable act (consulted doctor): no tariff in force on 10/03/2026."
+
+
 def test_amounts_follow_the_readers_number_format():
     assert amount_label(123456) == "1234,56 €"
     with translation.override("en"):

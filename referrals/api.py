@@ -37,6 +37,7 @@ from referrals.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
     ReferralCreateSerializer,
+    ReferralEventSerializer,
     ReferralPageSerializer,
     ReferralSerializer,
     action_input_serializer,
@@ -238,3 +239,14 @@ class ReferralMessageListView(APIView):
         data = validated_input(MessageCreateSerializer, request.data)
         message = handling.message_post(acting_user=request.user, referral=referral, body=data["body"])
         return Response(MessageSerializer(message, context={"request": request}).data, status=201)
+
+
+class ReferralEventListView(APIView):
+    @extend_schema(
+        operation_id="v1_referrals_events_list",
+        summary="L'historique d'une demande",
+        responses={200: ReferralEventSerializer(many=True)},
+    )
+    def get(self, request, public_id):
+        referral = referral_for_user(request.user, public_id, request=request)
+        return Response(ReferralEventSerializer(referral.events.order_by("at", "id"), many=True).data)

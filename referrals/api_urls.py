@@ -24,6 +24,7 @@ urlpatterns = [
         referrals_api.ReferralMessageListView.as_view(),
         name="referral-messages",
     ),
+    path("referrals/<uuid:public_id>/events/", referrals_api.ReferralEventListView.as_view(), name="referral-events"),
     *[
         path(
             f"referrals/<uuid:public_id>/{name.replace('_', '-')}/",

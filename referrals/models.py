@@ -208,6 +208,10 @@ class ReferralEvent(models.Model):
     action = models.CharField(_("action"), max_length=30)
     from_status = models.CharField(_("statut avant"), max_length=20, blank=True)
     to_status = models.CharField(_("statut après"), max_length=20, blank=True)
+    # What happened, stored as data and rendered in the reader's language by ``referrals.timeline``.
+    note_code = models.CharField(_("code de la remarque"), max_length=30, blank=True)
+    note_params = models.JSONField(_("valeurs de la remarque"), default=dict, blank=True)
+    # What a user typed (a reason, a message), kept as it was.
     note = models.TextField(_("remarque"), blank=True)
 
     class Meta:

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from directory.selectors import api as api_selectors
+from referrals import timeline
 from referrals.models import Referral, ReferralAttachment, Urgency
 from referrals.services.attachments import TYPE_LABELS
 from referrals.services.handling import OUTSIDE_UPDATES, SentOutsideVia
@@ -284,6 +285,37 @@ class MessageSerializer(serializers.Serializer):
     def get_mine(self, message) -> bool:
         request = self.context.get("request")
         return request is not None and message.author_id == request.user.pk
+
+
+class ReferralEventSerializer(serializers.Serializer):
+    """One step of a request's timeline, in the language of the request (``Accept-Language``)."""
+
+    at = serializers.DateTimeField()
+    action = serializers.CharField(help_text="What happened: `sent`, `accepted`, `forwarded`, `billed_expert`…")
+    label = serializers.SerializerMethodField(help_text="The step's title, as the request page shows it.")
+    actor = serializers.SerializerMethodField(help_text="Who took the step (the portal for its own steps).")
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    note = serializers.SerializerMethodField(
+        help_text="The step's note as the page shows it: the portal's summary, then what the user typed."
+    )
+    note_code = serializers.CharField(
+        help_text="The portal's summary as a stable code (`billing_act`, `not_billable`, `forwarded`, `converted`, "
+        "`sent_outside`, `attachment_added`), empty when there is none."
+    )
+    note_params = serializers.DictField(
+        help_text="The summary's values: amounts in cents (`amount_cents`), days as ISO dates, codes, names."
+    )
+    typed_note = serializers.CharField(source="note", help_text="What the user typed (a reason, a message), as is.")
+
+    def get_label(self, event) -> str:
+        return timeline.event_label(event)
+
+    def get_actor(self, event) -> str:
+        return timeline.event_actor(event)
+
+    def get_note(self, event) -> str:
+        return timeline.event_note(event)
 
 
 class MessageCreateSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record
 from core.errors import ApplicationError
+from referrals import timeline
 from referrals.models import Referral, ReferralAttachment
 from referrals.rules import CLOSED_STATUSES, party_refusal
 from referrals.scope import actor_for
@@ -212,7 +213,7 @@ def _store(
             actor=acting_user,
             action="attachment_added",
             from_status=referral.status,
-            note=f"{attachment.original_name} ({TYPE_LABELS[content_type]})",
+            **timeline.attachment_added_note(name=attachment.original_name, content_type=content_type),
         )
         access_log_record(
             user=acting_user,

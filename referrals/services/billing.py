@@ -31,6 +31,7 @@ from accounts.models import AccessLog, User
 from accounts.services import access_log_record
 from core.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner
+from referrals import timeline
 from referrals.models import BillingRecord, Referral, ReferralEvent, Tariff
 from referrals.permissions import can_manage_tariffs
 from referrals.scope import actor_for
@@ -263,25 +264,15 @@ def _decide(
     return decisions
 
 
-def _side_label(side: str) -> str:
-    return _("médecin requérant") if side == Side.REQUESTER else _("médecin requis")
-
-
-def _timeline_reason(decision: SideDecision, act_date: datetime.date) -> str:
-    """The timeline's sentence for a side that bills nothing."""
-    reasons = {
-        Refusal.NO_CONSENT: _("consentement préalable du patient à la télé-expertise non recueilli"),
-        Refusal.NO_EXPERT: _("le médecin requis n'est pas identifié (réponse donnée au nom du cabinet)"),
-        Refusal.SAME_MSP: _("les deux médecins exercent dans la même maison de santé (%(site)s)")
-        % {"site": decision.msp.name if decision.msp else ""},
-        Refusal.NO_IDENTITY: _("identité du patient incomplète, le plafond annuel ne peut pas être vérifié"),
-        Refusal.CAP_REACHED: _("plafond de %(cap)s actes par an atteint pour ce patient") % {"cap": ANNUAL_CAP},
-        Refusal.NO_TARIFF: _("aucun tarif en vigueur le %(date)s") % {"date": act_date.strftime("%d/%m/%Y")},
-    }
-    return _("Acte non facturable (%(side)s) : %(reason)s.") % {
-        "side": _side_label(decision.side),
-        "reason": reasons[decision.refusal],
-    }
+def _timeline_reason(decision: SideDecision, act_date: datetime.date) -> dict:
+    """The timeline's note for a side that bills nothing: the rule's code and its values."""
+    return timeline.not_billable_note(
+        side=decision.side,
+        reason=decision.refusal,
+        site=decision.msp.name if decision.msp else "",
+        cap=ANNUAL_CAP,
+        act_date=act_date,
+    )
 
 
 def _lock_cap(practitioner: Practitioner, side: str, key: str) -> None:
@@ -330,25 +321,20 @@ def billing_records_create(*, referral: Referral, act_date: datetime.date | None
             patient_key=key,
         )
         records.append(record)
-        note = _("Acte facturable (%(side)s) : %(code)s, %(amount)s, le %(date)s.") % {
-            "side": _side_label(decision.side),
-            "code": record.code,
-            "amount": amount_label(record.amount),
-            "date": act_date.strftime("%d/%m/%Y"),
-        }
+        note = timeline.billing_act_note(side=decision.side, code=record.code, amount=record.amount, act_date=act_date)
         _billing_event(referral, f"billed_{decision.side}", note)
     return records
 
 
-def _billing_event(referral: Referral, action: str, note: str) -> ReferralEvent:
+def _billing_event(referral: Referral, action: str, note: dict) -> ReferralEvent:
+    """``note``: a ``referrals.timeline`` builder's code and values; the portal is named when read."""
     return ReferralEvent.objects.create(
         referral=referral,
         actor=None,
-        actor_label=_("Portail (facturation)"),
         action=action,
         from_status=referral.status,
         to_status=referral.status,
-        note=note,
+        **note,
     )
 
 
@@ -449,7 +435,7 @@ def billing_outcome_for(user: User, referral: Referral) -> dict:
     reason = ""
     if record is None:
         event = referral.events.filter(action=f"not_billable_{side}").order_by("-at", "-id").first()
-        reason = event.note if event is not None else ""
+        reason = timeline.event_note(event) if event is not None else ""
     return {"side": side, "record": record, "reason": reason}
 
 

@@ -8,9 +8,17 @@ from referrals.models import Referral, ReferralEvent, ReferralMessage
 
 
 def record_event(
-    referral: Referral, *, actor: User, action: str, from_status: str = "", note: str = ""
+    referral: Referral,
+    *,
+    actor: User,
+    action: str,
+    from_status: str = "",
+    note: str = "",
+    note_code: str = "",
+    note_params: dict | None = None,
 ) -> ReferralEvent:
-    """One line of the request's timeline, to its current status."""
+    """One line of the request's timeline, to its current status: what the portal says happened as a code and its
+    values (``referrals.timeline``'s builders), ``note`` what the user typed."""
     return ReferralEvent.objects.create(
         referral=referral,
         actor=actor,
@@ -19,6 +27,8 @@ def record_event(
         from_status=from_status,
         to_status=referral.status,
         note=note,
+        note_code=note_code,
+        note_params=note_params or {},
     )
 
 

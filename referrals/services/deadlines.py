@@ -181,7 +181,7 @@ def _record_step(referral: Referral, action: str, note: str = "") -> None:
     ReferralEvent.objects.create(
         referral=referral,
         actor=None,
-        actor_label=_("Portail (rappel automatique)"),
+        actor_label="",  # the portal, named in the reader's language by ``referrals.timeline``
         action=action,
         from_status=referral.status,
         to_status=referral.status,

@@ -17,6 +17,7 @@ from accounts.services import access_log_record
 from core.errors import ApplicationError
 from directory.contact_values import normalised_channel_value
 from directory.models import ContactChannel, Practitioner
+from referrals import timeline
 from referrals.models import Referral, ReferralMessage
 from referrals.rules import (
     FORWARDABLE_STATUSES,
@@ -141,14 +142,13 @@ def referral_forward(
     referral.pathway = None
     referral.status = Status.SENT
     referral.save(update_fields=["recipient_practitioner", "recipient_practice", "pathway", "status", "updated_at"])
-    summary = _("Transférée de %(from)s à %(to)s.") % {"from": previous, "to": to_practitioner}
-    note = (note or "").strip()
     record_event(
         referral,
         actor=acting_user,
         action="forwarded",
         from_status=from_status,
-        note=f"{summary}\n{note}" if note else summary,
+        note=(note or "").strip(),
+        **timeline.forwarded_note(from_name=str(previous), to_name=str(to_practitioner)),
     )
     write_logged(acting_user, referral, service="referrals.services.handling.referral_forward")
     new_request_notices_send(referral=referral, acting_user=acting_user, forwarded=True)
@@ -166,14 +166,20 @@ def referral_convert(*, acting_user: User, referral: Referral, note: str) -> Ref
     check_state("convert", referral, actor)
     is_teleexpertise = referral.kind == Referral.Kind.TELEEXPERTISE
     new_kind = Referral.Kind.LETTER if is_teleexpertise else Referral.Kind.TELEEXPERTISE
-    old_label = referral.get_kind_display()
+    old_kind = referral.kind
     from_status = referral.status
     referral.kind = new_kind
     referral.status = Status.ACKNOWLEDGED
     referral.first_response_at = referral.first_response_at or timezone.now()
     referral.save(update_fields=["kind", "status", "first_response_at", "updated_at"])
-    summary = _("%(from)s convertie en %(to)s") % {"from": old_label, "to": referral.get_kind_display()}
-    record_event(referral, actor=acting_user, action="converted", from_status=from_status, note=f"{summary} : {note}")
+    record_event(
+        referral,
+        actor=acting_user,
+        action="converted",
+        from_status=from_status,
+        note=note,
+        **timeline.converted_note(from_kind=old_kind, to_kind=new_kind),
+    )
     write_logged(acting_user, referral, service="referrals.services.handling.referral_convert")
     return referral
 
@@ -215,7 +221,7 @@ def referral_mark_sent_outside(*, acting_user: User, referral: Referral, via: st
         actor=acting_user,
         action="sent_outside",
         from_status=referral.status,
-        note=f"{SentOutsideVia(via).label} : {detail}",
+        **timeline.sent_outside_note(via=via, detail=detail),
     )
     write_logged(acting_user, referral, service="referrals.services.handling.referral_mark_sent_outside")
     return referral

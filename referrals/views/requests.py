@@ -66,6 +66,7 @@ from referrals.selectors import (
 from referrals.services.attachments import MAX_ATTACHMENT_BYTES
 from referrals.services.billing import billing_preview
 from referrals.services.handling import message_post
+from referrals.timeline import timeline_entries
 from referrals.views import referral_or_404
 from referrals.views.billing import billing_context
 from referrals.views.handling import handling_context
@@ -463,35 +464,6 @@ PAGE_ACTIONS: dict[str, PageAction] = {
 }
 ACTION_BY_SLUG = {action.slug: name for name, action in PAGE_ACTIONS.items()}
 
-# Timeline lines, by the action their event records; an action this page does not know shows its new status.
-EVENT_LABELS = {
-    "sent": gettext_lazy("Demande envoyée"),
-    "acknowledged": gettext_lazy("Prise en compte"),
-    "info_requested": gettext_lazy("Informations demandées"),
-    "info_provided": gettext_lazy("Informations apportées"),
-    "accepted": gettext_lazy("Acceptée, rendez-vous donné"),
-    "declined": gettext_lazy("Refusée"),
-    "answered": gettext_lazy("Réponse écrite"),
-    "closed": gettext_lazy("Clôturée"),
-    "cancelled": gettext_lazy("Annulée par l'expéditeur"),
-    "message_posted": gettext_lazy("Message"),
-    "attachment_added": gettext_lazy("Pièce jointe ajoutée"),
-    "forwarded": gettext_lazy("Transférée à un confrère"),
-    "converted": gettext_lazy("Type de demande changé"),
-    "sent_outside": gettext_lazy("Envoyée hors du portail"),
-    "outside_updated": gettext_lazy("Suite donnée hors du portail"),
-    "reminded": gettext_lazy("Rappel : l'échéance approche"),
-    "escalated": gettext_lazy("Échéance dépassée : relance du destinataire"),
-    "escalated_practice": gettext_lazy("Relance des autres membres du cabinet"),
-    "escalated_coordination": gettext_lazy("Remontée à la coordination"),
-    "close_reminded": gettext_lazy("Rappel : demande à clôturer"),
-    "billed_requester": gettext_lazy("Acte de télé-expertise facturable (requérant)"),
-    "billed_expert": gettext_lazy("Acte de télé-expertise facturable (requis)"),
-    "not_billable_requester": gettext_lazy("Acte non facturable (requérant)"),
-    "not_billable_expert": gettext_lazy("Acte non facturable (requis)"),
-    "survey_answered": gettext_lazy("Questionnaire de clôture rempli"),
-}
-
 
 def _available_actions(referral: Referral, actor) -> list[str]:
     """The page's actions this user may take on this request now, in the registry's order, then the thread."""
@@ -515,18 +487,6 @@ def _action_form(name: str, referral: Referral, actor, data=None):
     return action.form(data, **kwargs)
 
 
-def _timeline(referral: Referral) -> list:
-    statuses = dict(Referral.Status.choices)
-    events = list(referral.events.all())
-    for event in events:
-        label = EVENT_LABELS.get(event.action)
-        if label is None:
-            changed = event.to_status and event.to_status != event.from_status
-            label = statuses.get(event.to_status, event.to_status) if changed else _("Mise à jour")
-        event.label = label
-    return events
-
-
 def _detail_response(request, referral: Referral, *, bound=None, action_error=None, colleague_results=None, status=200):
     actor = request_actor(request)
     sides = referral_sides(actor, referral)
@@ -545,7 +505,7 @@ def _detail_response(request, referral: Referral, *, bound=None, action_error=No
         "open_action": bound[0] if bound else (action_error[0] if action_error else ""),
         "action_error": action_error[1] if action_error else "",
         "colleague_results": colleague_results,
-        "events": _timeline(referral),
+        "events": timeline_entries(referral.events.all()),
         "thread": list(referral.messages.all()),
         "is_open": referral.status in OPEN_STATUSES,
         "overdue": referral.status in OPEN_STATUSES and referral.due_at is not None and referral.due_at < now,

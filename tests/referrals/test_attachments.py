@@ -21,6 +21,7 @@ from referrals.services.attachments import (
     attachment_add,
     attachments_add_many,
 )
+from referrals.timeline import event_note
 from tests.referrals.conftest import PATIENT, image_bytes, pdf_bytes, upload
 
 API = "/api/v1/referrals/"
@@ -78,7 +79,7 @@ def test_the_gp_joins_a_pdf_stored_under_a_random_name_with_its_fingerprint(refe
     assert "Durand" not in attachment.file.name and attachment.file.name.startswith(f"referrals/{referral.public_id}/")
     assert [path.read_bytes() for path in stored_files(settings)] == [content]
     event = referral.events.last()
-    assert (event.action, event.actor, event.note) == ("attachment_added", gp, "ECG Durand.pdf (PDF)")
+    assert (event.action, event.actor, event_note(event)) == ("attachment_added", gp, "ECG Durand.pdf (PDF)")
     assert AccessLog.objects.filter(
         action="create", subject_type="referral_attachment", subject_id=str(attachment.public_id)
     ).exists()

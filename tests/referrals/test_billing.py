@@ -27,6 +27,7 @@ from referrals.services.billing import (
     survey_answer,
     tariff_create,
 )
+from referrals.timeline import event_note
 from referrals.views.billing import billing_context
 from tests.factories import CommuneFactory, PracticeFactory, PractitionerFactory, UserFactory
 from tests.referrals.conftest import PATIENT
@@ -69,7 +70,7 @@ def _billed(question):
 
 
 def _notes(question):
-    return [event.note for event in question.events.filter(action__startswith="not_billable")]
+    return [event_note(event) for event in question.events.filter(action__startswith="not_billable")]
 
 
 # --- Records for both sides at the tariff of the day -----------------------------------------------------------
@@ -91,7 +92,7 @@ def test_an_answer_in_2026_bills_rqd_10_for_the_gp_and_te2_23_for_the_expert(ask
         "billed_requester",
         "billed_expert",
     ]
-    assert "TE2, 23,00 €, le 10/03/2026" in question.events.get(action="billed_expert").note
+    assert "TE2, 23,00 €, le 10/03/2026" in event_note(question.events.get(action="billed_expert"))
 
 
 def test_an_answer_in_2025_bills_te2_at_the_20_euros_of_then(ask, cardiologist):

@@ -26,6 +26,7 @@ from referrals.services.handling import (
     referral_mark_sent_outside,
     referral_outside_update,
 )
+from referrals.timeline import event_note
 from tests.factories import PracticeFactory, PractitionerFactory, UserFactory
 from tests.referrals.conftest import PATIENT, image_bytes, pdf_bytes, upload
 
@@ -177,7 +178,7 @@ def test_the_secretary_forwards_to_a_colleague_of_the_practice(letter, cardio_se
     assert (letter.recipient_practitioner, letter.status, letter.due_at) == (colleague, Referral.Status.SENT, due)
     event = letter.events.last()
     assert (event.action, event.from_status, event.to_status) == ("forwarded", "acknowledged", "sent")
-    assert event.note == "Transférée de Chloé Rousseau à Damien Leclerc.\nSon domaine"
+    assert event_note(event) == "Transférée de Chloé Rousseau à Damien Leclerc.\nSon domaine"
 
 
 def test_forwarding_to_someone_outside_the_practice_is_refused(letter, cardio_secretary, gp2):
@@ -201,7 +202,7 @@ def test_a_request_to_the_practice_forwarded_has_the_colleague_as_its_one_recipi
 
     to_practice.refresh_from_db()
     assert (to_practice.recipient_practitioner, to_practice.recipient_practice) == (colleague, None)
-    assert "Cabinet de cardiologie du Centre" in to_practice.events.last().note
+    assert "Cabinet de cardiologie du Centre" in event_note(to_practice.events.last())
 
 
 def test_the_sender_does_not_forward(letter, gp, colleague):
@@ -248,7 +249,7 @@ def test_the_expert_turns_a_teleexpertise_into_a_letter(gp, cardiologist, cardio
     assert question.first_response_at is not None
     event = question.events.last()
     assert (event.action, event.from_status, event.to_status) == ("converted", "sent", "acknowledged")
-    assert event.note == "Télé-expertise convertie en Adressage (courrier) : Souffle à ausculter : je le vois."
+    assert event_note(event) == "Télé-expertise convertie en Adressage (courrier)\nSouffle à ausculter : je le vois."
 
 
 def test_the_secretary_turns_a_letter_into_a_teleexpertise_when_the_specialist_answers_them(
@@ -322,7 +323,7 @@ def test_the_gp_records_a_letter_sent_by_fax(offline_letter, gp):
     assert (offline_letter.sent_outside_via, offline_letter.sent_outside_detail) == ("fax", "+33251446161")
     assert offline_letter.status == Referral.Status.SENT
     event = offline_letter.events.last()
-    assert (event.action, event.note) == ("sent_outside", "Fax : +33251446161")
+    assert (event.action, event_note(event)) == ("sent_outside", "Fax : +33251446161")
 
 
 def test_recording_a_send_outside_is_checked(offline_letter, letter, gp, gp2):

@@ -15,8 +15,11 @@ from django.utils import timezone
 
 from core.errors import ApplicationError
 from directory.models import Activity, Practitioner
-from referrals.models import Referral
+from notifications.models import OutboundMessage
+from notifications.services import message_render
+from referrals.models import Referral, ReferralEvent
 from referrals.services import referral_accept, referral_acknowledge, referral_answer, referral_close, referral_send
+from referrals.services.deadlines import deadline_reminders_send
 from referrals.views.requests import reason_start
 from tests.factories import PractitionerFactory
 from tests.referrals.conftest import PATIENT, detail_url
@@ -322,3 +325,17 @@ def test_after_a_visit_the_close_still_asks_for_the_report(signed_in, gp, cardio
     page = _page(signed_in(cardio_secretary).get(detail_url(letter)))
 
     assert "Clôturer avec un compte-rendu" in page and 'name="report"' in page
+
+
+def test_the_reminder_to_close_a_written_answer_asks_for_no_visit_report(answered, cardiologist):
+    shift = datetime.timedelta(days=31)  # as if the answer had been given a month ago
+    Referral.objects.filter(pk=answered.pk).update(sent_at=answered.sent_at - shift, due_at=answered.due_at - shift)
+    for event in ReferralEvent.objects.filter(referral=answered):
+        ReferralEvent.objects.filter(pk=event.pk).update(at=event.at - shift)
+
+    deadline_reminders_send()
+
+    reminder = OutboundMessage.objects.get(template="referral_close_reminder", recipient=cardiologist.email)
+    text = " ".join(message_render(reminder).values())
+    assert "Clôturez-la : le médecin adresseur saura qu'elle a abouti." in text
+    assert "compte-rendu" not in text

@@ -147,23 +147,44 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
 
 
 class SentFilterForm(forms.Form):
-    """The status filter of "Mes demandes"."""
+    """The filters of "Mes demandes": status, the patient's name, and the order (overdue first, or newest first)."""
+
+    SORT_OVERDUE = "overdue"
+    SORT_NEWEST = "newest"
 
     status = forms.ChoiceField(
         label=_("Statut"),
         required=False,
         choices=[("", _("Toutes mes demandes")), *Referral.Status.choices],
     )
+    q = forms.CharField(
+        label=_("Patient"),
+        required=False,
+        max_length=100,
+        strip=True,
+        help_text=_("Nom ou prénom, avec ou sans accents."),
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Ordre"),
+        required=False,
+        choices=[(SORT_OVERDUE, _("En retard d'abord")), (SORT_NEWEST, _("Les plus récentes d'abord"))],
+    )
 
 
 class InboxFilterForm(forms.Form):
-    """The inbox filters; an empty status means every open request."""
+    """The inbox filters; an empty status means every open request. A draft never reaches the recipient's side:
+    no such filter."""
 
     status = forms.ChoiceField(
         label=_("Statut"),
         required=False,
-        choices=[("", _("À traiter (ouvertes)")), *Referral.Status.choices],
+        choices=[
+            ("", _("À traiter (ouvertes)")),
+            *((value, label) for value, label in Referral.Status.choices if value != Referral.Status.DRAFT),
+        ],
     )
+    kind = forms.ChoiceField(label=_("Type"), required=False, choices=[("", _("Tous")), *Referral.Kind.choices])
     urgency = forms.ChoiceField(label=_("Urgence"), required=False, choices=[("", _("Toutes")), *Urgency.choices])
     overdue = forms.BooleanField(label=_("En retard seulement"), required=False)
 

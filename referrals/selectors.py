@@ -8,7 +8,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from accounts.models import AccessLog, User
 from accounts.roles import Role
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Activity, ContactChannel, Practice, Practitioner, RoleGrant, Specialty
+from directory.models import Activity, ContactChannel, Practice, Practitioner, RoleGrant, SearchText, Specialty
 from directory.permissions import coordinated_territory_ids
 from directory.selectors import (
     audience_of,
@@ -117,20 +118,52 @@ def pathway_by_public_id(public_id) -> Pathway | None:
 OPEN_STATUSES = (Referral.Status.SENT, Referral.Status.ACKNOWLEDGED, Referral.Status.NEEDS_INFO)
 
 
-def overdue_first(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
-    """Open requests past their target date first (the oldest target first), then the rest by target date."""
+def with_lateness(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
+    """Each request with ``is_overdue``: open and past its target date (the rows' « en retard » badge)."""
     overdue = Q(status__in=OPEN_STATUSES, due_at__lt=now)
     return referrals.annotate(
         is_overdue=Case(When(overdue, then=Value(True)), default=Value(False), output_field=BooleanField())
-    ).order_by("-is_overdue", F("due_at").asc(nulls_last=True), "-created_at")
+    )
 
 
-# What an inbox row shows: the list reads these columns only (a directory entry has dozens).
+def overdue_first(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
+    """Open requests past their target date first (the oldest target first), then the rest by target date."""
+    return with_lateness(referrals, now).order_by("-is_overdue", F("due_at").asc(nulls_last=True), "-created_at")
+
+
+def newest_first(referrals: QuerySet[Referral], now) -> QuerySet[Referral]:
+    """The most recently sent first (a request not sent yet by its creation), each with ``is_overdue``."""
+    return with_lateness(referrals, now).order_by(F("sent_at").desc(nulls_last=True), "-created_at")
+
+
+def patients_named(referrals: QuerySet[Referral], text: str) -> QuerySet[Referral]:
+    """The requests whose patient's names (birth, used, given) hold every word typed, whatever the accents, the
+    case and the punctuation: « béatrice », « BEATRICE » and « Beatrice » find Béatrice (``SearchText``)."""
+    words = text.split()
+    if not words:
+        return referrals
+    names = Concat(
+        F("patient_family_name"),
+        Value(" "),
+        F("patient_used_name"),
+        Value(" "),
+        F("patient_given_names"),
+        output_field=TextField(),
+    )
+    referrals = referrals.annotate(patient_search_text=SearchText(names))
+    for word in words:
+        referrals = referrals.filter(patient_search_text__contains=SearchText(Value(word)))
+    return referrals
+
+
+# What an inbox row shows: the list reads these columns only (a directory entry has dozens). The reason's
+# first words are shown to the recipient's side, who may read the request (the inbox is scoped to them).
 INBOX_FIELDS = (
     "public_id",
     "kind",
     "status",
     "urgency",
+    "reason",
     "patient_family_name",
     "patient_given_names",
     "patient_birth_date",
@@ -147,10 +180,10 @@ INBOX_FIELDS = (
 
 
 def referrals_inbox(
-    user: User | Actor, *, status: str = "", urgency: str = "", overdue: bool = False, now=None
+    user: User | Actor, *, status: str = "", kind: str = "", urgency: str = "", overdue: bool = False, now=None
 ) -> QuerySet[Referral]:
     """The shared inbox of the recipient's side: what the user's practices and own entry receive, overdue
-    first. ``status`` empty means every open request."""
+    first. ``status`` empty means every open request; ``kind`` a letter or a tele-expertise."""
     now = now or timezone.now()
     referrals = (
         referrals_handled_by(user)
@@ -158,6 +191,8 @@ def referrals_inbox(
         .only(*INBOX_FIELDS)
     )
     referrals = referrals.filter(status=status) if status else referrals.filter(status__in=OPEN_STATUSES)
+    if kind:
+        referrals = referrals.filter(kind=kind)
     if urgency:
         referrals = referrals.filter(urgency=urgency)
     if overdue:
@@ -165,8 +200,11 @@ def referrals_inbox(
     return overdue_first(referrals, now)
 
 
-def referrals_sent_by(user: User | Actor, *, status: str = "", now=None) -> QuerySet[Referral]:
-    """The GP's own requests, overdue first."""
+def referrals_sent_by(
+    user: User | Actor, *, status: str = "", patient: str = "", newest: bool = False, now=None
+) -> QuerySet[Referral]:
+    """The GP's own requests, overdue first (``newest``: the most recently sent first); ``patient``: those whose
+    patient's names hold the words typed (``patients_named``)."""
     own_entry = actor_for(user).entry
     if own_entry is None:
         return Referral.objects.none()
@@ -175,7 +213,9 @@ def referrals_sent_by(user: User | Actor, *, status: str = "", now=None) -> Quer
     )
     if status:
         referrals = referrals.filter(status=status)
-    return overdue_first(referrals, now or timezone.now())
+    referrals = patients_named(referrals, patient)
+    now = now or timezone.now()
+    return newest_first(referrals, now) if newest else overdue_first(referrals, now)
 
 
 def referrals_overdue_in_territories(user: User, *, now=None) -> QuerySet[Referral]:

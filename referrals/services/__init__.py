@@ -392,10 +392,19 @@ def referral_answer(*, acting_user: User, referral: Referral, answer: str, now=N
 @transaction.atomic
 def referral_close(*, acting_user: User, referral: Referral, note: str = "", report: str = "") -> Referral:
     """The recipient's side closes a request it has accepted, answered or declined, with its return letter
-    (``report``, the compte-rendu, kept on the request; an empty one keeps what was written before)."""
+    (``report``, the compte-rendu, kept on the request; an empty one keeps what was written before). A request
+    answered in writing closes without one: nobody saw the patient, the written answer is the return."""
     actor = _side_checked("close", acting_user, referral)
     referral = locked(referral)
     from_status, referral.status = _transition(referral, "close", actor)
+    if from_status == Status.ANSWERED and (report or "").strip():
+        raise ApplicationError(
+            _(
+                "Cette demande a reçu une réponse écrite : elle se clôture sans compte-rendu de consultation, "
+                "le patient n'a pas été vu. Ce que vous voulez ajouter, écrivez-le dans les échanges avant de clôturer."
+            ),
+            field="report",
+        )
     referral.closed_at = timezone.now()
     referral.closing_report = (report or "").strip() or referral.closing_report
     referral.save(update_fields=["status", "closed_at", "closing_report", "updated_at"])

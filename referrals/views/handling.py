@@ -96,9 +96,17 @@ class HandlingPanel:
         return handling.SentOutsideVia(via).label if via in handling.SentOutsideVia.values else via
 
 
+# The block of the request page each fragment is: after a change without JavaScript, the page comes back there.
+_FRAGMENT_ANCHORS = {
+    "referrals/_attachments.html": "referral-attachments",
+    "referrals/_handling.html": "referral-handling",
+}
+
+
 def _next_url(request) -> str:
-    """The page the forms come back to: the one that included them (sent along as ``next``)."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    """The page the forms come back to: the one that included them (sent along as ``next``), without an anchor
+    (``_done`` adds the one of the block that changed)."""
+    candidate = (request.POST.get("next") or request.GET.get("next") or "").split("#", 1)[0]
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
@@ -192,11 +200,13 @@ def _respond(request, referral: Referral, *, fragment: str, status: int = 200, *
 
 
 def _done(request, referral: Referral, *, fragment: str, message: str) -> HttpResponse:
-    """After a change: the fresh fragment for HTMX; otherwise a message and back to the page of the form."""
+    """After a change: the fresh fragment for HTMX; otherwise a message and back to the page of the form, at the
+    block that changed (where the user was)."""
     if request.htmx:
         return _respond(request, referral, fragment=fragment)
     messages.success(request, message)
-    return redirect(_next_url(request))
+    anchor = _FRAGMENT_ANCHORS.get(fragment)
+    return redirect(_next_url(request) + (f"#{anchor}" if anchor else ""))
 
 
 def _landing_url() -> str:

@@ -316,17 +316,30 @@ def _list_page(request, referrals):
 @require_GET
 @never_cache
 def referral_list(request):
-    """ "Mes demandes": the GP's requests, overdue first, filtered by status."""
+    """ "Mes demandes": the GP's requests, overdue first or newest first, filtered by status and by the
+    patient's name."""
     form = SentFilterForm(request.GET or None)
-    status = form.cleaned_data["status"] if form.is_valid() else ""
+    filters = form.cleaned_data if form.is_valid() else {}
+    status = filters.get("status", "")
     actor = request_actor(request)
     counts = referral_status_counts(referrals_sent_by(actor))
     form.fields["status"].choices = [
         ("", _("Toutes mes demandes (%(count)s)") % {"count": sum(counts.values())}),
         *((value, f"{label} ({counts.get(value, 0)})") for value, label in Referral.Status.choices),
     ]
-    page = _list_page(request, referrals_sent_by(actor, status=status))
-    context = {"form": form, "page": page, "status": status}
+    referrals = referrals_sent_by(
+        actor,
+        status=status,
+        patient=filters.get("q", ""),
+        newest=filters.get("sort") == SentFilterForm.SORT_NEWEST,
+    )
+    page = _list_page(request, referrals)
+    context = {
+        "form": form,
+        "page": page,
+        "status": status,
+        "searched": bool(filters.get("q")),
+    }
     template = "referrals/_sent_results.html" if request.htmx else "referrals/referral_list.html"
     return with_vary(render(request, template, context, status=400 if form.errors else 200))
 
@@ -342,10 +355,13 @@ def inbox(request):
     referrals = referrals_inbox(
         request_actor(request),
         status=filters.get("status", ""),
+        kind=filters.get("kind", ""),
         urgency=filters.get("urgency", ""),
         overdue=filters.get("overdue", False),
     )
     page = _list_page(request, referrals)
+    for referral in page.object_list:
+        referral.reason_start = reason_start(referral.reason)
     context = {
         "form": form,
         "page": page,
@@ -356,7 +372,19 @@ def inbox(request):
     return with_vary(render(request, template, context, status=400 if form.errors else 200))
 
 
-_INBOX_FILTERS = ("status", "urgency", "overdue", "page")
+_INBOX_FILTERS = ("status", "kind", "urgency", "overdue", "page")
+
+REASON_START_CHARS = 80
+
+
+def reason_start(reason: str, *, limit: int = REASON_START_CHARS) -> str:
+    """The reason's first words, cut at a word (never inside one) and marked as cut: what an inbox row shows."""
+    text = " ".join(reason.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else text[:limit]  # one long word: cut it, there is no other way
+    return cut.rstrip(" ,;:.-") + "…"
 
 
 def _filters_query(query: QueryDict) -> str:
@@ -487,6 +515,51 @@ def _action_form(name: str, referral: Referral, actor, data=None):
     return action.form(data, **kwargs)
 
 
+# Where each action's form sits on the request page (its ``<details>`` or ``<form>``): what an error in the banner
+# without a field of its own links to.
+def _action_anchor(name: str) -> str:
+    return f"action-{name}"
+
+
+# The fields of the request page's forms that are not drawn by ``_field.html`` (whose input carries the form's
+# ``id_for_label``), with the element an error on them links to instead.
+_ERROR_TARGETS = {("decline", "suggested_practitioner"): "id_decline_colleague_query"}
+
+
+@dataclass(frozen=True)
+class PageError:
+    """One line of the error banner at the top of the request page: the message, and the field it links to."""
+
+    message: str
+    target: str
+
+
+def _page_errors(bound, action_error, available: list[str]) -> list[PageError]:
+    """What the banner at the top of the page lists after a refused action: each error with a link to its field
+    (or to the action's form, for an error of the whole form), in the order the form shows them. A refused action
+    the page no longer offers (taken meanwhile by a colleague) links to what the page offers now."""
+    if action_error:
+        name = action_error[0]
+        target = _action_anchor(name) if name in available else "referral-actions"
+        if not [other for other in available if other != MESSAGE]:
+            target = "contenu"  # nothing left to do here: the page itself
+        return [PageError(message=action_error[1], target=target)]
+    if not bound or bound[1] is None or not bound[1].errors:
+        return []
+    name, form = bound
+    errors = []
+    for message in form.non_field_errors():
+        errors.append(PageError(message=message, target=_action_anchor(name)))
+    for field_name, messages_of_field in form.errors.items():
+        if field_name == "__all__":
+            continue
+        target = _ERROR_TARGETS.get((name, field_name))
+        if target is None:
+            target = form[field_name].id_for_label if field_name in form.fields else _action_anchor(name)
+        errors.extend(PageError(message=message, target=target) for message in messages_of_field)
+    return errors
+
+
 def _detail_response(request, referral: Referral, *, bound=None, action_error=None, colleague_results=None, status=200):
     actor = request_actor(request)
     sides = referral_sides(actor, referral)
@@ -503,7 +576,9 @@ def _detail_response(request, referral: Referral, *, bound=None, action_error=No
         "decision_actions": [name for name in forms if name != "message"],
         "action_urls": {name: reverse("referrals:action", args=[referral.public_id, name]) for name in available},
         "open_action": bound[0] if bound else (action_error[0] if action_error else ""),
-        "action_error": action_error[1] if action_error else "",
+        "page_errors": _page_errors(bound, action_error, available),
+        # After a written answer nothing was seen in consultation: the request closes without a visit report.
+        "closes_without_report": referral.status == Status.ANSWERED,
         "colleague_results": colleague_results,
         "events": timeline_entries(referral.events.all()),
         "thread": list(referral.messages.all()),
@@ -571,7 +646,10 @@ def referral_action(request, public_id, action):
         refuse_on_form(form, error)
         return _detail_response(request, referral, bound=(action, form), status=400)
     messages.success(request, PAGE_ACTIONS[action].done)
-    return redirect("referrals:detail", public_id=referral.public_id)
+    # Back where the user was: a message to the thread, lower down; the other actions are at the top of the page,
+    # with the new status and the message saying what was done.
+    anchor = "#thread-title" if action == MESSAGE else ""
+    return redirect(reverse("referrals:detail", args=[referral.public_id]) + anchor)
 
 
 @authenticated

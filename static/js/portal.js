@@ -69,3 +69,31 @@
     if (box && box.classList.contains("request-error")) box.remove();
   });
 })();
+
+// The error banner at the top of a page after a refused form (referrals/_page_errors.html, issue 11): it takes the
+// focus when the page opens, so that it is read first; each of its links moves the focus to the field in error
+// (a link to an id only scrolls), opening the folded section that holds it.
+(() => {
+  const focusField = (id) => {
+    const field = document.getElementById(id);
+    if (!field) return false;
+    for (let node = field.parentElement; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") node.open = true;
+    }
+    if (!field.matches("input, select, textarea, button, a[href], [tabindex]")) field.setAttribute("tabindex", "-1");
+    field.scrollIntoView({ block: "center" });
+    field.focus({ preventScroll: true });
+    return true;
+  };
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a[data-focus-target]");
+    if (!link) return;
+    if (focusField(link.dataset.focusTarget)) event.preventDefault();
+  });
+  const focusBanner = () => {
+    const banner = document.getElementById("page-errors");
+    if (banner) banner.focus();
+  };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", focusBanner);
+  else focusBanner();
+})();

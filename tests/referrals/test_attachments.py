@@ -305,7 +305,7 @@ def test_the_page_form_joins_a_document_and_goes_back_to_the_request(referral, g
         url, {"file": upload("bilan.pdf", pdf_bytes()), "purpose": "request", "next": "/demandes/ma-demande/"}
     )
 
-    assert response.status_code == 302 and response["Location"] == "/demandes/ma-demande/"
+    assert response.status_code == 302 and response["Location"] == "/demandes/ma-demande/#referral-attachments"
     assert referral.attachments.get().original_name == "bilan.pdf"
 
 

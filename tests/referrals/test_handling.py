@@ -431,7 +431,7 @@ def test_the_sender_sees_the_channels_and_records_the_send_in_one_tap(offline_le
         {"via": "mssante", "detail": "odile.noel@medecin.mssante.fr", "next": "/demandes/x/"},
     )
 
-    assert response.status_code == 302 and response["Location"] == "/demandes/x/"
+    assert response.status_code == 302 and response["Location"] == "/demandes/x/#referral-handling"  # back where it was
     offline_letter.refresh_from_db()
     assert offline_letter.sent_outside_via == "mssante"
     after = gp_client.get(reverse("referrals:handling_sent_outside", args=[offline_letter.public_id]))

@@ -524,7 +524,7 @@ def test_either_side_writes_in_the_thread(signed_in, gp, letter, cardio_secretar
     assert "Patiente disponible le matin." in page and "Alice Martin" in page
 
 
-def test_a_teleexpertise_is_answered_then_closed_with_a_report(signed_in, gp, cardio, cardiologist):
+def test_a_teleexpertise_is_answered_then_closed_without_a_visit_report(signed_in, gp, cardio, cardiologist):
     cardio.answers_teleexpertise = True
     cardio.save()
     question = referral_send(acting_user=gp, kind="teleexpertise", recipient_practitioner=cardio, **PATIENT)
@@ -532,13 +532,13 @@ def test_a_teleexpertise_is_answered_then_closed_with_a_report(signed_in, gp, ca
     assert "Accepter et donner un rendez-vous" not in _page(expert.get(detail_url(question)))
 
     expert.post(_action(question, "answer"), {"answer": "Pas d'indication à une consultation."})
-    expert.post(_action(question, "close"), {"report": "Avis rendu, surveillance tensionnelle."})
+    expert.post(_action(question, "close"), {"note": "Avis rendu."})
 
     question.refresh_from_db()
-    assert (question.status, question.closing_report) == ("closed", "Avis rendu, surveillance tensionnelle.")
+    assert (question.status, question.closing_report) == ("closed", "")
     page = _page(signed_in(gp).get(detail_url(question)))
     assert "Réponse de l'expert" in page and "Pas d&#x27;indication à une consultation." in page
-    assert "Compte-rendu" in page and "surveillance tensionnelle" in page
+    assert "Compte-rendu" not in page  # the written answer is the return: no visit report was written
 
 
 def test_the_sender_cancels_and_the_other_side_cannot(signed_in, gp, letter, cardio_secretary):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
@@ -284,8 +284,8 @@ def _lock_cap(practitioner: Practitioner, side: str, key: str) -> None:
 
 
 def amount_label(amount: Decimal) -> str:
-    """23.00 → "23,00 €" (French decimals)."""
-    return f"{formats.number_format(amount, 2, use_l10n=True)} €"
+    """23.00 → "23,00 €" in French, "€23.00" in English, as the request's history writes amounts."""
+    return timeline.amount_label(int((amount * 100).to_integral_value()))
 
 
 @transaction.atomic

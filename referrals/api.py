@@ -108,6 +108,7 @@ class ReferralListView(APIView):
             **{f"patient_{name}": value for name, value in patient.items() if name != "contact_consent"},
             contact_consent=patient["contact_consent"],
             **{name: data[name] for name in services.CLINICAL_FIELDS},
+            confirm_duplicate=data["confirm_duplicate"],
         )
         return Response(ReferralSerializer(referral).data, status=201)
 

@@ -110,6 +110,8 @@ class _Sender:
             history="HTA traitée depuis 2015. Ancien fumeur (20 paquets-années).",
             treatments="Amlodipine 5 mg le matin.",
             allergies="Pénicilline (urticaire).",
+            # Twelve patients for a few dozen requests: a patient sent again within 30 days is meant here.
+            confirm_duplicate=True,
             **to,
         )
 

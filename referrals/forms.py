@@ -5,18 +5,40 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ApplicationError
 from directory.models import Specialty
 from referrals.dashboard import dashboard_territories
 from referrals.models import NewRequestNotices, Referral, ReferralAttachment, Tariff, Urgency
 from referrals.rules import OUTSIDE_UPDATES
-from referrals.services import CLINICAL_FIELDS, PATIENT_FIELDS
+from referrals.services import (
+    APPOINTMENT_DAY_ENDS,
+    APPOINTMENT_DAY_STARTS,
+    CLINICAL_FIELDS,
+    EARLIEST_BIRTH_YEAR,
+    PATIENT_FIELDS,
+    patient_phone_normalised,
+)
 from referrals.services.handling import SentOutsideVia
 
 _DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 _LONG_TEXT = 20000
+REASON_MAX_LENGTH = Referral._meta.get_field("reason").max_length
+
+
+def _format(message, values: dict) -> str:
+    return str(message) % values
+
+
+_format_lazy = lazy(_format, str)
+
+
+def _lazy_format(message, **values):
+    """``message % values`` in the language of the request that renders it, not of the import."""
+    return _format_lazy(message, values)
 
 
 def _text(label, *, required=False, rows=3, help_text="", max_length=_LONG_TEXT, required_message=None):
@@ -107,16 +129,40 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
 
     reason = forms.CharField(
         label=_("Motif"),
-        max_length=300,
-        error_messages={"required": _("Indiquez le motif de la demande.")},
+        max_length=REASON_MAX_LENGTH,
+        help_text=_lazy_format(_("%(limit)s caractères au plus."), limit=REASON_MAX_LENGTH),
+        # The browser does not cut what is typed (no maxlength): too long, it is said on the field, never cut;
+        # static/js/char-counter.js counts as one types.
+        widget=forms.TextInput(
+            attrs={
+                "data-max-chars": REASON_MAX_LENGTH,
+                "data-counter-left": _("%(count)s / %(limit)s caractères"),
+                "data-counter-over": _("%(count)s / %(limit)s caractères : %(over)s de trop, raccourcissez le motif"),
+            }
+        ),
+        error_messages={
+            "required": _("Indiquez le motif de la demande."),
+            "max_length": _(
+                "Le motif fait %(show_value)d caractères, %(limit_value)d au plus : raccourcissez-le (les détails "
+                "vont dans la question clinique)."
+            ),
+        },
     )
     question = _text(_("Question clinique"), rows=3)
     history = _text(_("Antécédents utiles"), rows=2)
     treatments = _text(_("Traitements en cours"), rows=2)
-    allergies = _text(_("Allergies connues"), rows=1)
+    allergies = _text(_("Allergies connues"), rows=1, help_text=_("Laissé vide, le courrier dira « Non renseignées »."))
+    no_known_allergies = forms.BooleanField(label=_("Aucune allergie connue"), required=False)
+    # Shown once the service has found a request of the same patient to the same recipient in the last 30 days.
+    confirm_duplicate = forms.BooleanField(label=_("Envoyer quand même"), required=False)
     urgency = forms.ChoiceField(
         label=_("Urgence"), choices=Urgency.choices, widget=forms.RadioSelect, initial=Urgency.ROUTINE
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser would cut at maxlength without a word: the counter shows the limit, the server refuses.
+        self.fields["reason"].widget.attrs.pop("maxlength", None)
 
     def clean_patient_ins(self) -> str:
         return "".join(self.cleaned_data["patient_ins"].split()).upper()
@@ -125,7 +171,26 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
         birth_date = self.cleaned_data["patient_birth_date"]
         if birth_date > timezone.localdate():
             raise forms.ValidationError(_("La date de naissance est dans le futur."))
+        if birth_date.year < EARLIEST_BIRTH_YEAR:
+            raise forms.ValidationError(
+                _("La date de naissance est avant %(year)s : vérifiez l'année.") % {"year": EARLIEST_BIRTH_YEAR}
+            )
         return birth_date
+
+    def clean_patient_phone(self) -> str:
+        try:
+            return patient_phone_normalised(self.cleaned_data["patient_phone"])
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("no_known_allergies") and (data.get("allergies") or "").strip():
+            self.add_error(
+                "no_known_allergies",
+                _("Vous avez coché « Aucune allergie connue » et décrit des allergies : gardez l'un ou l'autre."),
+            )
+        return data
 
     def service_arguments(self, *, sender, recipient) -> dict:
         """What ``referral_send`` takes, from the cleaned data and the recipient the view resolved (None: the
@@ -143,6 +208,7 @@ class ReferralForm(ServiceErrorsMixin, forms.Form):
             "teleexpertise_consent": teleexpertise and data["teleexpertise_consent"],
             "attending_practitioner": sender if data["attending_is_me"] else None,
             "attending_label": "" if data["attending_is_me"] else data["attending_label"],
+            "confirm_duplicate": data["confirm_duplicate"],
         }
 
 
@@ -238,6 +304,16 @@ class AcceptForm(ServiceErrorsMixin, forms.Form):
         help_text=_(
             "Documents à apporter, à jeun… Le médecin qui adresse les voit et les transmet : le SMS et l'e-mail "
             "au patient ne donnent que la date, l'heure et le lieu (jamais de contenu médical)."
+        ),
+    )
+
+    confirm_unusual_hour = forms.BooleanField(
+        label=_("Je confirme cet horaire inhabituel"),
+        required=False,
+        help_text=_lazy_format(
+            _("Un rendez-vous avant %(starts)s ou après %(ends)s n'est enregistré qu'avec cette case cochée."),
+            starts=APPOINTMENT_DAY_STARTS.strftime("%H:%M"),
+            ends=APPOINTMENT_DAY_ENDS.strftime("%H:%M"),
         ),
     )
 

@@ -136,6 +136,8 @@ class Referral(TimestampedModel):
     history = models.TextField(_("antécédents utiles"), blank=True)
     treatments = models.TextField(_("traitements en cours"), blank=True)
     allergies = models.TextField(_("allergies connues"), blank=True)
+    # Said only when the GP ticks it: an empty ``allergies`` means "not filled in", never "none known".
+    no_known_allergies = models.BooleanField(_("aucune allergie connue"), default=False)
 
     # The recipient's side: who took it (the first responder of a pathway owns it), the appointment or the
     # written answer, or why it was declined and to whom the GP may turn instead.
@@ -184,6 +186,13 @@ class Referral(TimestampedModel):
             models.CheckConstraint(
                 condition=_only("recipient_practitioner") | _only("recipient_practice") | _only("pathway"),
                 name="referral_exactly_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(no_known_allergies=False) | models.Q(allergies=""),
+                name="referral_no_known_allergies_without_allergies",
+                violation_error_message=_(
+                    "Vous avez coché « Aucune allergie connue » et décrit des allergies : gardez l'un ou l'autre."
+                ),
             ),
         ]
         indexes = [

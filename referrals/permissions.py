@@ -117,7 +117,7 @@ REFERRAL_ACTIONS: dict[str, ReferralAction] = {
             "accept",
             _("Accepter et donner un rendez-vous"),
             RECIPIENT,
-            ("appointment_at", "site", "instructions"),
+            ("appointment_at", "site", "instructions", "confirm_unusual_hour"),
             _service(_SERVICES, "referral_accept"),
         ),
         ReferralAction(

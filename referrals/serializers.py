@@ -16,10 +16,16 @@ class PatientSerializer(serializers.Serializer):
     family_name = serializers.CharField(max_length=150)
     used_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
     given_names = serializers.CharField(max_length=200)
-    birth_date = serializers.DateField()
+    birth_date = serializers.DateField(help_text="From 1900-01-01 to today.")
     sex = serializers.ChoiceField(choices=Referral.Sex.choices)
     ins = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="A French mobile or landline (06 12 34 56 78 or +33612345678), stored as +33…; else a 400.",
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     contact_consent = serializers.BooleanField(required=False, default=False)
 
@@ -36,6 +42,24 @@ class ReferralCreateSerializer(serializers.Serializer):
     history = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
     treatments = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
     allergies = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    no_known_allergies = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The GP states the patient has no known allergy; refused (400) together with `allergies`.",
+    )
+    confirm_duplicate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "A request for the same patient (birth name, first names, birth date) to the same recipient in the last "
+            "30 days, by anyone of the sender's territory, is refused with a 400 whose `code` is `duplicate` and "
+            "`field` `confirm_duplicate`, its `detail` giving the earlier request's date and status: send again "
+            "with this true to send anyway."
+        ),
+    )
+
+
+_NOT_FILLED_IN = "Empty when the GP did not fill it in (not filled in, never 'none')."
 
 
 class ReferralSerializer(serializers.Serializer):
@@ -47,10 +71,15 @@ class ReferralSerializer(serializers.Serializer):
     recipient = serializers.SerializerMethodField()
     patient = serializers.SerializerMethodField()
     reason = serializers.CharField()
-    question = serializers.CharField()
-    history = serializers.CharField()
-    treatments = serializers.CharField()
-    allergies = serializers.CharField()
+    question = serializers.CharField(help_text=_NOT_FILLED_IN)
+    history = serializers.CharField(help_text=_NOT_FILLED_IN)
+    treatments = serializers.CharField(help_text=_NOT_FILLED_IN)
+    allergies = serializers.CharField(
+        help_text="Empty when the GP did not fill it in: see `no_known_allergies` for a stated absence."
+    )
+    no_known_allergies = serializers.BooleanField(
+        help_text="True only when the GP ticked 'no known allergy'; false with empty `allergies` means unknown."
+    )
     sent_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     appointment_at = serializers.DateTimeField()
@@ -151,7 +180,9 @@ class AcceptActionSerializer(serializers.Serializer):
     if they agreed to be contacted, the patient are told the date, time and place (never clinical content).
     Without `site`, the recipient's only site is used; a recipient who receives at several sites must name one."""
 
-    appointment_at = serializers.DateTimeField(help_text="The appointment, in the future (ISO 8601 with offset).")
+    appointment_at = serializers.DateTimeField(
+        help_text="The appointment, in the future and within 18 months (ISO 8601 with offset)."
+    )
     site = PublicIdField(
         finder=api_selectors.practice_by_public_id,
         not_found=gettext_lazy("Lieu introuvable : choisissez un lieu où le destinataire reçoit."),
@@ -162,6 +193,14 @@ class AcceptActionSerializer(serializers.Serializer):
     )
     instructions = _text(
         max_length=5000, help_text="For the sender to pass on (documents to bring…); never sent to the patient."
+    )
+    confirm_unusual_hour = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "An appointment before 07:00 or after 21:00 (Europe/Paris) is refused (400, `field` "
+            "`confirm_unusual_hour`) unless this is true. One more than 18 months ahead is always refused."
+        ),
     )
 
 

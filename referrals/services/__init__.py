@@ -1,6 +1,8 @@
 """Writes of requests: sending, and each status transition. Every transition checks who may make it and from
 which status, and writes a timeline event in the same transaction."""
 
+import datetime
+import unicodedata
 from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import ApplicationError
+from directory.contact_values import phone_number_e164
 from directory.models import Practice, Practitioner
 from notifications.models import OutboundMessage
 from notifications.services import EmailAttachment, message_enqueue
@@ -39,7 +42,103 @@ PATIENT_FIELDS = (
 )
 # What the GP says around the patient: tele-expertise consent and the médecin traitant.
 CONTEXT_FIELDS = ("teleexpertise_consent", "attending_practitioner", "attending_label")
-CLINICAL_FIELDS = ("reason", "question", "history", "treatments", "allergies")
+CLINICAL_FIELDS = ("reason", "question", "history", "treatments", "allergies", "no_known_allergies")
+
+# A patient born before this year is a typing error (1800 for 1980), not a patient.
+EARLIEST_BIRTH_YEAR = 1900
+# The same patient sent to the same recipient within this window asks the sender to confirm.
+DUPLICATE_WINDOW = datetime.timedelta(days=30)
+# The patient's number serves SMS and calls: a French one (overseas included), mobile or landline.
+_FRENCH_COUNTRY_CODES = ("+33", "+262", "+269", "+508", "+590", "+594", "+596", "+687", "+689")
+# An appointment given further ahead than this is a typing error (2062 for 2026).
+APPOINTMENT_HORIZON_DAYS = 548  # 18 months
+# An appointment outside these hours (Europe/Paris) is given only once the secretary confirms it.
+APPOINTMENT_DAY_STARTS, APPOINTMENT_DAY_ENDS = datetime.time(7, 0), datetime.time(21, 0)
+
+
+def patient_phone_normalised(phone: str) -> str:
+    """A French mobile or landline number as ``+33…`` (or an overseas department's code); refused on the field
+    ``patient_phone`` when it is not one ("abcdefghij", "12", a foreign number)."""
+    phone = (phone or "").strip()
+    if not phone:
+        return ""
+    try:
+        number = phone_number_e164(phone)
+    except ValidationError:
+        number = ""
+    if not number.startswith(_FRENCH_COUNTRY_CODES):
+        raise ApplicationError(
+            _(
+                "Numéro de téléphone du patient invalide : « %(value)s ». Indiquez un numéro français à 10 "
+                "chiffres (06 12 34 56 78) ou au format +33."
+            )
+            % {"value": phone},
+            field="patient_phone",
+        )
+    return number
+
+
+def _check_birth_date(birth_date) -> None:
+    if not isinstance(birth_date, datetime.date):
+        return  # missing: full_clean says so
+    if birth_date > timezone.localdate():
+        raise ApplicationError(_("La date de naissance est dans le futur."), field="patient_birth_date")
+    if birth_date.year < EARLIEST_BIRTH_YEAR:
+        raise ApplicationError(
+            _("La date de naissance est avant %(year)s : vérifiez l'année.") % {"year": EARLIEST_BIRTH_YEAR},
+            field="patient_birth_date",
+        )
+
+
+def _name_key(name: str) -> str:
+    """A name as compared for the same patient: accents, case, hyphens and extra spaces aside."""
+    decomposed = unicodedata.normalize("NFKD", name or "")
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(letters.casefold().replace("-", " ").replace("'", " ").split())
+
+
+def earlier_requests_for_same_patient(
+    *, sender: Practitioner, recipient_practitioner, recipient_practice, pathway, fields: dict, now
+) -> list[Referral]:
+    """The requests of the last 30 days, by anyone of the sender's territory, for the same patient (birth name,
+    first names and birth date, accents and case aside) to the same recipient (the practitioner, the practice's
+    pool or the pathway), latest first. Cancelled requests do not count."""
+    birth_date = fields.get("patient_birth_date")
+    if not isinstance(birth_date, datetime.date):
+        return []
+    recipient = {
+        "recipient_practitioner": recipient_practitioner,
+        "recipient_practice": recipient_practice,
+        "pathway": pathway,
+    }
+    candidates = Referral.objects.filter(
+        patient_birth_date=birth_date,
+        sent_at__gte=now - DUPLICATE_WINDOW,
+        **{name: value for name, value in recipient.items() if value is not None},
+    ).exclude(status__in=[Status.DRAFT, Status.CANCELLED])
+    if sender.territory_id is not None:
+        candidates = candidates.filter(territory_id=sender.territory_id)
+    family, given = _name_key(fields.get("patient_family_name", "")), _name_key(fields.get("patient_given_names", ""))
+    return [
+        referral
+        for referral in candidates.order_by("-sent_at").only(
+            "id", "sent_at", "status", "sender_id", "patient_family_name", "patient_given_names"
+        )
+        if _name_key(referral.patient_family_name) == family and _name_key(referral.patient_given_names) == given
+    ]
+
+
+def duplicate_warning(earlier: Referral, *, sender: Practitioner) -> str:
+    """What the sender is told of an earlier request for the same patient: its date, its status and whether they
+    sent it; nothing of its content (it may be a colleague's)."""
+    return _(
+        "Une demande existe déjà pour ce patient chez ce destinataire (envoyée le %(date)s %(who)s, statut : "
+        "%(status)s) : envoyer quand même ? Cochez « Envoyer quand même » et envoyez de nouveau."
+    ) % {
+        "date": timezone.localtime(earlier.sent_at).strftime("%d/%m/%Y"),
+        "who": _("par vous") if earlier.sender_id == sender.pk else _("par un autre professionnel du territoire"),
+        "status": Status(earlier.status).label,
+    }
 
 
 @transaction.atomic
@@ -52,6 +151,7 @@ def referral_send(
     recipient_practice: Practice | None = None,
     pathway: Pathway | None = None,
     attachments: Sequence[UploadedFile] = (),
+    confirm_duplicate: bool = False,
     **fields,
 ) -> Referral:
     """A GP sends a letter or a tele-expertise question to one practitioner, practice or pathway.
@@ -60,6 +160,10 @@ def referral_send(
     (``CLINICAL_FIELDS``). The target date comes from the urgency, or from the pathway's own delay.
     ``attachments`` are joined in the same transaction: all or nothing, a refused document leaves no request
     behind. The creation is in the access log.
+
+    The same patient sent to the same recipient within 30 days by anyone of the sender's territory is refused
+    (``field="confirm_duplicate"``, ``code="duplicate"``, the earlier request's date and status in the message)
+    until the sender confirms with ``confirm_duplicate``. The patient's phone is stored as ``+33…``.
     """
     sender = actor_for(acting_user).entry
     if sender is None:
@@ -90,7 +194,28 @@ def referral_send(
         )
     if pathway is not None and not pathway.active:
         raise ApplicationError(_("Ce parcours prioritaire est fermé."), field="recipient")
+    _check_birth_date(fields.get("patient_birth_date"))
+    if "patient_phone" in fields:
+        fields["patient_phone"] = patient_phone_normalised(fields["patient_phone"])
+    if fields.get("no_known_allergies") and (fields.get("allergies") or "").strip():
+        raise ApplicationError(
+            _("Vous avez coché « Aucune allergie connue » et décrit des allergies : gardez l'un ou l'autre."),
+            field="no_known_allergies",
+        )
     now = timezone.now()
+    if not confirm_duplicate:
+        earlier = earlier_requests_for_same_patient(
+            sender=sender,
+            recipient_practitioner=recipient_practitioner,
+            recipient_practice=recipient_practice,
+            pathway=pathway,
+            fields=fields,
+            now=now,
+        )
+        if earlier:
+            raise ApplicationError(
+                duplicate_warning(earlier[0], sender=sender), field="confirm_duplicate", code="duplicate"
+            )
     delay = pathway.target_delay if pathway is not None and pathway.target_delay else DEFAULT_TARGET_DELAYS[urgency]
     referral = Referral(
         kind=kind,
@@ -238,6 +363,26 @@ def _only_site_of_recipient(referral: Referral, actor: Actor) -> Practice | None
     return sites[0] if sites else None
 
 
+def check_appointment_time(appointment_at, *, confirm_unusual_hour: bool = False) -> None:
+    """An appointment a patient can go to: in the future, within 18 months, and between 07:00 and 21:00 in
+    Europe/Paris unless the one who gives it confirms the hour."""
+    now = timezone.now()
+    if appointment_at is None or appointment_at <= now:
+        raise ApplicationError(_("Le rendez-vous doit être dans le futur."), field="appointment_at")
+    if timezone.localdate(appointment_at) > timezone.localdate(now) + datetime.timedelta(days=APPOINTMENT_HORIZON_DAYS):
+        raise ApplicationError(_("Le rendez-vous est dans plus de 18 mois : vérifiez l'année."), field="appointment_at")
+    hour = timezone.localtime(appointment_at).time()
+    if not confirm_unusual_hour and not APPOINTMENT_DAY_STARTS <= hour <= APPOINTMENT_DAY_ENDS:
+        raise ApplicationError(
+            _(
+                "Le rendez-vous est à %(time)s, avant 7 h ou après 21 h : vérifiez l'heure, ou cochez « Je confirme "
+                "cet horaire inhabituel »."
+            )
+            % {"time": hour.strftime("%H:%M")},
+            field="confirm_unusual_hour",
+        )
+
+
 @transaction.atomic
 def referral_acknowledge(*, acting_user: User, referral: Referral) -> Referral:
     """The recipient's side says it has the request in hand (a secretary, often, for the whole practice)."""
@@ -289,15 +434,18 @@ def referral_accept(
     appointment_at,
     site: Practice | None = None,
     instructions: str = "",
+    confirm_unusual_hour: bool = False,
 ) -> Referral:
     """The recipient's side gives an appointment, at ``site`` or, when none is named, at the recipient's only
     site. For a pathway, the first to accept owns the request: the row lock and the status check make a second
-    acceptance fail."""
+    acceptance fail.
+
+    The appointment is in the future and within 18 months; one before 07:00 or after 21:00 (Europe/Paris) is
+    given only with ``confirm_unusual_hour`` (a typed 03:00 for 15:00 is a patient sent at night)."""
     actor = _side_checked("accept", acting_user, referral)
     referral = locked(referral)
     from_status, referral.status = _transition(referral, "accept", actor)
-    if appointment_at is None or appointment_at <= timezone.now():
-        raise ApplicationError(_("Le rendez-vous doit être dans le futur."), field="appointment_at")
+    check_appointment_time(appointment_at, confirm_unusual_hour=confirm_unusual_hour)
     referral.handled_by = referral.recipient_practitioner or actor.entry
     if site is None:
         site = _only_site_of_recipient(referral, actor)

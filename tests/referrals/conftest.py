@@ -6,6 +6,7 @@ import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 from pypdf import PdfWriter
 
@@ -38,6 +39,13 @@ def image_bytes(image_format: str, size: tuple[int, int] = (40, 30)) -> bytes:
 
 def upload(name: str, content: bytes, content_type: str = "application/pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def daytime_in(days: int, hour: int = 10) -> datetime.datetime:
+    """An appointment ``days`` from today at ``hour`` in Paris: not whatever hour the test runs at (an
+    appointment before 07:00 or after 21:00 is refused unless the secretary confirms the hour)."""
+    day = timezone.localdate() + datetime.timedelta(days=days)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 0)))
 
 
 NEW_REQUEST_URL = reverse("referrals:new")

@@ -21,7 +21,7 @@ from referrals.services import (
     referral_request_info,
     referral_send,
 )
-from tests.referrals.conftest import PATIENT
+from tests.referrals.conftest import PATIENT, daytime_in
 
 CONSENTING = {
     **PATIENT,
@@ -32,7 +32,7 @@ CONSENTING = {
 
 
 def _in_two_weeks():
-    return timezone.now() + datetime.timedelta(days=14)
+    return daytime_in(14)
 
 
 @pytest.fixture

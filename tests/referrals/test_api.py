@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from accounts.models import AccessLog
 from directory.models import Practitioner
 from referrals.models import Referral
+from tests.referrals.conftest import daytime_in
 
 URL = "/api/v1/referrals/"
 
@@ -42,7 +43,7 @@ def test_gp_sends_secretary_accepts_gp_sees_the_appointment(
     listed = secretary.get(URL, {"status": "sent"}).json()
     assert [row["id"] for row in listed["results"]] == [sent["id"]] and listed["count"] == 1
     assert secretary.post(f"{URL}{sent['id']}/acknowledge/").json()["status"] == "acknowledged"
-    appointment = (timezone.now() + datetime.timedelta(days=10)).isoformat()
+    appointment = daytime_in(10).isoformat()
     accepted = secretary.post(
         f"{URL}{sent['id']}/accept/",
         {"appointment_at": appointment, "site": str(cardio_practice.public_id)},
@@ -87,7 +88,9 @@ def test_bad_input_is_a_french_400(gp, cardiologist, signed_in, sent, cardio_sec
 def test_the_list_is_paginated_overdue_first_and_each_row_read_is_logged(gp, cardiologist, signed_in):
     cardio = Practitioner.objects.get(user=cardiologist)
     client = signed_in(gp)
-    ids = [client.post(URL, _payload(cardio), content_type="application/json").json()["id"] for _ in range(27)]
+    # The same patient 27 times: the GP confirms each repeat (else the duplicate warning answers).
+    payload = {**_payload(cardio), "confirm_duplicate": True}
+    ids = [client.post(URL, payload, content_type="application/json").json()["id"] for _ in range(27)]
     late = Referral.objects.get(public_id=ids[5])
     Referral.objects.filter(pk=late.pk).update(due_at=timezone.now() - datetime.timedelta(days=1))
     AccessLog.objects.all().delete()
@@ -106,7 +109,9 @@ def test_the_list_is_paginated_overdue_first_and_each_row_read_is_logged(gp, car
 
 
 def _in_ten_days() -> str:
-    return (timezone.now() + datetime.timedelta(days=10)).isoformat()
+    """10:00 in ten days: not whatever hour the test runs at (a night appointment asks to be confirmed)."""
+    day = timezone.localdate() + datetime.timedelta(days=10)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(10, 0))).isoformat()
 
 
 def test_accept_without_a_site_gives_the_appointment_at_the_recipients_only_site(

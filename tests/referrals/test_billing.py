@@ -51,8 +51,13 @@ def cardio(cardiologist):
 @pytest.fixture
 def ask(gp, cardio):
     def ask(sender=gp, **patient):
+        # The cap is about the same patient asked about again: the GP confirms each repeat.
         return referral_send(
-            acting_user=sender, kind="teleexpertise", recipient_practitioner=cardio, **{**CONSENTING, **patient}
+            acting_user=sender,
+            kind="teleexpertise",
+            recipient_practitioner=cardio,
+            confirm_duplicate=True,
+            **{**CONSENTING, **patient},
         )
 
     return ask

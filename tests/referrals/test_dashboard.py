@@ -23,7 +23,7 @@ from referrals.services import referral_accept, referral_answer, referral_declin
 from referrals.services.billing import survey_answer
 from tests.conftest import enrol_totp
 from tests.factories import PracticeFactory, PractitionerFactory, TerritoryFactory, UserFactory
-from tests.referrals.conftest import PATIENT
+from tests.referrals.conftest import PATIENT, daytime_in
 
 PARIS = ZoneInfo("Europe/Paris")
 URL = "/demandes/tableau-de-bord/"
@@ -64,11 +64,13 @@ def known_month(gp, cardiologist, cardio_secretary, cardio_practice, dermato_pra
     cardio = Practitioner.objects.get(user=cardiologist)
     cardio.answers_teleexpertise = True
     cardio.save()
-    in_two_weeks = timezone.now() + _days(14)
+    in_two_weeks = daytime_in(14)
     day = LAST_MONTH.replace(day=10)
 
     def letter():
-        return referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardio, **PATIENT)
+        return referral_send(
+            acting_user=gp, kind="letter", recipient_practitioner=cardio, confirm_duplicate=True, **PATIENT
+        )
 
     first, second, third = letter(), letter(), letter()
     referral_accept(acting_user=cardio_secretary, referral=first, appointment_at=in_two_weeks, site=cardio_practice)
@@ -79,7 +81,12 @@ def known_month(gp, cardiologist, cardio_secretary, cardio_practice, dermato_pra
     _dated(third, sent_on=day, first_response_after=_days(4))
 
     question = referral_send(
-        acting_user=gp, kind="teleexpertise", recipient_practitioner=cardio, teleexpertise_consent=True, **PATIENT
+        acting_user=gp,
+        kind="teleexpertise",
+        recipient_practitioner=cardio,
+        teleexpertise_consent=True,
+        confirm_duplicate=True,
+        **PATIENT,
     )
     question = referral_answer(acting_user=cardiologist, referral=question, answer="Avis donné.")
     survey_answer(acting_user=gp, referral=question, avoided_visit=True, avoided_emergency=False)
@@ -103,7 +110,7 @@ def out_of_scope(known_month, gp, cardiologist):
         referral_send(acting_user=user, kind="letter", recipient_practitioner=cardio, **PATIENT),
         sent_on=LAST_MONTH.replace(day=12),
     )
-    old = referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardio, **PATIENT)
+    old = referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardio, confirm_duplicate=True, **PATIENT)
     _dated(old, sent_on=_first_of_month(13).replace(day=20))
     return elsewhere
 
@@ -168,7 +175,9 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_volume(known_month, g
     cardio = Practitioner.objects.get(user=cardiologist)
     for months_back in range(12):
         for _ in range(3):
-            sent = referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardio, **PATIENT)
+            sent = referral_send(
+                acting_user=gp, kind="letter", recipient_practitioner=cardio, confirm_duplicate=True, **PATIENT
+            )
             _dated(sent, sent_on=_first_of_month(months_back).replace(day=5))
 
     assert queries() == few <= 3

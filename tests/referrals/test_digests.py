@@ -30,6 +30,7 @@ def _send(gp, recipient_user, urgency="routine"):
         kind="letter",
         urgency=urgency,
         recipient_practitioner=Practitioner.objects.get(user=recipient_user),
+        confirm_duplicate=True,  # the same patient in every request: the GP confirms the repeats
         **PATIENT,
     )
 

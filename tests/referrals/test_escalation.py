@@ -31,7 +31,7 @@ from referrals.services.deadlines import deadline_reminders_send
 from referrals.tasks import send_deadline_reminders
 from tests.conftest import enrol_totp
 from tests.factories import PractitionerFactory, TerritoryFactory, UserFactory
-from tests.referrals.conftest import PATIENT
+from tests.referrals.conftest import PATIENT, daytime_in
 
 STAFF_FORBIDDEN = (PATIENT["patient_family_name"], PATIENT["patient_given_names"], PATIENT["reason"], "1958")
 
@@ -81,6 +81,7 @@ def _send(gp, cardiologist, urgency):
         kind="letter",
         urgency=urgency,
         recipient_practitioner=Practitioner.objects.get(user=cardiologist),
+        confirm_duplicate=True,  # the same patient in every request: the GP confirms the repeats
         **PATIENT,
     )
 
@@ -243,7 +244,7 @@ def test_an_appointment_long_past_and_not_closed_is_pointed_out_once(
     gp, cardiologist, cardio_secretary, cardio_practice
 ):
     referral = _send(gp, cardiologist, "routine")
-    appointment = timezone.now() + datetime.timedelta(days=2)
+    appointment = daytime_in(2)
     referral_accept(acting_user=cardio_secretary, referral=referral, appointment_at=appointment, site=cardio_practice)
     _pass(referral, 24 * 31)  # the appointment was 29 days ago
     assert deadline_reminders_send() == _steps()
@@ -275,7 +276,7 @@ def test_an_answered_teleexpertise_not_closed_after_30_days_is_pointed_out(gp, c
 
 def test_a_closed_request_hears_nothing_more(gp, cardiologist, cardio_secretary, cardio_practice):
     referral = _send(gp, cardiologist, "routine")
-    appointment = timezone.now() + datetime.timedelta(days=2)
+    appointment = daytime_in(2)
     referral_accept(acting_user=cardio_secretary, referral=referral, appointment_at=appointment, site=cardio_practice)
     referral_close(acting_user=cardio_secretary, referral=referral, note="Compte-rendu envoyé.")
     _pass(referral, 24 * 90)

@@ -7,7 +7,6 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts.roles import Role
@@ -28,7 +27,7 @@ from referrals.services.handling import (
 )
 from referrals.timeline import event_note
 from tests.factories import PracticeFactory, PractitionerFactory, UserFactory
-from tests.referrals.conftest import PATIENT, image_bytes, pdf_bytes, upload
+from tests.referrals.conftest import PATIENT, daytime_in, image_bytes, pdf_bytes, upload
 
 API = "/api/v1/referrals/"
 
@@ -39,7 +38,7 @@ def _media_in_tmp(settings, tmp_path):
 
 
 def _in_days(days: int) -> datetime.datetime:
-    return timezone.now() + datetime.timedelta(days=days)
+    return daytime_in(days)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from tests.referrals.conftest import (
     NEW_REQUEST_URL,
     PATIENT,
     RECIPIENT_NOTICES_URL,
+    daytime_in,
     detail_url,
     new_request_form,
 )
@@ -326,7 +327,7 @@ def test_my_requests_come_overdue_first_with_their_appointment(
     referral_accept(
         acting_user=cardio_secretary,
         referral=accepted,
-        appointment_at=timezone.now() + datetime.timedelta(days=3),
+        appointment_at=daytime_in(3),
         site=cardio_practice,
     )
 

@@ -21,7 +21,7 @@ from referrals.services.attachments import attachment_add
 from referrals.services.handling import message_post
 from tests.conftest import enrol_totp
 from tests.factories import PracticeFactory, PractitionerFactory, SpecialtyFactory, UserFactory
-from tests.referrals.conftest import PATIENT, pdf_bytes, upload
+from tests.referrals.conftest import PATIENT, daytime_in, pdf_bytes, upload
 
 
 def _professional(email, last_name, practice, territory):
@@ -187,7 +187,7 @@ def test_each_action_is_logged_as_a_change_with_its_own_name(gp, cardiologist, c
     referral_accept(
         acting_user=cardio_secretary,
         referral=letter,
-        appointment_at=timezone.now() + datetime.timedelta(days=3),
+        appointment_at=daytime_in(3),
         site=cardio_practice,
     )
 
@@ -257,7 +257,7 @@ def test_closing_from_the_page_takes_the_same_note_and_report_as_the_api(
     referral_accept(
         acting_user=cardio_secretary,
         referral=letter,
-        appointment_at=timezone.now() + datetime.timedelta(days=3),
+        appointment_at=daytime_in(3),
         site=cardio_practice,
     )
     browser = signed_in(cardio_secretary)

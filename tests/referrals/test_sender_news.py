@@ -1,10 +1,7 @@
 """The GP hears by e-mail when their request needs them or is answered (precisions asked, appointment given,
 refusal, written answer), once per step, with a link and without the patient or the clinical text."""
 
-import datetime
-
 import pytest
-from django.utils import timezone
 
 from notifications.models import OutboundMessage
 from notifications.services import message_render
@@ -17,7 +14,7 @@ from referrals.services import (
     referral_request_info,
     referral_send,
 )
-from tests.referrals.conftest import PATIENT
+from tests.referrals.conftest import PATIENT, daytime_in
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +48,7 @@ def test_the_gp_is_told_of_questions_and_of_the_appointment_and_of_nothing_else(
     referral_accept(
         acting_user=cardio_secretary,
         referral=letter,
-        appointment_at=timezone.now() + datetime.timedelta(days=9),
+        appointment_at=daytime_in(9),
         site=cardio_practice,
     )
 
@@ -67,7 +64,8 @@ def test_the_gp_is_told_of_questions_and_of_the_appointment_and_of_nothing_else(
 
 def test_a_refusal_and_a_written_answer_are_news_too(gp, cardio, cardio_secretary, cardiologist):
     letter = referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardio, **PATIENT)
-    question = referral_send(acting_user=gp, kind="teleexpertise", recipient_practitioner=cardio, **PATIENT)
+    another_patient = {**PATIENT, "patient_given_names": "Paul", "patient_sex": "M"}
+    question = referral_send(acting_user=gp, kind="teleexpertise", recipient_practitioner=cardio, **another_patient)
 
     referral_decline(acting_user=cardio_secretary, referral=letter, reason="Pas de créneau avant 3 mois.")
     referral_answer(acting_user=cardiologist, referral=question, answer="Poursuivre le traitement.")

@@ -20,7 +20,7 @@ from referrals.services import (
 from referrals.services.statistics import response_statistics_compute
 from referrals.tasks import compute_response_statistics
 from tests.factories import PractitionerFactory
-from tests.referrals.conftest import PATIENT
+from tests.referrals.conftest import PATIENT, daytime_in
 
 DAY = datetime.timedelta(days=1)
 
@@ -29,9 +29,9 @@ def _measured(gp, secretary, site, *, days_ago, answered_after=None, outcome=Non
     """A letter sent ``days_ago`` days ago to ``to`` (a practitioner or a practice), first answered
     ``answered_after`` days later by ``outcome`` (accept, decline, acknowledge), with an appointment
     ``appointment_after`` days after sending."""
-    referral = referral_send(acting_user=gp, kind="letter", **to, **PATIENT)
+    referral = referral_send(acting_user=gp, kind="letter", confirm_duplicate=True, **to, **PATIENT)
     if outcome == "accept":
-        referral_accept(acting_user=secretary, referral=referral, appointment_at=timezone.now() + DAY, site=site)
+        referral_accept(acting_user=secretary, referral=referral, appointment_at=daytime_in(1), site=site)
     elif outcome == "decline":
         referral_decline(acting_user=secretary, referral=referral, reason="Hors de notre champ")
     elif outcome == "acknowledge":

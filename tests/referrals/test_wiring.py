@@ -2,12 +2,9 @@
 shown to the GP before a tele-expertise, the request page's sections for each side, the compte-rendu through
 the API, and the menu each role gets."""
 
-import datetime
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from directory.models import Practice
 from referrals.models import Referral, ReferralAttachment
@@ -16,6 +13,7 @@ from tests.referrals.conftest import (
     NEW_REQUEST_URL,
     PATIENT,
     RECIPIENT_NOTICES_URL,
+    daytime_in,
     detail_url,
     image_bytes,
     new_request_form,
@@ -97,7 +95,7 @@ def test_the_api_closes_with_a_compte_rendu(signed_in, gp, cardio, cardio_secret
     referral_accept(
         acting_user=cardio_secretary,
         referral=letter,
-        appointment_at=timezone.now() + datetime.timedelta(days=3),
+        appointment_at=daytime_in(3),
         site=Practice.objects.get(pk=cardio_practice.pk),
     )
 

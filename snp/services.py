@@ -48,6 +48,8 @@ LINK_PURPOSE = "snp-booking"
 LINK_MAX_AGE = datetime.timedelta(days=60)
 CANCEL_PATH = "/soins-non-programmes/annuler/"
 NEXT_SLOTS_OFFERED = 5
+
+
 def _no_slot() -> str:
     return _("Ce créneau n'existe pas ou ne vous est pas ouvert.")
 

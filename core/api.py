@@ -22,9 +22,13 @@ from rest_framework.response import Response
 from rest_framework.utils import json as drf_json
 
 from core.errors import ApplicationError
-from core.pages import FORBIDDEN, NOT_FOUND
+from core.pages import CONFLICT, FORBIDDEN, NOT_FOUND
 
-_ACCESS_STATUS = {NOT_FOUND: status.HTTP_404_NOT_FOUND, FORBIDDEN: status.HTTP_403_FORBIDDEN}
+_ACCESS_STATUS = {
+    NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    FORBIDDEN: status.HTTP_403_FORBIDDEN,
+    CONFLICT: status.HTTP_409_CONFLICT,
+}
 
 MAX_JSON_BODY_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
@@ -131,7 +135,8 @@ class BoundedFormParser(parsers.FormParser):
 
 def exception_handler(exc, context):
     """ApplicationError and model validation become 400 with a French message, access refusals 404 (may not see)
-    or 403 (sees, may not change) as on the pages (``core.pages``); the rest is DRF's."""
+    or 403 (sees, may not change) as on the pages (``core.pages``), a conflict 409 (someone else was first);
+    the rest is DRF's."""
     # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES, which names this module's parsers.
     from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -139,6 +144,7 @@ def exception_handler(exc, context):
         body = {"detail": exc.message, "code": exc.code}
         if exc.field:
             body["field"] = exc.field
+        body.update({key: value for key, value in exc.details.items() if key not in body})
         return Response(body, status=_ACCESS_STATUS.get(exc.code, status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "message_dict"):

@@ -20,6 +20,7 @@ T = TypeVar("T")
 
 NOT_FOUND = "not_found"
 FORBIDDEN = "forbidden"
+CONFLICT = "conflict"  # someone else was first (a slot just booked): 409, with what is still possible
 
 
 def raise_for_access(error: ApplicationError) -> None:

@@ -221,6 +221,9 @@ SPECTACULAR_SETTINGS = {
         "ContactChannelKindEnum": "directory.models.ContactChannel.Kind",
         "SentOutsideViaEnum": "referrals.services.handling.SentOutsideVia",
         "OutsideStatusEnum": "referrals.serializers.OUTSIDE_STATUS_CHOICES",
+        "SnpAudienceEnum": "snp.models.BookingAudience",
+        "ChannelAudienceEnum": "directory.models.Audience",
+        "SnpSlotKindEnum": "snp.models.SlotKind",
     },
 }
 

@@ -8,6 +8,7 @@ from core.csp import csp_override
 from cpts_portal import health, views
 from directory import api_urls as directory_api_urls
 from referrals import api_urls as referrals_api_urls
+from snp import api_urls as snp_api_urls
 
 # The technical admin signs in through allauth too, so MFA and the lock-out apply there as well.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -16,6 +17,7 @@ admin.site.site_header = "Portail CPTS — administration technique"
 api_v1 = [
     *directory_api_urls.urlpatterns,
     *referrals_api_urls.urlpatterns,
+    *snp_api_urls.urlpatterns,
 ]
 
 urlpatterns = [

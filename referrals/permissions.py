@@ -132,7 +132,7 @@ REFERRAL_ACTIONS: dict[str, ReferralAction] = {
         ),
         ReferralAction(
             "close",
-            _("Clôturer avec un compte-rendu"),
+            _("Clôturer la demande (avec le compte-rendu de la consultation quand le patient a été vu)"),
             RECIPIENT,
             ("note", "report"),
             _service(_SERVICES, "referral_close"),

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from directory import selectors
-from directory.models import ROLES_SCOPED_TO_TERRITORY
+from directory.models import ROLES_SCOPED_TO_TERRITORY, RegulatorService
 
 
 class AccountSearchForm(forms.Form):
@@ -44,6 +44,12 @@ class RoleGrantForm(forms.Form):
         empty_label="—",
         help_text=_("Coordination, régulation et observation."),
     )
+    service = forms.ChoiceField(
+        label=_("Service de régulation"),
+        choices=[("", "—"), *RegulatorService.choices],
+        required=False,
+        help_text=_("Régulation : le service pour lequel la personne réserve des soins non programmés."),
+    )
     practices = forms.ModelMultipleChoiceField(
         label=_("Cabinets"),
         queryset=None,
@@ -72,6 +78,10 @@ class RoleGrantForm(forms.Form):
         role = cleaned.get("role")
         if role in ROLES_SCOPED_TO_TERRITORY and not cleaned.get("territory"):
             self.add_error("territory", _("Choisissez le territoire de ce rôle."))
+        if role == Role.REGULATOR and not cleaned.get("service"):
+            self.add_error("service", _("Choisissez le service de régulation."))
+        if role != Role.REGULATOR:
+            cleaned["service"] = ""
         if role == Role.SECRETARY and not cleaned.get("practices"):
             self.add_error("practices", _("Choisissez au moins un cabinet pour un rôle de secrétariat."))
         if role == Role.PROFESSIONAL and not cleaned.get("practitioner"):

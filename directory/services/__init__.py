@@ -182,8 +182,10 @@ def role_grant_give(
     territory: Territory | None = None,
     practices: Iterable[Practice] = (),
     practitioner: Practitioner | None = None,
+    service: str = "",
 ) -> RoleGrant:
-    """A coordinator grants a role whose whole scope lies in the territories they coordinate."""
+    """A coordinator grants a role whose whole scope lies in the territories they coordinate (a regulator's
+    with its service)."""
     _refuse_unless_coordinator(acting_user)
     if selectors.account_managed_by(acting_user, account.public_id) is None:
         raise ApplicationError(_("Ce compte n'existe pas ou ne relève pas de votre territoire."), code="not_found")
@@ -201,6 +203,7 @@ def role_grant_give(
         territory=territory if role in ROLES_SCOPED_TO_TERRITORY else None,
         practices=practices if role == Role.SECRETARY else (),
         practitioner=practitioner if role == Role.PROFESSIONAL else None,
+        service=service if role == Role.REGULATOR else "",
         granted_by=acting_user,
     )
 

@@ -154,10 +154,25 @@ def test_coordinator_grants_the_secretary_role_on_a_practice_of_their_territory(
 
 def test_coordinator_grants_a_territorial_role(client, coordinator, outsider, territory):
     client.force_login(coordinator)
-    response = client.post(detail_url(outsider), {"role": Role.REGULATOR, "territory": territory.pk})
+    response = client.post(detail_url(outsider), {"role": Role.OBSERVER, "territory": territory.pk})
 
     assert response.status_code == 302
     assert RoleGrant.objects.get(user=outsider).territory == territory
+
+
+def test_a_regulator_s_grant_names_its_service(client, coordinator, outsider, territory):
+    client.force_login(coordinator)
+    page = client.get(detail_url(outsider), {"role": Role.REGULATOR}).content.decode()
+    assert "Service de régulation" in page and "SOS Médecins" in page
+    refused = client.post(detail_url(outsider), {"role": Role.REGULATOR, "territory": territory.pk})
+    assert refused.status_code == 400
+    assert "Choisissez le service de régulation." in refused.content.decode()
+    assert not RoleGrant.objects.filter(user=outsider).exists()
+
+    response = client.post(detail_url(outsider), {"role": Role.REGULATOR, "territory": territory.pk, "service": "sos"})
+    assert response.status_code == 302
+    grant = RoleGrant.objects.get(user=outsider)
+    assert (grant.territory, grant.service) == (territory, "sos")
 
 
 def test_coordinator_links_a_professional_to_their_directory_entry(client, coordinator, outsider, territory):

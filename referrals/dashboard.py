@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
@@ -81,10 +82,23 @@ class DashboardRow:
 
 @dataclass
 class Dashboard:
+    """``rows``: each month's line per specialty, newest month first; ``totals``: each specialty over the 12
+    months; ``monthly``: each month, every specialty together (the 12 months, oldest first, a month without
+    requests included); ``overall``: the 12 months together. A request received by a practitioner with two
+    specialties is in both specialties' lines but once in ``monthly`` and ``overall``."""
+
     start: datetime.date
     months: list[datetime.date]
     rows: list[DashboardRow] = field(default_factory=list)
     totals: list[DashboardRow] = field(default_factory=list)
+    monthly: list[DashboardRow] = field(default_factory=list)
+    overall: DashboardRow | None = None
+
+    @property
+    def counted_twice(self) -> bool:
+        """Some request is in two specialties' lines (its receiver has both): the lines add up to more than
+        the requests."""
+        return self.overall is not None and sum(row.sent for row in self.totals) > self.overall.sent
 
 
 def _first_of_month(day: datetime.date, months_back: int = 0) -> datetime.date:
@@ -92,8 +106,21 @@ def _first_of_month(day: datetime.date, months_back: int = 0) -> datetime.date:
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
+_FIGURES = """
+       count(*),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.first_response_at - s.sent_at),
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.appointment_at - s.sent_at),
+       count(*) FILTER (WHERE s.appointment_at IS NOT NULL OR s.answered),
+       count(*) FILTER (WHERE s.declined),
+       count(*) FILTER (WHERE s.kind = %(teleexpertise)s AND s.answered),
+       count(*) FILTER (WHERE s.survey_answered_at IS NOT NULL),
+       count(*) FILTER (WHERE s.survey_avoided_visit),
+       count(*) FILTER (WHERE s.survey_avoided_emergency)
+"""
+
 # The specialty of a request is that of the practitioner who receives it (the one addressed, or the one who took a
-# request sent to a practice or a pathway). A practitioner with two specialties counts in both.
+# request sent to a practice or a pathway). A practitioner with two specialties counts in both; the second part
+# (every specialty together, by month and over the 12 months) reads each request once.
 _DASHBOARD_SQL = """
 WITH scoped AS (
     SELECT r.kind, r.sent_at, r.first_response_at, r.appointment_at,
@@ -104,30 +131,31 @@ WITH scoped AS (
     FROM {referral} r
     WHERE r.territory_id = ANY(%(territories)s) AND r.sent_at >= %(start)s AND r.sent_at < %(end)s
 )
-SELECT GROUPING(s.month) = 1 AS is_total, s.month, sp.id, sp.label,
-       count(*),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.first_response_at - s.sent_at),
-       percentile_cont(0.5) WITHIN GROUP (ORDER BY s.appointment_at - s.sent_at),
-       count(*) FILTER (WHERE s.appointment_at IS NOT NULL OR s.answered),
-       count(*) FILTER (WHERE s.declined),
-       count(*) FILTER (WHERE s.kind = %(teleexpertise)s AND s.answered),
-       count(*) FILTER (WHERE s.survey_answered_at IS NOT NULL),
-       count(*) FILTER (WHERE s.survey_avoided_visit),
-       count(*) FILTER (WHERE s.survey_avoided_emergency)
+(SELECT false AS is_all, GROUPING(s.month) = 1 AS is_total, s.month, sp.id, sp.label, {figures}
 FROM scoped s
 LEFT JOIN {practitioner_specialty} ps ON ps.practitioner_id = s.receiver_id
 LEFT JOIN {specialty} sp ON sp.id = ps.specialty_id
 {specialty_filter}
-GROUP BY GROUPING SETS ((s.month, sp.id, sp.label), (sp.id, sp.label))
-ORDER BY s.month DESC NULLS FIRST, sp.label NULLS LAST
+GROUP BY GROUPING SETS ((s.month, sp.id, sp.label), (sp.id, sp.label)))
+UNION ALL
+(SELECT true, GROUPING(s.month) = 1, s.month, NULL, NULL, {figures}
+FROM scoped s
+{specialty_exists}
+GROUP BY GROUPING SETS ((s.month), ()))
+ORDER BY 1, 3 DESC NULLS FIRST, 5 NULLS LAST
 """
+
+
+def _empty_row(month: datetime.date | None) -> DashboardRow:
+    return DashboardRow(month, None, None, 0, None, None, 0, 0, 0, 0, 0, 0)
 
 
 def referral_dashboard(
     user: User, *, territory: Territory | None = None, specialty: Specialty | None = None, today=None
 ) -> Dashboard:
     """The figures of the territories the user coordinates or observes (``territory``: one of them), for the
-    current month and the 11 before it, by month and specialty, with each specialty's line over the 12 months.
+    current month and the 11 before it, by month and specialty, with each specialty's line over the 12 months,
+    each month's line and the 12 months' line for every specialty together (``specialty``: that one only).
     One query whatever the volume."""
     today = today or timezone.localdate()
     start = _first_of_month(today, DASHBOARD_MONTHS - 1)
@@ -147,21 +175,36 @@ def referral_dashboard(
         "end": datetime.datetime.combine(end, datetime.time.min, tzinfo=zone),
         "teleexpertise": Referral.Kind.TELEEXPERTISE.value,
     }
-    specialty_filter = ""
+    link_table = Practitioner.specialties.through._meta.db_table
+    specialty_filter = specialty_exists = ""
     if specialty is not None:
         specialty_filter = "WHERE sp.id = %(specialty)s"
+        specialty_exists = (
+            f"WHERE EXISTS (SELECT 1 FROM {link_table} ps "  # noqa: S608 (a table name from the model's _meta)
+            "WHERE ps.practitioner_id = s.receiver_id AND ps.specialty_id = %(specialty)s)"
+        )
         params["specialty"] = specialty.pk
     sql = _DASHBOARD_SQL.format(
         referral=Referral._meta.db_table,
-        practitioner_specialty=Practitioner.specialties.through._meta.db_table,
+        practitioner_specialty=link_table,
         specialty=Specialty._meta.db_table,
         specialty_filter=specialty_filter,
+        specialty_exists=specialty_exists,
+        figures=_FIGURES,
     )
+    by_month = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for is_total, month, specialty_id, label, *figures in cursor.fetchall():
+        for is_all, is_total, month, specialty_id, label, *figures in cursor.fetchall():
             row = DashboardRow(month if not is_total else None, specialty_id, label, *figures)
-            (dashboard.totals if is_total else dashboard.rows).append(row)
+            if is_all and is_total:
+                dashboard.overall = row
+            elif is_all:
+                by_month[month] = row
+            else:
+                (dashboard.totals if is_total else dashboard.rows).append(row)
+    if dashboard.overall is not None:
+        dashboard.monthly = [by_month.get(month) or _empty_row(month) for month in reversed(months)]
     return dashboard
 
 
@@ -176,8 +219,37 @@ def _percent(rate: float | None) -> str:
     return "" if rate is None else f"{rate * 100:.0f}"
 
 
+def _days_number(delay: datetime.timedelta | None) -> float | None:
+    return None if delay is None else round(delay.total_seconds() / 86400, 1)
+
+
+def dashboard_chart_data(dashboard: Dashboard) -> dict:
+    """What the charts draw, for ``json_script``: the same figures as the tables beside them (their text
+    alternative), the months oldest first, the specialties by volume. Labels are translated here, so the script
+    holds no French."""
+    specialties = sorted(dashboard.totals, key=lambda row: (-row.sent, row.specialty or "\uffff"))
+    return {
+        "months": [date_format(row.month, "M Y") for row in dashboard.monthly],
+        "sent": [row.sent for row in dashboard.monthly],
+        "accepted": [row.accepted for row in dashboard.monthly],
+        "declined": [row.declined for row in dashboard.monthly],
+        "first_response_days": [_days_number(row.median_first_response) for row in dashboard.monthly],
+        "appointment_days": [_days_number(row.median_appointment_delay) for row in dashboard.monthly],
+        "specialties": [row.specialty or _("Sans spécialité") for row in specialties],
+        "specialty_sent": [row.sent for row in specialties],
+        "series": {
+            "sent": _("Envoyées"),
+            "accepted": _("Acceptées"),
+            "declined": _("Refusées"),
+            "first_response": _("1re réponse (médiane, jours)"),
+            "appointment": _("Jusqu'au rendez-vous (médiane, jours)"),
+        },
+    }
+
+
 def dashboard_csv_rows(dashboard: Dashboard):
-    """The header, then the table as the page shows it: each month's rows, then each specialty over 12 months."""
+    """The header, then the table as the page shows it: each month's rows, then each specialty over 12 months,
+    then every specialty together over 12 months (each request once)."""
     yield [
         _("Mois"),
         _("Spécialité"),
@@ -190,10 +262,17 @@ def dashboard_csv_rows(dashboard: Dashboard):
         _("Consultations évitées"),
         _("Passages aux urgences évités"),
     ]
-    for row in [*dashboard.rows, *dashboard.totals]:
+    lines = [*dashboard.rows, *dashboard.totals]
+    if dashboard.overall is not None and dashboard.rows:
+        lines.append(dashboard.overall)
+    for row in lines:
+        if row is dashboard.overall:
+            specialty = _("Toutes spécialités")
+        else:
+            specialty = row.specialty or _("Sans spécialité (cabinet ou parcours)")
         yield [
             row.month.strftime("%Y-%m") if row.month else _("12 derniers mois"),
-            row.specialty or _("Sans spécialité (cabinet ou parcours)"),
+            specialty,
             row.sent,
             _days(row.median_first_response),
             _days(row.median_appointment_delay),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import ApplicationError
 from directory.models import Specialty
+from directory.specialty_families import grouped_specialty_choices
 from referrals.dashboard import dashboard_territories
 from referrals.models import NewRequestNotices, Referral, ReferralAttachment, Tariff, Urgency
 from referrals.rules import OUTSIDE_UPDATES
@@ -495,6 +496,10 @@ class DashboardFilterForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["territory"].queryset = dashboard_territories(user)
+        # The nomenclature has several codes for one discipline (three for general medicine): each option shows
+        # its code, those of one discipline grouped under its name. Validation still goes through the queryset.
+        specialty = self.fields["specialty"]
+        specialty.choices = [("", specialty.empty_label), *grouped_specialty_choices(specialty.queryset)]
 
 
 class NoticesForm(forms.Form):

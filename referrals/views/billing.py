@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from core.access import authenticated, permission_required
 from core.errors import ApplicationError
 from core.exports import csv_response
-from core.pages import refuse_on_form, with_vary
+from core.pages import page_or_fragment, refuse_on_form, with_vary
 from referrals import dashboard as dashboard_selectors
 from referrals.forms import DashboardFilterForm, SurveyForm, TariffForm
 from referrals.models import Referral, Tariff
@@ -191,11 +191,18 @@ def dashboard(request):
     context = {
         "form": form,
         "dashboard": figures,
+        "chart_data": dashboard_selectors.dashboard_chart_data(figures),
         "export_query": request.GET.urlencode(),
         "several_territories": len(form.fields["territory"].queryset) > 1,
     }
-    template = "referrals/dashboard_table.html" if request.htmx else "referrals/dashboard.html"
-    return with_vary(render(request, template, context, status=400 if form.errors else 200))
+    # Back after a filter's swap asks for the whole page (a history restore): the page keeps no HTMX snapshot.
+    return page_or_fragment(
+        request,
+        page="referrals/dashboard.html",
+        fragment="referrals/dashboard_table.html",
+        context=context,
+        status=400 if form.errors else 200,
+    )
 
 
 @permission_required(can_see_dashboard)

@@ -51,7 +51,9 @@ def demo_year(settings, db):
     for months_back in range(12):
         for index, entry in enumerate(specialists.values()):
             for number in range(next(counts)):
-                referral = referral_send(acting_user=gp, kind="letter", recipient_practitioner=entry, **PATIENT)
+                referral = referral_send(
+                    acting_user=gp, kind="letter", recipient_practitioner=entry, confirm_duplicate=True, **PATIENT
+                )
                 sent_at = datetime.datetime.combine(
                     _first_of_month(months_back).replace(day=3 + number), datetime.time(9), tzinfo=PARIS
                 )

@@ -49,9 +49,13 @@ def two_specialties(db, gp, cardiologist, dermato_practice):
     cardio = Practitioner.objects.get(user=cardiologist)
     cardio.specialties.add(Specialty.objects.get(code="SM73"))
     for first, appointment in ((2, 10), (4, 20)):
-        letter = referral_send(acting_user=gp, kind="letter", recipient_practitioner=cardio, **PATIENT)
+        letter = referral_send(
+            acting_user=gp, kind="letter", recipient_practitioner=cardio, confirm_duplicate=True, **PATIENT
+        )
         _sent(letter, on=LAST_MONTH.replace(day=10), first_response_at=first, appointment_at=appointment)
-    to_practice = referral_send(acting_user=gp, kind="letter", recipient_practice=dermato_practice, **PATIENT)
+    to_practice = referral_send(
+        acting_user=gp, kind="letter", recipient_practice=dermato_practice, confirm_duplicate=True, **PATIENT
+    )
     _sent(to_practice, on=THIS_MONTH)
     return cardio
 

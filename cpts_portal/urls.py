@@ -27,6 +27,7 @@ urlpatterns = [
     path("compte/", include("accounts.urls")),
     path("envois/", include("notifications.urls")),
     path("demandes/", include("referrals.urls")),
+    path("soins-non-programmes/", include("snp.urls")),
     path("", include("directory.urls")),  # the directory search and the coordination of accounts
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

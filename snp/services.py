@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog, User
 from accounts.roles import Role
 from accounts.services import access_log_record
-from accounts.signed_links import patient_link_read, patient_link_url
+from accounts.signed_links import patient_link_read, patient_link_token
 from core.errors import ApplicationError
 from directory.contact_values import phone_number_e164
 from directory.models import Commune, Practice, Practitioner, RoleGrant
@@ -46,7 +47,6 @@ CONFLICT = "conflict"
 LINK_PURPOSE = "snp-booking"
 # The patient's cancellation link works until the visit; this bounds a link leaked long after.
 LINK_MAX_AGE = datetime.timedelta(days=60)
-CANCEL_PATH = "/soins-non-programmes/annuler/"
 NEXT_SLOTS_OFFERED = 5
 
 
@@ -464,9 +464,18 @@ def booking_create(
 
 
 def cancel_link(booking: Booking) -> str:
-    return patient_link_url(
-        purpose=LINK_PURPOSE, subject_id=str(booking.public_id), path=CANCEL_PATH, version=booking.link_version
-    )
+    """The patient's link to the page that cancels the visit (``snp:booking_cancel_link``)."""
+    token = patient_link_token(purpose=LINK_PURPOSE, subject_id=str(booking.public_id), version=booking.link_version)
+    return f"{settings.SITE_URL}{reverse('snp:booking_cancel_link', args=[token])}"
+
+
+def already_over_message() -> str:
+    return _("Ce rendez-vous est déjà annulé ou passé.")
+
+
+def visit_summary(booking: Booking) -> dict:
+    """What the patient's page shows of the visit: when, with whom, where (nothing of the reason)."""
+    return _visit_context(booking)
 
 
 def _visit_context(booking: Booking) -> dict:
@@ -594,7 +603,7 @@ def booking_cancel_by_patient(*, token: str) -> Booking:
     booking = booking_from_link(token)
     booking = Booking.objects.select_for_update().select_related("slot__site", "slot__practitioner").get(pk=booking.pk)
     if booking.status != Booking.Status.BOOKED:
-        raise ApplicationError(_("Ce rendez-vous est déjà annulé ou passé."), code="link_used")
+        raise ApplicationError(already_over_message(), code="link_used")
     slot = Slot.objects.select_for_update().get(pk=booking.slot_id)
     if slot.starts_at <= timezone.now():
         raise ApplicationError(_("L'heure du rendez-vous est passée : appelez le cabinet."), code="link_used")

@@ -1,0 +1,11 @@
+"""The SNP pages under /soins-non-programmes/."""
+
+from django.urls import path
+
+from snp.views import patient
+
+app_name = "snp"
+
+urlpatterns = [
+    path("annuler/<str:token>/", patient.booking_cancel_link, name="booking_cancel_link"),
+]

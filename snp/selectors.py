@@ -14,7 +14,7 @@ from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
 from directory.models import Commune
 from directory.selectors import communes_within
-from snp.models import Booking, RegulatedCall, Slot
+from snp.models import REGULATOR_SERVICES, Booking, RegulatedCall, Slot
 from snp.scope import SnpActor
 
 MAX_RADIUS_KM = 100
@@ -89,7 +89,8 @@ def slot_for_user(actor: SnpActor, public_id) -> Slot:
 
 def _bookings_condition(actor: SnpActor) -> Q:
     """The bookings a user may read: those of slots they manage, those they made, those their regulation
-    service made in its territories, and, once the visit was honoured, those of their own patients."""
+    service made in its territories (a pharmacist, a nurse or a GP reads only their own), and, once the visit was
+    honoured, those of their own patients."""
     condition = Q(booked_by=actor.user)
     if actor.entry_id is not None:
         condition |= Q(slot__practitioner_id=actor.entry_id)
@@ -97,7 +98,8 @@ def _bookings_condition(actor: SnpActor) -> Q:
     if actor.secretary_practice_ids:
         condition |= Q(slot__site_id__in=sorted(actor.secretary_practice_ids))
     for audience, territory_ids in actor.booking.items():
-        condition |= Q(audience=audience, slot__territory_id__in=sorted(territory_ids))
+        if audience in REGULATOR_SERVICES:  # a service's regulators share its bookings; a pharmacist does not
+            condition |= Q(audience=audience, slot__territory_id__in=sorted(territory_ids))
     return condition
 
 

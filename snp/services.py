@@ -541,8 +541,11 @@ def booking_cancel(*, acting_user: User, booking: Booking, reason: str) -> Booki
     booking = Booking.objects.select_for_update().select_related("slot__site", "slot__practitioner").get(pk=booking.pk)
     slot = Slot.objects.select_for_update().get(pk=booking.slot_id)
     by_practice = actor.manages(slot)
+    # A regulation service works as a team: any of its regulators may cancel what the service booked.
     by_booker = booking.booked_by_id == acting_user.pk or (
-        booking.audience in actor.booking and slot.territory_id in actor.booking[booking.audience]
+        booking.audience in REGULATOR_SERVICES
+        and booking.audience in actor.booking
+        and slot.territory_id in actor.booking[booking.audience]
     )
     if not by_practice and not by_booker:
         raise ApplicationError(_("Cette réservation n'existe pas ou ne vous est pas accessible."), code="not_found")

@@ -162,3 +162,15 @@ def test_calls_and_the_month_s_figures(gp, regulator, observer, pharmacist, sign
     assert figures["slots_offered"] == 2 and figures["slots_booked"] == 1
     assert signed_in(pharmacist).get("/api/v1/snp/statistics/").status_code == 403
     assert signed_in(observer).get("/api/v1/snp/statistics/", {"month": "2026-13"}).status_code == 400
+
+
+def test_a_pharmacist_reads_their_own_bookings_not_another_pharmacist_s(gp, pharmacist, territory, signed_in, communes):
+    from tests.snp.conftest import professional
+
+    colleague = professional("pierre@cpts.test", territory, profession_code="21")
+    slot = slot_publish(acting_user=gp, start=at(1, 9), duration_minutes=20, audiences=["pharmacists"])
+    booked = signed_in(pharmacist).post(BOOKINGS, _booking_body(slot.public_id), content_type="application/json")
+    booking_id = booked.json()["id"]
+    assert signed_in(colleague).get(f"{BOOKINGS}{booking_id}/").status_code == 404
+    assert signed_in(colleague).get(BOOKINGS).json()["results"] == []
+    assert signed_in(pharmacist).get(f"{BOOKINGS}{booking_id}/").status_code == 200

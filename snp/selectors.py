@@ -159,8 +159,9 @@ def month_figures(*, territory_ids, month: datetime.date) -> dict:
     territory_ids = sorted(territory_ids)
     slots = Slot.objects.filter(territory_id__in=territory_ids, starts_at__gte=start, starts_at__lt=end)
     counts = slots.aggregate(
-        offered=Count("pk", filter=~Q(status=Slot.Status.WITHDRAWN) | Q(bookings__isnull=False)),
-        unfilled=Count("pk", filter=Q(status=Slot.Status.FREE, starts_at__lt=timezone.now())),
+        # Distinct: a slot booked again after a cancellation joins two bookings.
+        offered=Count("pk", distinct=True, filter=~Q(status=Slot.Status.WITHDRAWN) | Q(bookings__isnull=False)),
+        unfilled=Count("pk", distinct=True, filter=Q(status=Slot.Status.FREE, starts_at__lt=timezone.now())),
     )
     bookings = Booking.objects.filter(slot__in=slots).values("status").annotate(count=Count("pk"))
     by_status = {row["status"]: row["count"] for row in bookings}

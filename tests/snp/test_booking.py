@@ -15,6 +15,7 @@ from notifications.models import OutboundMessage
 from snp.models import Booking, RegulatedCall, SharedOffer, Slot
 from snp.scope import snp_actor_for
 from snp.services import (
+    PARIS,
     SlotTaken,
     booking_cancel,
     booking_cancel_by_patient,
@@ -255,3 +256,13 @@ def test_a_regulator_records_a_call_without_booking_others_cannot(regulator, pha
     with pytest.raises(ApplicationError) as refusal:
         call_record(acting_user=pharmacist, outcome="advice")
     assert refusal.value.code == "forbidden"
+
+
+def test_the_month_s_figures_count_a_slot_booked_again_after_a_cancellation_once(regulator, gp, slot, commune):
+    from snp.selectors import month_figures
+
+    first = _book(regulator, slot, commune)
+    booking_cancel(acting_user=regulator, booking=first, reason="Le patient a trouvé ailleurs")
+    _book(regulator, slot, commune, family_name="Martin")
+    figures = month_figures(territory_ids=[slot.territory_id], month=slot.starts_at.astimezone(PARIS).date())
+    assert (figures["slots_offered"], figures["slots_booked"], figures["cancelled"]) == (1, 1, 1)

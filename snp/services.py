@@ -653,7 +653,7 @@ def booking_outcome_record(*, acting_user: User, booking: Booking, outcome: str,
             booking,
             _practitioner_account(gp),
             "snp_patient_seen",
-            {"booking_url": f"{settings.SITE_URL}/soins-non-programmes/reservations/{booking.public_id}/"},
+            {"booking_url": f"{settings.SITE_URL}{reverse('snp:booking_detail', args=[booking.public_id])}"},
         )
     _booking_logged(acting_user, booking, action=AccessLog.Action.UPDATE, via="snp.services.booking_outcome_record")
     return booking

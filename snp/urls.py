@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from snp.views import patient
+from snp.views import bookings, patient
 
 app_name = "snp"
 
 urlpatterns = [
     path("annuler/<str:token>/", patient.booking_cancel_link, name="booking_cancel_link"),
+    path("reservations/<uuid:public_id>/", bookings.booking_detail, name="booking_detail"),
 ]

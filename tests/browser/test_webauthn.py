@@ -63,6 +63,7 @@ def test_professional_adds_a_security_key_and_signs_in_with_it(page, visit, shot
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Confirmer").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ajouter une clé de sécurité")
+    page.wait_for_load_state("load")
     page.get_by_label("Nom de la clé").fill("Téléphone d'Alice")
     shot("ajout-cle")
     page.get_by_role("button", name="Ajouter la clé").click()
@@ -119,6 +120,9 @@ def test_professional_confirms_with_her_key_then_renames_and_removes_it(page, vi
     visit("/accounts/2fa/webauthn/add/")
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Confirmer").click()
+    # The button asks the key only once the page's script is there: a click before "load" would post no key.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ajouter une clé de sécurité")
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Ajouter la clé").click()
     expect(page).to_have_url(re.compile(r"/accounts/2fa/recovery-codes/$"))
 

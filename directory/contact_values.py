@@ -50,6 +50,21 @@ def phone_number_e164(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Country codes of France and its overseas departments and territories, for a patient's number (SMS, calls).
+FRENCH_COUNTRY_CODES = ("+33", "+262", "+269", "+508", "+590", "+594", "+596", "+687", "+689")
+
+
+def french_phone_e164(value: str) -> str:
+    """``phone_number_e164`` for a number that must be French (a patient's: SMS and calls); a foreign or invalid
+    one is refused with the same ValidationError."""
+    number = phone_number_e164(value)
+    if not number.startswith(FRENCH_COUNTRY_CODES):
+        raise ValidationError(
+            _("Numéro de téléphone invalide : « %(value)s ».") % {"value": value}, code="invalid_phone"
+        )
+    return number
+
+
 def mssante_address(value: str) -> str:
     """An e-mail address of the MSSanté space (its domain ends with mssante.fr), lower-cased."""
     address = value.strip().lower()

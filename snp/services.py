@@ -22,7 +22,7 @@ from accounts.roles import Role
 from accounts.services import access_log_record
 from accounts.signed_links import patient_link_read, patient_link_token
 from core.errors import ApplicationError
-from directory.contact_values import phone_number_e164
+from directory.contact_values import french_phone_e164
 from directory.models import Commune, Practice, Practitioner, RoleGrant
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
@@ -359,7 +359,7 @@ def _patient_checked(patient: PatientDetails, *, contact_consent: bool) -> tuple
     phone = (patient.phone or "").strip()
     if phone:
         try:
-            phone = phone_number_e164(phone)
+            phone = french_phone_e164(phone)
         except ValidationError:
             raise ApplicationError(
                 _("Ce numéro de téléphone n'en est pas un (ex. 06 12 34 56 78)."), field="phone"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.errors import ApplicationError
-from directory.contact_values import phone_number_e164
+from directory.contact_values import french_phone_e164
 from directory.models import Practice, Practitioner
 from notifications.models import OutboundMessage
 from notifications.services import EmailAttachment, message_enqueue
@@ -48,8 +48,6 @@ CLINICAL_FIELDS = ("reason", "question", "history", "treatments", "allergies", "
 EARLIEST_BIRTH_YEAR = 1900
 # The same patient sent to the same recipient within this window asks the sender to confirm.
 DUPLICATE_WINDOW = datetime.timedelta(days=30)
-# The patient's number serves SMS and calls: a French one (overseas included), mobile or landline.
-_FRENCH_COUNTRY_CODES = ("+33", "+262", "+269", "+508", "+590", "+594", "+596", "+687", "+689")
 # An appointment given further ahead than this is a typing error (2062 for 2026).
 APPOINTMENT_HORIZON_DAYS = 548  # 18 months
 # An appointment outside these hours (Europe/Paris) is given only once the secretary confirms it.
@@ -63,10 +61,8 @@ def patient_phone_normalised(phone: str) -> str:
     if not phone:
         return ""
     try:
-        number = phone_number_e164(phone)
+        return french_phone_e164(phone)
     except ValidationError:
-        number = ""
-    if not number.startswith(_FRENCH_COUNTRY_CODES):
         raise ApplicationError(
             _(
                 "Numéro de téléphone du patient invalide : « %(value)s ». Indiquez un numéro français à 10 "
@@ -74,8 +70,7 @@ def patient_phone_normalised(phone: str) -> str:
             )
             % {"value": phone},
             field="patient_phone",
-        )
-    return number
+        ) from None
 
 
 def _check_birth_date(birth_date) -> None:

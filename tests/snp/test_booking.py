@@ -116,6 +116,7 @@ def test_bad_patient_input_is_refused_on_its_field_and_nothing_is_saved(regulato
     for field, changes in (
         ("phone", {"phone": "abcdefghij"}),
         ("phone", {"phone": "12"}),
+        ("phone", {"phone": "+44 20 7946 0958"}),
         ("commune", {"commune_insee": "99999"}),
         ("birth_date", {"birth_date": datetime.date(1800, 1, 1)}),
         ("family_name", {"family_name": "  "}),

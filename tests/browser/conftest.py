@@ -226,6 +226,30 @@ def _delete_cache_keys():
 def _reference_data(transactional_db):
     # An earlier browser test's flush emptied the communes, professions and tools the directory needs.
     ensure_reference_data()
+    yield
+    _wait_for_the_live_servers_requests()
+
+
+LIVE_SERVER_DRAIN_SECONDS = 15
+
+
+def _wait_for_the_live_servers_requests():
+    # The page closes before the live server has answered its last request (an HTMX redraw, a beacon): the
+    # flush that empties the database after the test would then meet that request's locks and be chosen as
+    # the victim of a deadlock. Wait until no other session of this database is inside a statement or a
+    # transaction.
+    from django.db import connection
+
+    deadline = time.monotonic() + LIVE_SERVER_DRAIN_SECONDS
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IS NOT NULL AND state <> 'idle'"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="package")

@@ -4,7 +4,21 @@ month's figures for coordinators, observers and the newsletter (no patient in th
 
 import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,10 +26,10 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Commune
-from directory.selectors import communes_within
-from snp.models import REGULATOR_SERVICES, Booking, RegulatedCall, Slot
-from snp.scope import SnpActor
+from directory.models import Audience, Commune, ContactChannel, LlToEarth, Practitioner
+from directory.selectors import VISIBLE_AUDIENCES, communes_within
+from snp.models import REGULATOR_SERVICES, Booking, NurseOnCall, RegulatedCall, Slot
+from snp.scope import GENERAL_PRACTICE_SPECIALTIES, SnpActor
 
 MAX_RADIUS_KM = 100
 MAX_WINDOW = datetime.timedelta(days=62)
@@ -183,3 +197,140 @@ def month_figures(*, territory_ids, month: datetime.date) -> dict:
         "calls": sum(by_outcome.values()),
         "calls_by_outcome": {outcome: by_outcome.get(outcome, 0) for outcome in RegulatedCall.Outcome.values},
     }
+
+
+# --- The regulator's board -------------------------------------------------------------------------------------
+
+BOARD_LIMIT = 100
+
+
+def _distance_from(commune: Commune):
+    """Metres from the commune's town hall to the slot's site (placed at its own commune's town hall when the
+    site has no position), in SQL (earthdistance)."""
+    return Func(
+        LlToEarth(Value(commune.latitude), Value(commune.longitude)),
+        LlToEarth(
+            Coalesce(F("site__latitude"), F("site__commune__latitude")),
+            Coalesce(F("site__longitude"), F("site__commune__longitude")),
+        ),
+        function="earth_distance",
+        output_field=FloatField(),
+    )
+
+
+def board_slots(
+    actor: SnpActor,
+    *,
+    starts_from: datetime.datetime | None = None,
+    starts_before: datetime.datetime | None = None,
+    commune: Commune | None = None,
+    radius_km: float | None = None,
+    kind: str = "",
+    profession_code: str = "",
+    specialty_code: str = "",
+    audience: str = "",
+    nearest_first: bool = False,
+) -> QuerySet[Slot]:
+    """The free slots the actor may book (``slots_visible_to``, without those they only manage), soonest first;
+    near ``commune`` (within ``radius_km``, 30 by default) each slot carries ``distance_m`` and, with
+    ``nearest_first``, the nearest come first. ``audience`` keeps the slots open to that one of the actor's
+    audiences. One query."""
+    slots = slots_visible_to(
+        actor, starts_from=starts_from, starts_before=starts_before, status=Slot.Status.FREE
+    ).filter(_bookable(actor))
+    if audience:
+        if audience not in actor.booking:
+            raise ApplicationError(_("Vous ne réservez pas pour ce public."), field="audience")
+        slots = slots.filter(audiences__contains=[audience], territory_id__in=sorted(actor.booking[audience]))
+    if kind:
+        slots = slots.filter(kind=kind)
+    if profession_code:
+        slots = slots.filter(practitioner__profession__code=profession_code)
+    if specialty_code:
+        slots = slots.filter(practitioner__specialties__code=specialty_code)
+    slots = slots.select_related("site__commune", "practitioner__profession")
+    if commune is not None:
+        radius = 30.0 if radius_km is None else float(radius_km)
+        if not 0 < radius <= MAX_RADIUS_KM:
+            raise ApplicationError(_("Le rayon va de 1 à %(max)s km.") % {"max": MAX_RADIUS_KM}, field="radius_km")
+        if commune.latitude is None or commune.longitude is None:
+            raise ApplicationError(
+                _("Cette commune n'a pas de position connue : choisissez-en une voisine."), field="place"
+            )
+        slots = slots.annotate(distance_m=_distance_from(commune)).filter(distance_m__lte=radius * 1000)
+        if nearest_first:
+            return slots.order_by("distance_m", "starts_at", "pk")
+    return slots.order_by("starts_at", "pk")
+
+
+def board_disciplines(actor: SnpActor) -> list[tuple[str, str]]:
+    """What the board's "profession or specialty" filter offers: the professions and specialties of the
+    practitioners whose upcoming free slots the actor may book (one query), as ``("p:10", "Médecin")`` and
+    ``("s:SM54", "Médecine générale")``, sorted by label."""
+    rows = (
+        Slot.objects.filter(_bookable(actor), starts_at__gte=timezone.now(), starts_at__lt=timezone.now() + MAX_WINDOW)
+        .values_list(
+            "practitioner__profession__code",
+            "practitioner__profession__label",
+            "practitioner__specialties__code",
+            "practitioner__specialties__label",
+        )
+        .distinct()
+    )
+    choices: dict[str, str] = {}
+    for profession_code, profession_label, specialty_code, specialty_label in rows:
+        if profession_code:
+            choices[f"p:{profession_code}"] = profession_label
+        if specialty_code:
+            choices[f"s:{specialty_code}"] = specialty_label
+    return sorted(choices.items(), key=lambda choice: (choice[1].casefold(), choice[0]))
+
+
+def territory_gps(actor: SnpActor, territory_id: int) -> QuerySet[Practitioner]:
+    """The GPs of a slot's territory, for "the patient's GP" on the booking form (one query)."""
+    return (
+        Practitioner.objects.filter(
+            territory_id=territory_id, specialties__code__in=sorted(GENERAL_PRACTICE_SPECIALTIES)
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def nurses_on_call(*, commune: Commune, at: datetime.datetime, audience: str = Audience.PROFESSIONALS):
+    """Who of the nurses' rota covers ``commune`` at ``at``, each with ``phone``: the number of theirs that
+    ``audience`` may use, the professionals' line first (one query)."""
+    visible = VISIBLE_AUDIENCES.get(audience, VISIBLE_AUDIENCES[Audience.PROFESSIONALS])
+    kind_rank = Case(
+        When(kind=ContactChannel.Kind.PROFESSIONAL_LINE, then=Value(0)),
+        When(kind=ContactChannel.Kind.PHONE, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    phone = (
+        ContactChannel.objects.filter(
+            practitioner_id=OuterRef("nurse_id"),
+            audience__in=visible,
+            kind__in=[ContactChannel.Kind.PROFESSIONAL_LINE, ContactChannel.Kind.PHONE],
+        )
+        .annotate(kind_rank=kind_rank)
+        .order_by("kind_rank", "-preferred", "pk")
+        .values("value")[:1]
+    )
+    return (
+        NurseOnCall.objects.filter(communes=commune, starts_at__lte=at, ends_at__gt=at)
+        .select_related("nurse")
+        .annotate(phone=Subquery(phone))
+        .order_by("ends_at", "pk")
+    )
+
+
+def board_page(actor: SnpActor, **criteria) -> tuple[list[Slot], bool]:
+    """The board's rows (``board_slots``), at most ``BOARD_LIMIT``, and whether more match; each row carries
+    ``duration_minutes`` and, near a commune, ``distance_km``."""
+    found = list(board_slots(actor, **criteria)[: BOARD_LIMIT + 1])
+    for slot in found:
+        slot.duration_minutes = int((slot.ends_at - slot.starts_at).total_seconds() // 60)
+        distance_m = getattr(slot, "distance_m", None)
+        slot.distance_km = None if distance_m is None else round(distance_m / 1000, 1)
+    return found[:BOARD_LIMIT], len(found) > BOARD_LIMIT

@@ -479,7 +479,12 @@ def visit_summary(booking: Booking) -> dict:
 
 
 def _visit_context(booking: Booking) -> dict:
-    slot, site = booking.slot, booking.slot.site
+    return slot_summary(booking.slot)
+
+
+def slot_summary(slot: Slot) -> dict:
+    """A slot as the booker and the patient read it: when (Paris time), with whom, where (the site's address)."""
+    site = slot.site
     local = timezone.localtime(slot.starts_at, PARIS)
     return {
         "date": date_format(local, "l j F"),
@@ -489,7 +494,13 @@ def _visit_context(booking: Booking) -> dict:
         "address": ", ".join(part for part in (site.address, f"{site.postal_code} {site.city}".strip()) if part),
         "kind": slot.kind,
         "kind_label": slot.get_kind_display(),
+        "duration_minutes": int((slot.ends_at - slot.starts_at).total_seconds() // 60),
     }
+
+
+def waitlist_link() -> str:
+    """The CPTS's waiting list for patients without a GP, offered in the confirmation and on the booker's page."""
+    return f"{settings.SITE_URL}/liste-attente/"
 
 
 def _tell_patient(booking: Booking, template: str, extra: dict | None = None) -> None:
@@ -498,7 +509,7 @@ def _tell_patient(booking: Booking, template: str, extra: dict | None = None) ->
         return
     context = {**_visit_context(booking), "cancel_url": cancel_link(booking), **(extra or {})}
     if booking.has_gp is False:
-        context["waitlist_url"] = f"{settings.SITE_URL}/liste-attente/"
+        context["waitlist_url"] = waitlist_link()
     for channel, recipient in (
         (OutboundMessage.Channel.SMS, booking.patient_phone),
         (OutboundMessage.Channel.EMAIL, booking.patient_email),

@@ -30,7 +30,7 @@ WHEN_CHOICES = [
     (When.TODAY, _("Aujourd'hui")),
     (When.TOMORROW, _("Demain")),
     (When.NEXT_48_HOURS, _("Dans les 48 h")),
-    (When.WEEK, _("Cette semaine (7 jours)")),
+    (When.WEEK, _("7 jours")),
     (When.DATE, _("Le jour choisi")),
 ]
 
@@ -95,7 +95,7 @@ class BoardFilterForm(forms.Form):
     audience = forms.ChoiceField(label=_("Réserver pour"), choices=[], required=False)
     sort = forms.ChoiceField(
         label=_("Ordre"),
-        choices=[("soonest", _("Le plus tôt d'abord")), ("nearest", _("Le plus proche d'abord"))],
+        choices=[("soonest", _("Le plus tôt")), ("nearest", _("Le plus proche"))],
         required=False,
         help_text=_("Le plus proche : de la commune choisie."),
     )
@@ -178,7 +178,7 @@ class BookingForm(forms.Form):
         help_text=_("Nom ou code postal, puis choisissez dans la liste."),
     )
     has_gp = forms.TypedChoiceField(
-        label=_("A un médecin traitant"),
+        label=_("Le patient a un médecin traitant"),
         choices=[("yes", _("Oui")), ("no", _("Non"))],
         coerce=lambda value: value == "yes",
         widget=forms.RadioSelect,

@@ -22,7 +22,7 @@ from core.errors import ApplicationError
 from core.pages import fetch_or_404, page_or_fragment, refuse_on_form
 from directory.models import Audience
 from snp import selectors, services
-from snp.forms import RADIUS_CHOICES_KM, BoardFilterForm, BookingForm, CallForm, When
+from snp.forms import DEFAULT_RADIUS_KM, RADIUS_CHOICES_KM, BoardFilterForm, BookingForm, CallForm, When
 from snp.models import REGULATOR_SERVICES, BookingAudience
 from snp.permissions import can_book_snp_slots
 from snp.scope import snp_actor_for
@@ -42,6 +42,7 @@ def board(request):
     actor = snp_actor_for(request.user)
     data = request.GET.copy()
     data.setdefault("when", When.WEEK)
+    data.setdefault("radius_km", str(DEFAULT_RADIUS_KM))
     data.setdefault("sort", "nearest" if data.get("place") else "soonest")  # what the select then shows
     audiences = [(audience, BookingAudience(audience).label) for audience in sorted(actor.booking)]
     form = BoardFilterForm(data, disciplines=selectors.board_disciplines(actor), audiences=audiences)

@@ -366,3 +366,8 @@ def test_another_booker_s_list_does_not_show_the_booking(signed_in, regulator, p
     page = _page(signed_in(pharmacist).get("/soins-non-programmes/reservations/"))
     assert "DURAND" not in page and "Aucune réservation" in page
     assert not AccessLog.objects.exists()
+
+
+def test_the_board_opens_on_the_next_7_days_and_a_30_km_radius(signed_in, regulator):
+    page = _page(signed_in(regulator).get(BOARD))
+    assert '<option value="week" selected>' in page and '<option value="30" selected>' in page

@@ -1,0 +1,117 @@
+"""Issue 12, at 390 and 1280 px: the SAS regulator opens the board, keeps the slots near the patient's commune,
+sees a slot that a colleague books meanwhile disappear at the next refresh (every 30 s, HTMX), books another one
+for the patient and reads what the patient receives."""
+
+import datetime
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.roles import Role
+from directory.models import Commune
+from directory.services import role_grant_create
+from snp.models import Booking, Slot
+from snp.services import PARIS, PatientDetails, booking_create, slot_publish
+from tests.browser.steps import AuthenticatorApp, enter_authenticator_code, sign_in_with_password
+from tests.conftest import totp_secret_of
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.parametrize("viewport", ["phone", "desktop"])
+
+BOARD = "/soins-non-programmes/creneaux/"
+LA_ROCHE = "La Roche-sur-Yon — 85000 (INSEE 85191)"
+
+
+def _tomorrow(hour, minute=0):
+    day = timezone.localdate() + datetime.timedelta(days=1)
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=PARIS)
+
+
+def _sign_in(page, user, password, path):
+    page.goto(path)
+    sign_in_with_password(page, user.email, password)
+    enter_authenticator_code(page, AuthenticatorApp(totp_secret_of(user)).code())
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+
+
+def test_the_regulator_filters_by_commune_and_books_while_a_taken_slot_disappears(
+    page, visit, shot, audit, password, regulator, territory, gp, gp_practice, gp2, gp2_practice
+):
+    gp_practice.commune = Commune.objects.get(insee_code="85191")  # La Roche-sur-Yon
+    gp_practice.address = "3 rue des Tilleuls"
+    gp_practice.save(update_fields=["commune", "address"])
+    gp2_practice.commune = Commune.objects.get(insee_code="85234")  # Saint-Jean-de-Monts, about 50 km away
+    gp2_practice.save(update_fields=["commune"])
+    first = slot_publish(acting_user=gp, start=_tomorrow(10), duration_minutes=20, audiences=["sas"])
+    taken = slot_publish(acting_user=gp, start=_tomorrow(11, 30), duration_minutes=20, audiences=["sas"])
+    coast = slot_publish(acting_user=gp2, start=_tomorrow(9), duration_minutes=20, audiences=["sas"])
+    colleague = UserFactory(email="sas2@cpts.test")
+    role_grant_create(user=colleague, role=Role.REGULATOR, territory=territory)
+
+    page.clock.install()  # time flows, and the test may jump to the board's next refresh
+    _sign_in(page, regulator, password, BOARD)
+    visit(BOARD)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Créneaux disponibles")
+    expect(page.locator("#board-count")).to_have_text("3 créneaux")
+
+    # The patient lives in La Roche-sur-Yon: within 10 km, the coast's slot goes.
+    page.get_by_label("Près de la commune").fill(LA_ROCHE)
+    page.get_by_label("Rayon").select_option("10")
+    expect(page.locator("#board-count")).to_have_text("2 créneaux")
+    slots = page.locator("#board-slots")
+    expect(slots.locator(f'a[href$="{coast.public_id}/reserver/"]')).to_have_count(0)
+    expect(slots.locator(f'a[href$="{taken.public_id}/reserver/"]')).to_be_visible()
+    expect(page).to_have_url(re.compile(r"radius_km=10"))
+    audit()
+    shot("near-la-roche")
+
+    # A colleague books the 11:30 meanwhile: gone from the board at the next refresh.
+    booking_create(
+        acting_user=colleague,
+        slot=taken,
+        patient=PatientDetails(
+            family_name="Lemaire",
+            given_names="Paul",
+            birth_date=datetime.date(1980, 1, 2),
+            sex="M",
+            commune_insee="85191",
+            has_gp=True,
+        ),
+        reason_category="pain",
+        contact_consent=False,
+    )
+    with page.expect_response(re.compile(r"/soins-non-programmes/creneaux/\?")):
+        page.clock.fast_forward(31_000)
+    expect(slots.locator(f'a[href$="{taken.public_id}/reserver/"]')).to_have_count(0)
+    expect(page.locator("#board-count")).to_have_text("1 créneau")
+    audit()
+
+    slots.locator(f'a[href$="{first.public_id}/reserver/"]').click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réserver ce créneau")
+    expect(page.get_by_text("3 rue des Tilleuls")).to_be_visible()
+    page.get_by_label(re.compile(r"^Nom\b")).fill("Durand")
+    page.get_by_label("Prénoms").fill("Jeanne")
+    page.get_by_label("Date de naissance").fill("1950-03-04")
+    page.get_by_label("Femme").check()
+    page.get_by_label("Téléphone portable").fill("06 12 34 56 78")
+    page.get_by_label("Commune du patient").fill(LA_ROCHE)
+    page.get_by_label("Non", exact=True).check()
+    page.get_by_label("Motif (catégorie)").select_option("fever_infection")
+    page.get_by_label("Le patient accepte d'être prévenu par SMS et e-mail").check()
+    shot("booking-form")
+    page.get_by_role("button", name="Réserver", exact=True).click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Créneau réservé")
+    expect(page.get_by_text("Un SMS au +33612345678", exact=False)).to_be_visible()
+    expect(page.locator('.waitlist-offer a[href$="/liste-attente/"]')).to_be_visible()
+    shot("confirmed")
+    booking = Booking.objects.get(slot=first)
+    assert (booking.patient_family_name, booking.booked_by) == ("Durand", regulator)
+    first.refresh_from_db()
+    assert first.status == Slot.Status.BOOKED
+
+    visit(BOARD)
+    expect(page.locator("#board-count")).to_have_text("1 créneau")  # the coast's, far but free
+    shot("board-after")

@@ -334,3 +334,16 @@ def board_page(actor: SnpActor, **criteria) -> tuple[list[Slot], bool]:
         distance_m = getattr(slot, "distance_m", None)
         slot.distance_km = None if distance_m is None else round(distance_m / 1000, 1)
     return found[:BOARD_LIMIT], len(found) > BOARD_LIMIT
+
+
+def slot_to_book(actor: SnpActor, public_id) -> Slot:
+    """A slot open to one of the actor's audiences, whatever its status, for the booking form: one booked or
+    withdrawn meanwhile is still found, so that booking it answers "just taken" with the next free slots (409)
+    rather than "not found". A slot open to none of their audiences is "not found"."""
+    condition = Q(pk__in=[])
+    for audience, territory_ids in actor.booking.items():
+        condition |= Q(audiences__contains=[audience], territory_id__in=sorted(territory_ids))
+    slot = Slot.objects.filter(condition, public_id=public_id).select_related("site__commune", "practitioner").first()
+    if slot is None:
+        raise ApplicationError(_("Ce créneau n'existe pas ou ne vous est pas ouvert."), code="not_found")
+    return slot

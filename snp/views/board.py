@@ -9,7 +9,6 @@ typed; a slot taken meanwhile a 409 offering the next free ones, the patient's d
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -78,14 +77,6 @@ def board(request):
     )
 
 
-def _slot_or_404(actor, public_id):
-    """A slot the actor may book (free or just taken: the 409 says so); one they only manage, or none, is 404."""
-    slot = fetch_or_404(selectors.slot_for_user, actor, public_id)
-    if not actor.may_book(slot):
-        raise Http404
-    return slot
-
-
 @permission_required(can_book_snp_slots)
 @require_http_methods(["GET", "POST"])
 @never_cache
@@ -93,7 +84,7 @@ def booking_new(request, public_id):
     """The slot, then the patient; POST books. ``choose`` (the button of a slot offered after a 409) brings the
     details typed for the slot just taken to this one's form, without booking yet."""
     actor = snp_actor_for(request.user)
-    slot = _slot_or_404(actor, public_id)
+    slot = fetch_or_404(selectors.slot_to_book, actor, public_id)
     gps = selectors.territory_gps(actor, slot.territory_id)
     choosing = request.method == "POST" and "choose" in request.POST
     if request.method == "POST" and not choosing:

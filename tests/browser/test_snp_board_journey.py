@@ -1,6 +1,7 @@
 """Issue 12, at 390 and 1280 px: the SAS regulator opens the board, keeps the slots near the patient's commune,
-sees a slot that a colleague books meanwhile disappear at the next refresh (every 30 s, HTMX), books another one
-for the patient and reads what the patient receives."""
+sees a slot that a colleague books meanwhile disappear at the next refresh (every 30 s, HTMX); the slot chosen
+is taken just before « Réserver »: the page offers the next free one with the patient's details kept; then what
+the patient receives, a call recorded without a booking, and « Mes réservations »."""
 
 import datetime
 import re
@@ -12,7 +13,7 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from directory.models import Commune
 from directory.services import role_grant_create
-from snp.models import Booking, Slot
+from snp.models import Booking, RegulatedCall, Slot
 from snp.services import PARIS, PatientDetails, booking_create, slot_publish
 from tests.browser.steps import AuthenticatorApp, enter_authenticator_code, sign_in_with_password
 from tests.conftest import totp_secret_of
@@ -47,6 +48,7 @@ def test_the_regulator_filters_by_commune_and_books_while_a_taken_slot_disappear
     first = slot_publish(acting_user=gp, start=_tomorrow(10), duration_minutes=20, audiences=["sas"])
     taken = slot_publish(acting_user=gp, start=_tomorrow(11, 30), duration_minutes=20, audiences=["sas"])
     coast = slot_publish(acting_user=gp2, start=_tomorrow(9), duration_minutes=20, audiences=["sas"])
+    afternoon = slot_publish(acting_user=gp2, start=_tomorrow(15), duration_minutes=30, audiences=["sas"])
     colleague = UserFactory(email="sas2@cpts.test")
     role_grant_create(user=colleague, role=Role.REGULATOR, territory=territory)
 
@@ -54,7 +56,7 @@ def test_the_regulator_filters_by_commune_and_books_while_a_taken_slot_disappear
     _sign_in(page, regulator, password, BOARD)
     visit(BOARD)
     expect(page.get_by_role("heading", level=1)).to_have_text("Créneaux disponibles")
-    expect(page.locator("#board-count")).to_have_text("3 créneaux")
+    expect(page.locator("#board-count")).to_have_text("4 créneaux")
 
     # The patient lives in La Roche-sur-Yon: within 10 km, the coast's slot goes.
     page.get_by_label("Près de la commune").fill(LA_ROCHE)
@@ -101,17 +103,54 @@ def test_the_regulator_filters_by_commune_and_books_while_a_taken_slot_disappear
     page.get_by_label("Motif (catégorie)").select_option("fever_infection")
     page.get_by_label("Le patient accepte d'être prévenu par SMS et e-mail").check()
     shot("booking-form")
+
+    # The colleague is quicker again: the 10:00 is taken when the regulator presses « Réserver ».
+    booking_create(
+        acting_user=colleague,
+        slot=first,
+        patient=PatientDetails(
+            family_name="Morel",
+            given_names="Luc",
+            birth_date=datetime.date(1990, 5, 6),
+            sex="M",
+            commune_insee="85191",
+            has_gp=True,
+        ),
+        reason_category="skin",
+        contact_consent=False,
+    )
+    page.get_by_role("button", name="Réserver", exact=True).click()
+    expect(page.get_by_role("heading", name="Ce créneau vient d'être réservé")).to_be_visible()
+    expect(page.get_by_label(re.compile(r"^Nom\b"))).to_have_value("Durand")  # nothing to type again
+    shot("slot-taken")
+    page.get_by_role("button", name="Choisir ce créneau").click()  # the coast's 15:00, the next one free
+    expect(page.get_by_text("Cabinet médical du Port")).to_be_visible()
+    expect(page.get_by_label("Prénoms")).to_have_value("Jeanne")
     page.get_by_role("button", name="Réserver", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Créneau réservé")
     expect(page.get_by_text("Un SMS au +33612345678", exact=False)).to_be_visible()
     expect(page.locator('.waitlist-offer a[href$="/liste-attente/"]')).to_be_visible()
     shot("confirmed")
-    booking = Booking.objects.get(slot=first)
+    booking = Booking.objects.get(slot=afternoon)
     assert (booking.patient_family_name, booking.booked_by) == ("Durand", regulator)
-    first.refresh_from_db()
-    assert first.status == Slot.Status.BOOKED
+    afternoon.refresh_from_db()
+    assert afternoon.status == Slot.Status.BOOKED
 
+    # The next patient is sent to the emergency department: the call is recorded without a booking.
     visit(BOARD)
-    expect(page.locator("#board-count")).to_have_text("1 créneau")  # the coast's, far but free
+    expect(page.locator("#board-count")).to_have_text("1 créneau")  # the coast's 9:00, far but free
     shot("board-after")
+    page.get_by_role("button", name="Appel sans réservation").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Appel sans réservation")
+    page.get_by_label("Orienté vers les urgences").check()
+    page.get_by_label("Commune du patient").fill(LA_ROCHE)
+    shot("call-form")
+    page.get_by_role("button", name="Enregistrer l'appel").click()
+    expect(page.get_by_role("status").filter(has_text="Appel enregistré")).to_be_visible()
+    assert RegulatedCall.objects.filter(outcome="emergency", recorded_by=regulator).count() == 1
+
+    visit("/soins-non-programmes/reservations/")
+    expect(page.get_by_role("link", name=re.compile("DURAND Jeanne"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("MOREL Luc"))).to_be_visible()  # the service's bookings
+    shot("my-bookings")

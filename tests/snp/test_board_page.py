@@ -11,10 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AccessLog
+from accounts.roles import Role
 from directory.models import Activity, ContactChannel
+from directory.services import role_grant_create
 from snp.models import Booking, NurseOnCall, RegulatedCall, Slot
 from snp.services import booking_create, slot_publish
-from tests.factories import PracticeFactory, PractitionerFactory, SpecialtyFactory, vendee_communes
+from tests.factories import PracticeFactory, PractitionerFactory, SpecialtyFactory, UserFactory, vendee_communes
 from tests.snp.conftest import at, patient, profession
 
 pytestmark = pytest.mark.django_db
@@ -281,12 +283,14 @@ def test_wrong_patient_details_are_french_errors_with_a_4xx_and_the_input_kept(s
     assert not Booking.objects.exists()
 
 
-def test_a_slot_just_taken_is_a_409_offering_the_next_free_slots_with_the_input_kept(
-    signed_in, regulator, sos_regulator, gp, gp2, slot, commune
+def test_a_slot_just_taken_by_a_colleague_is_a_409_offering_the_next_free_slots_with_the_input_kept(
+    signed_in, regulator, territory, gp, gp2, slot, commune
 ):
     next_one = slot_publish(acting_user=gp2, start=at(1, 14), duration_minutes=20, audiences=["sas"])
+    colleague = UserFactory(email="sas2@cpts.test")
+    role_grant_create(user=colleague, role=Role.REGULATOR, territory=territory)
     booking_create(
-        acting_user=regulator, slot=slot, patient=patient(commune), reason_category="pain", contact_consent=False
+        acting_user=colleague, slot=slot, patient=patient(commune), reason_category="pain", contact_consent=False
     )
     client = signed_in(regulator)
     response = client.post(_book_url(slot), _form(commune, family_name="Lemaire"))

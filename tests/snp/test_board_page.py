@@ -375,3 +375,25 @@ def test_another_booker_s_list_does_not_show_the_booking(signed_in, regulator, p
 def test_the_board_opens_on_the_next_7_days_and_a_30_km_radius(signed_in, regulator):
     page = _page(signed_in(regulator).get(BOARD))
     assert '<option value="week" selected>' in page and '<option value="30" selected>' in page
+
+
+def test_who_books_through_several_audiences_filters_by_audience(signed_in, pharmacist, territory, gp):
+    role_grant_create(user=pharmacist, role=Role.REGULATOR, territory=territory)  # also at the CPTS's SAS desk
+    sas = slot_publish(acting_user=gp, start=at(1, 9), duration_minutes=20, audiences=["sas"])
+    pharmacists = slot_publish(acting_user=gp, start=at(1, 10), duration_minutes=20, audiences=["pharmacists"])
+    client = signed_in(pharmacist)
+    page = _page(client.get(BOARD))
+    assert "Réserver pour" in page and _book_url(sas) in page and _book_url(pharmacists) in page
+    page = _page(client.get(BOARD, {"audience": "pharmacists"}))
+    assert _book_url(pharmacists) in page and _book_url(sas) not in page
+    assert client.get(BOARD, {"audience": "sos"}).status_code == 400
+
+
+def test_a_pharmacist_s_board_near_a_commune_stays_within_12_queries(signed_in, pharmacist, territory, communes):
+    client = signed_in(pharmacist)
+    _many_slots(territory, 5)
+    query = {"place": "La Roche-sur-Yon — 85000 (INSEE 85191)", "radius_km": "100"}
+    client.get(BOARD, query)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(BOARD, query).status_code == 200
+    assert len(queries) <= 12, [q["sql"][:120] for q in queries.captured_queries]

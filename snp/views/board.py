@@ -19,7 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.access import permission_required
 from core.errors import ApplicationError
 from core.pages import fetch_or_404, page_or_fragment, refuse_on_form
-from directory.models import Audience
+from directory.contact_values import display_value
+from directory.models import Audience, ContactChannel
 from snp import selectors, services
 from snp.forms import DEFAULT_RADIUS_KM, RADIUS_CHOICES_KM, BoardFilterForm, BookingForm, CallForm, When
 from snp.models import REGULATOR_SERVICES, BookingAudience
@@ -55,6 +56,8 @@ def board(request):
         if commune is not None and not form.errors:
             audience = Audience.REGULATORS if _is_regulator(actor) else Audience.PROFESSIONALS
             on_call = list(selectors.nurses_on_call(commune=commune, at=timezone.now(), audience=audience))
+            for shift in on_call:
+                shift.phone_display = display_value(ContactChannel.Kind.PHONE, shift.phone) if shift.phone else ""
     context = {
         "form": form,
         "slots": slots,
@@ -139,6 +142,7 @@ def booking_confirmed(request, public_id):
         "booking": booking,
         "visit": services.visit_summary(booking),
         "waitlist_url": services.waitlist_link() if not booking.has_gp else "",
+        "patient_phone": display_value(ContactChannel.Kind.PHONE, booking.patient_phone),
     }
     return render(request, "snp/booking_confirmed.html", context)
 

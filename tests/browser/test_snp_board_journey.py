@@ -11,13 +11,13 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import Role
-from directory.models import Commune
+from directory.models import Commune, ContactChannel
 from directory.services import role_grant_create
-from snp.models import Booking, RegulatedCall, Slot
+from snp.models import Booking, NurseOnCall, RegulatedCall, Slot
 from snp.services import PARIS, PatientDetails, booking_create, slot_publish
 from tests.browser.steps import AuthenticatorApp, enter_authenticator_code, sign_in_with_password
 from tests.conftest import totp_secret_of
-from tests.factories import UserFactory
+from tests.factories import PractitionerFactory, UserFactory
 
 pytestmark = pytest.mark.parametrize("viewport", ["phone", "desktop"])
 
@@ -49,6 +49,17 @@ def test_the_regulator_filters_by_commune_and_books_while_a_taken_slot_disappear
     taken = slot_publish(acting_user=gp, start=_tomorrow(11, 30), duration_minutes=20, audiences=["sas"])
     coast = slot_publish(acting_user=gp2, start=_tomorrow(9), duration_minutes=20, audiences=["sas"])
     afternoon = slot_publish(acting_user=gp2, start=_tomorrow(15), duration_minutes=30, audiences=["sas"])
+    nurse = PractitionerFactory(first_name="Inès", last_name="Roux", territory=territory)
+    ContactChannel.objects.create(
+        practitioner=nurse, audience="professionals", kind="professional_line", value="+33251000000"
+    )
+    shift = NurseOnCall.objects.create(
+        territory=territory,
+        nurse=nurse,
+        starts_at=timezone.now() - datetime.timedelta(hours=1),
+        ends_at=timezone.now() + datetime.timedelta(hours=12),
+    )
+    shift.communes.add(gp_practice.commune)
     colleague = UserFactory(email="sas2@cpts.test")
     role_grant_create(user=colleague, role=Role.REGULATOR, territory=territory)
 
@@ -66,6 +77,8 @@ def test_the_regulator_filters_by_commune_and_books_while_a_taken_slot_disappear
     expect(slots.locator(f'a[href$="{coast.public_id}/reserver/"]')).to_have_count(0)
     expect(slots.locator(f'a[href$="{taken.public_id}/reserver/"]')).to_be_visible()
     expect(page).to_have_url(re.compile(r"radius_km=10"))
+    on_call = page.get_by_role("complementary", name="Infirmier d'astreinte à La Roche-sur-Yon")
+    expect(on_call.get_by_role("link", name=re.compile(r"02 51 00 00 00"))).to_be_visible()
     audit()
     shot("near-la-roche")
 
@@ -129,7 +142,7 @@ def test_the_regulator_filters_by_commune_and_books_while_a_taken_slot_disappear
     page.get_by_role("button", name="Réserver", exact=True).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Créneau réservé")
-    expect(page.get_by_text("Un SMS au +33612345678", exact=False)).to_be_visible()
+    expect(page.get_by_text("Un SMS au 06 12 34 56 78", exact=False)).to_be_visible()
     expect(page.locator('.waitlist-offer a[href$="/liste-attente/"]')).to_be_visible()
     shot("confirmed")
     booking = Booking.objects.get(slot=afternoon)

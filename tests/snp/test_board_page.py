@@ -170,7 +170,7 @@ def test_the_nurse_on_call_for_the_commune_is_on_the_board_with_her_number(
     client = signed_in(regulator)
     page = _page(client.get(BOARD, {"place": "La Roche-sur-Yon — 85000 (INSEE 85191)"}))
     assert "Infirmier d'astreinte à La Roche-sur-Yon" in page
-    assert "Inès Roux" in page and 'href="tel:+33251000000"' in page
+    assert "Inès Roux" in page and 'href="tel:+33251000000"' in page and "02 51 00 00 00" in page
     elsewhere = _page(client.get(BOARD, {"place": "Saint-Jean-de-Monts"}))
     assert "Inès Roux" not in elsewhere
 
@@ -235,7 +235,7 @@ def test_the_regulator_books_a_slot_and_sees_what_the_patient_receives(signed_in
     assert response["Location"] == f"/soins-non-programmes/reservations/{booking.public_id}/confirmation/"
     assert (booking.patient_family_name, booking.patient_phone, booking.audience) == ("Durand", "+33612345678", "sas")
     page = _page(client.get(response["Location"]))
-    assert "Créneau réservé" in page and "+33612345678" in page and "jeanne.durand@example.org" in page
+    assert "Créneau réservé" in page and "06 12 34 56 78" in page and "jeanne.durand@example.org" in page
     assert "/liste-attente/" in page  # no GP: the waiting list is offered
     assert f"/soins-non-programmes/reservations/{booking.public_id}/" in page
 

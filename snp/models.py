@@ -335,3 +335,25 @@ class UnfilledSlotTariff(models.Model):
 
     def __str__(self):
         return f"{self.territory} {self.valid_from}: {self.amount_cents / 100:.2f} €"
+
+
+class TerritoryLine(TimestampedModel):
+    """The CPTS's own phone line for non-scheduled care, shown to the public with its hours (one per territory)."""
+
+    territory = models.OneToOneField(Territory, on_delete=models.CASCADE, related_name="snp_line")
+    phone = models.CharField(_("numéro de la ligne"), max_length=20)
+    hours = models.CharField(_("horaires de la ligne"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ligne de soins non programmés de la CPTS")
+        verbose_name_plural = _("lignes de soins non programmés des CPTS")
+
+    def __str__(self):
+        return f"{self.territory}: {self.phone}"
+
+    @property
+    def display_phone(self) -> str:
+        """ "02 61 91 99 00", as the directory shows numbers."""
+        from directory.contact_values import display_value
+
+        return display_value("phone", self.phone)

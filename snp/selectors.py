@@ -3,6 +3,8 @@ bookings they made or that concern their slots (each read of a patient's booking
 month's figures for coordinators, observers and the newsletter (no patient in them)."""
 
 import datetime
+import math
+from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
@@ -12,9 +14,9 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Commune
+from directory.models import Commune, Practice
 from directory.selectors import communes_within
-from snp.models import REGULATOR_SERVICES, Booking, RegulatedCall, Slot
+from snp.models import REGULATOR_SERVICES, Booking, BookingAudience, RegulatedCall, Slot, SlotKind, TerritoryLine
 from snp.scope import SnpActor
 
 MAX_RADIUS_KM = 100
@@ -183,3 +185,115 @@ def month_figures(*, territory_ids, month: datetime.date) -> dict:
         "calls": sum(by_outcome.values()),
         "calls_by_outcome": {outcome: by_outcome.get(outcome, 0) for outcome in RegulatedCall.Outcome.values},
     }
+
+
+# --- The public page: where and when the offer is open this week (no patient, no practitioner's agenda) ----------
+
+PUBLIC_RADIUS_KM = 20
+PUBLIC_DAYS = 7
+# Slots less than this apart read as one opening ("11:30-12:50"), not as a list of times.
+OPENING_GAP = datetime.timedelta(minutes=45)
+
+
+@dataclass(frozen=True)
+class PublicOpening:
+    day: datetime.date
+    spans: list[tuple[datetime.datetime, datetime.datetime]]
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    site: Practice
+    distance_km: float
+    kinds: list[str]  # labels: "Au cabinet", "Visite à domicile"
+    days: list[PublicOpening]
+
+
+@dataclass(frozen=True)
+class PublicOffer:
+    commune: Commune
+    sites: list[PublicSite]
+    lines: list[TerritoryLine]  # the CPTS lines of the territories that cover the commune
+    first_day: datetime.date
+    last_day: datetime.date
+
+
+def _distance_km(latitude, longitude, other_latitude, other_longitude) -> float:
+    if None in (latitude, longitude, other_latitude, other_longitude):
+        return 0.0
+    lat1, lon1, lat2, lon2 = map(math.radians, (latitude, longitude, other_latitude, other_longitude))
+    arc = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(arc))
+
+
+def _spans(starts_and_ends) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    spans: list[list[datetime.datetime]] = []
+    for start, end in sorted(starts_and_ends):
+        if spans and start - spans[-1][1] <= OPENING_GAP:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(start, end) for start, end in spans]
+
+
+def public_offer_near(*, commune: Commune, now: datetime.datetime | None = None) -> PublicOffer:
+    """The sites near ``commune`` that keep non-scheduled slots in the coming week, with the days and hours they
+    do (free or booked alike: the offer, not its availability, which changes by the minute), and the CPTS line
+    to call. Three queries; nothing about a patient or a practitioner's agenda."""
+    now = now or timezone.now()
+    first_day = timezone.localdate(now)
+    last_day = first_day + datetime.timedelta(days=PUBLIC_DAYS - 1)
+    nearby = communes_within(insee_code=commune.insee_code, radius_km=PUBLIC_RADIUS_KM).values("pk")
+    # What a patient can be booked on by phone: slots open to a regulation line, to pharmacists or to the public
+    # (those kept for the CPTS's GPs or nurses, such as imaging within 48 h, are not an offer to the public).
+    open_to_patients = Q(audiences__overlap=[*REGULATOR_SERVICES, BookingAudience.PHARMACISTS, BookingAudience.PUBLIC])
+    slots = (
+        Slot.objects.filter(
+            open_to_patients,
+            site__commune__in=nearby,
+            starts_at__gte=now,
+            starts_at__lt=timezone.make_aware(datetime.datetime.combine(last_day, datetime.time.max)),
+        )
+        .exclude(status=Slot.Status.WITHDRAWN)
+        .select_related("site")
+        .only(
+            "starts_at",
+            "ends_at",
+            "kind",
+            "site",
+            "site__name",
+            "site__address",
+            "site__postal_code",
+            "site__city",
+            "site__latitude",
+            "site__longitude",
+            "site__opening_hours",
+            "site__accessibility",
+        )
+        .order_by("site_id", "starts_at")
+    )
+    by_site: dict[int, dict] = {}
+    for slot in slots:
+        entry = by_site.setdefault(slot.site_id, {"site": slot.site, "kinds": [], "days": {}})
+        if slot.kind not in entry["kinds"]:
+            entry["kinds"].append(slot.kind)
+        day = timezone.localtime(slot.starts_at).date()
+        entry["days"].setdefault(day, []).append((timezone.localtime(slot.starts_at), timezone.localtime(slot.ends_at)))
+    sites = [
+        PublicSite(
+            site=entry["site"],
+            distance_km=round(
+                _distance_km(commune.latitude, commune.longitude, entry["site"].latitude, entry["site"].longitude), 1
+            ),
+            kinds=[SlotKind(kind).label for kind in entry["kinds"]],
+            days=[PublicOpening(day, _spans(times)) for day, times in sorted(entry["days"].items())],
+        )
+        for entry in by_site.values()
+    ]
+    sites.sort(key=lambda item: (item.distance_km, item.site.name))
+    lines = list(
+        TerritoryLine.objects.filter(territory__communes=commune)
+        .select_related("territory")
+        .order_by("territory__name")
+    )
+    return PublicOffer(commune=commune, sites=sites, lines=lines, first_day=first_day, last_day=last_day)

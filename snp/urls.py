@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from snp.views import bookings, patient
+from snp.views import bookings, patient, public
 
 app_name = "snp"
 
 urlpatterns = [
+    path("pres-de-chez-vous/", public.public_offer, name="public_offer"),
     path("annuler/<str:token>/", patient.booking_cancel_link, name="booking_cancel_link"),
     path("reservations/<uuid:public_id>/", bookings.booking_detail, name="booking_detail"),
 ]

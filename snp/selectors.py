@@ -191,6 +191,7 @@ def month_figures(*, territory_ids, month: datetime.date) -> dict:
 
 PUBLIC_RADIUS_KM = 20
 PUBLIC_DAYS = 7
+PUBLIC_BOOKABLE_SHOWN = 6
 # Slots less than this apart read as one opening ("11:30-12:50"), not as a list of times.
 OPENING_GAP = datetime.timedelta(minutes=45)
 
@@ -207,6 +208,7 @@ class PublicSite:
     distance_km: float
     kinds: list[str]  # labels: "Au cabinet", "Visite à domicile"
     days: list[PublicOpening]
+    bookable: list[Slot]  # free slots the practitioner opened to the patients' own booking, soonest first
 
 
 @dataclass(frozen=True)
@@ -257,9 +259,12 @@ def public_offer_near(*, commune: Commune, now: datetime.datetime | None = None)
         .exclude(status=Slot.Status.WITHDRAWN)
         .select_related("site")
         .only(
+            "public_id",
             "starts_at",
             "ends_at",
             "kind",
+            "status",
+            "audiences",
             "site",
             "site__name",
             "site__address",
@@ -274,7 +279,9 @@ def public_offer_near(*, commune: Commune, now: datetime.datetime | None = None)
     )
     by_site: dict[int, dict] = {}
     for slot in slots:
-        entry = by_site.setdefault(slot.site_id, {"site": slot.site, "kinds": [], "days": {}})
+        entry = by_site.setdefault(slot.site_id, {"site": slot.site, "kinds": [], "days": {}, "bookable": []})
+        if slot.status == Slot.Status.FREE and BookingAudience.PUBLIC in slot.audiences:
+            entry["bookable"].append(slot)
         if slot.kind not in entry["kinds"]:
             entry["kinds"].append(slot.kind)
         day = timezone.localtime(slot.starts_at).date()
@@ -287,6 +294,7 @@ def public_offer_near(*, commune: Commune, now: datetime.datetime | None = None)
             ),
             kinds=[SlotKind(kind).label for kind in entry["kinds"]],
             days=[PublicOpening(day, _spans(times)) for day, times in sorted(entry["days"].items())],
+            bookable=entry["bookable"][:PUBLIC_BOOKABLE_SHOWN],
         )
         for entry in by_site.values()
     ]

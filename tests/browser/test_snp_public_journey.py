@@ -50,3 +50,52 @@ def test_someone_finds_the_offer_near_their_commune(page, visit, shot):
     expect(page.get_by_text("11:30 \u2013 11:50")).to_be_visible()
     expect(page.get_by_role("link", name="02 51 00 00 99")).to_have_attribute("href", "tel:+33251000099")
     shot("offre-de-la-semaine")
+
+
+def test_a_patient_books_a_slot_opened_to_the_public_with_a_code(page, visit, shot):
+    from notifications.models import OutboundMessage
+    from snp.models import Booking
+
+    commune = CommuneFactory()
+    territory = TerritoryFactory(name="CPTS du Bocage")
+    territory.communes.add(commune)
+    site = PracticeFactory(
+        territory=territory,
+        name="Maison de santé des Tilleuls",
+        address="12 rue des Tilleuls",
+        commune=commune,
+        latitude=commune.latitude,
+        longitude=commune.longitude,
+    )
+    entry = PractitionerFactory(territory=territory, first_name="Alice", last_name="Martin")
+    Activity.objects.create(practitioner=entry, practice=site)
+    gp = UserFactory(email="alice.public2@cpts.test")
+    role_grant_create(user=gp, role=Role.PROFESSIONAL, practitioner=entry)
+    slot_publish(acting_user=gp, start=at(1, 18), duration_minutes=20, audiences=["sas", "public"])
+
+    visit("/soins-non-programmes/pres-de-chez-vous/?commune=85191")
+    page.get_by_role("button", name="18:00").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Réserver une consultation")
+    page.get_by_label("Votre téléphone portable").fill("06 12 34 56 78")
+    page.get_by_role("button", name="Recevoir le code").click()
+    expect(page.get_by_text("Un code a été envoyé par SMS")).to_be_visible()
+    code = OutboundMessage.objects.get(template="verification_code").context["code"]
+    page.get_by_label("Code reçu par SMS").fill("000000")
+    page.get_by_label("Nom", exact=True).fill("Durand")
+    page.get_by_label("Prénom(s)").fill("Jeanne")
+    page.get_by_label("Date de naissance").fill("1950-03-04")
+    page.get_by_label("Sexe").select_option("F")
+    page.get_by_label("Commune où vous habitez").fill("La Roche-sur-Yon")
+    page.get_by_label("Non").check()
+    page.get_by_label("J'accepte").check()
+    page.get_by_role("button", name="Réserver").click()
+    expect(page.get_by_text("Ce code n'est pas le bon")).to_be_visible()
+    expect(page.get_by_label("Nom", exact=True)).to_have_value("Durand")
+    shot("code-faux")
+
+    page.get_by_label("Code reçu par SMS").fill(code)
+    page.get_by_label("J'accepte").check()
+    page.get_by_role("button", name="Réserver").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Consultation réservée")
+    assert Booking.objects.get().patient_family_name == "Durand"
+    shot("reservee")

@@ -169,6 +169,7 @@ def _page(request, week: Week, *, status: int = 200, bound: dict | None = None, 
         if context["own_week"]:
             feed = calendar.calendar_feed_of(request.user)
             context["feed"] = feed
+            context["feed_refused"] = any(error.target == "agenda" for error in context["page_errors"])
             context["feed_url"] = calendar.calendar_feed_url(feed) if feed else ""
     return render(request, "snp/week.html", context, status=status)
 

@@ -38,12 +38,9 @@ def _own_entry(acting_user: User) -> Practitioner:
     return Practitioner.objects.get(pk=actor.entry_id)
 
 
-def calendar_feed_of(acting_user: User) -> SnpCalendarFeed | None:
-    """The professional's live feed, if they created one."""
-    actor = snp_actor_for(acting_user)
-    if actor.entry_id is None:
-        return None
-    return SnpCalendarFeed.objects.filter(practitioner_id=actor.entry_id, revoked_at__isnull=True).first()
+def calendar_feed_of(practitioner: Practitioner) -> SnpCalendarFeed | None:
+    """The professional's live feed, if they created one (shown to them alone: the caller checks)."""
+    return SnpCalendarFeed.objects.filter(practitioner=practitioner, revoked_at__isnull=True).first()
 
 
 @transaction.atomic

@@ -141,18 +141,14 @@ def _page(request, week: Week, *, status: int = 200, bound: dict | None = None, 
                     )
             row.open_form = next((key[0] for key in bound if isinstance(key, tuple) and key[1] == slot.pk), "")
             days[(timezone.localtime(slot.starts_at, PARIS).date() - week.monday).days].rows.append(row)
-        initial_day = max(week.monday, timezone.localdate())
+        today = timezone.localdate()
+        # The slot form starts on today when this week is shown, else on the Monday of the week shown.
+        initial_day = today if week.monday <= today < week.monday + datetime.timedelta(days=7) else week.monday
         context.update(
             {
                 "days": days,
                 "sites": sites,
-                "slot_form": bound.get("slot_form")
-                or SlotPublishForm(
-                    sites=sites,
-                    initial={
-                        "date": initial_day if initial_day - week.monday < datetime.timedelta(days=7) else week.monday
-                    },
-                ),
+                "slot_form": bound.get("slot_form") or SlotPublishForm(sites=sites, initial={"date": initial_day}),
                 "pattern_form": bound.get("pattern_form") or PatternForm(sites=sites),
                 "own_week": practitioner.pk == week.actor.entry_id,
                 "week_label": _("Semaine du %(first)s au %(last)s")
@@ -167,7 +163,7 @@ def _page(request, week: Week, *, status: int = 200, bound: dict | None = None, 
             }
         )
         if context["own_week"]:
-            feed = calendar.calendar_feed_of(request.user)
+            feed = calendar.calendar_feed_of(practitioner)
             context["feed"] = feed
             context["feed_refused"] = any(error.target == "agenda" for error in context["page_errors"])
             context["feed_url"] = calendar.calendar_feed_url(feed) if feed else ""

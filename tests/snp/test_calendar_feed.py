@@ -117,3 +117,9 @@ def test_a_secretary_holds_no_feed(signed_in, gp_secretary):
     response = signed_in(gp_secretary).post("/soins-non-programmes/semaine/agenda/creer/")
     assert response.status_code == 403
     assert SnpCalendarFeed.objects.count() == 0
+
+
+def test_an_unknown_token_stays_out_of_the_request_log(client, db, caplog):
+    with caplog.at_level("WARNING", logger="django.request"):
+        client.get("/soins-non-programmes/agenda/secret-token-guess.ics")
+    assert "secret-token-guess" not in caplog.text

@@ -321,3 +321,32 @@ def test_the_secretary_publishes_for_the_practitioner_of_her_practice(signed_in,
     response = signed_in(gp_secretary).post("/soins-non-programmes/semaine/publier/", data)
     assert response.status_code == 302 and f"praticien={gp_entry.public_id}" in response["Location"]
     assert Slot.objects.get().created_by == gp_secretary
+
+
+def test_a_secretary_serving_several_practitioners_chooses_whose_week(
+    signed_in, gp_secretary, gp_entry, gp_practice, slot
+):
+    from directory.models import Activity
+    from tests.factories import PractitionerFactory
+
+    colleague = PractitionerFactory(first_name="Claire", last_name="Aubert", territory=gp_practice.territory)
+    Activity.objects.create(practitioner=colleague, practice=gp_practice)
+    client = signed_in(gp_secretary)
+    page = client.get(WEEK).content.decode()
+    assert "Choisissez le professionnel dont vous gérez les créneaux." in page
+    assert f'value="{colleague.public_id}"' in page and f'value="{gp_entry.public_id}"' in page
+    week = {"semaine": at(1, 0).date().isoformat(), "praticien": str(gp_entry.public_id)}
+    assert "11:30 \u2013 11:50" in _text(client.get(WEEK, week))
+    other = client.get(WEEK, {**week, "praticien": str(colleague.public_id)})
+    assert "11:30 \u2013 11:50" not in _text(other)
+
+
+def test_the_week_is_read_in_a_fixed_number_of_queries(signed_in, gp, gp_practice, django_assert_max_num_queries):
+    from snp.services import slot_publish
+
+    for hour in range(8, 18):
+        slot_publish(acting_user=gp, start=at(1, hour), duration_minutes=30, audiences=["sas"])
+    client = signed_in(gp)
+    with django_assert_max_num_queries(20):
+        response = client.get(WEEK, {"semaine": at(1, 0).date().isoformat()})
+    assert response.status_code == 200

@@ -1,11 +1,206 @@
-"""The SNP pages' forms: they turn what was typed into the services' arguments and say in French what is wrong."""
+"""Input of the SNP pages: the week's forms (a one-off slot, a weekly pattern, cancelling a booking, the visit's
+outcome) and the public pages' (a commune, a patient's own booking). Parsing only: the services decide what is
+allowed (the past, the duration, overlaps, audiences, the code)."""
+
+import datetime
+import re
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from directory.selectors import entries as directory_entries
-from snp.models import ReasonCategory, Sex
-from snp.services import PatientDetails
+from snp.models import DEFAULT_AUDIENCES, Booking, BookingAudience, ReasonCategory, Sex, SlotKind
+from snp.services import PARIS, PatientDetails
+
+_DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+_TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+WEEKDAYS = [
+    (1, _("lundi")),
+    (2, _("mardi")),
+    (3, _("mercredi")),
+    (4, _("jeudi")),
+    (5, _("vendredi")),
+    (6, _("samedi")),
+    (7, _("dimanche")),
+]
+DEFAULT_DURATION = 20
+
+
+class SiteChoiceMixin:
+    """The site is chosen among those the user may publish at (``snp.selectors.week_sites``), by public id; the
+    only one is preselected."""
+
+    def _set_sites(self, sites):
+        self.sites = {str(site.public_id): site for site in sites}
+        field = self.fields["site"]
+        field.choices = [(key, site.name) for key, site in self.sites.items()]
+        if len(self.sites) == 1:
+            field.initial = next(iter(self.sites))
+
+    def clean_site(self):
+        return self.sites.get(self.cleaned_data["site"])
+
+
+def _duration_field():
+    # No bounds here: the service says them in French (5 to 240 minutes).
+    return forms.IntegerField(
+        label=_("Durée (minutes)"),
+        initial=DEFAULT_DURATION,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "5"}),
+        error_messages={"required": _("Indiquez la durée du créneau."), "invalid": _("Indiquez un nombre de minutes.")},
+    )
+
+
+def _audiences_field():
+    # Not required here: "nobody may book it" is the service's refusal, said once.
+    return forms.MultipleChoiceField(
+        label=_("Qui peut réserver"),
+        choices=BookingAudience.choices,
+        initial=[str(audience) for audience in DEFAULT_AUDIENCES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+
+def _kind_field():
+    return forms.ChoiceField(label=_("Type"), choices=SlotKind.choices, initial=SlotKind.IN_PRACTICE)
+
+
+def _site_field():
+    return forms.ChoiceField(label=_("Lieu"), error_messages={"required": _("Choisissez le lieu du créneau.")})
+
+
+class SlotPublishForm(SiteChoiceMixin, forms.Form):
+    """One slot: its day and time in Paris, how long, where, what kind, who may book it (``public`` off)."""
+
+    SERVICE_FIELDS = {"start": "date"}
+
+    date = forms.DateField(
+        label=_("Date"),
+        widget=_DATE_INPUT,
+        input_formats=_DATE_FORMATS,
+        error_messages={"required": _("Indiquez la date du créneau."), "invalid": _("Indiquez une date valide.")},
+    )
+    time = forms.TimeField(
+        label=_("Heure"),
+        widget=_TIME_INPUT,
+        error_messages={"required": _("Indiquez l'heure du créneau."), "invalid": _("Indiquez une heure (HH:MM).")},
+    )
+    duration_minutes = _duration_field()
+    site = _site_field()
+    kind = _kind_field()
+    audiences = _audiences_field()
+
+    def __init__(self, *args, sites, **kwargs):
+        kwargs.setdefault("auto_id", "id_slot_%s")
+        super().__init__(*args, **kwargs)
+        self._set_sites(sites)
+
+    def service_inputs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "start": datetime.datetime.combine(data["date"], data["time"], tzinfo=PARIS),
+            "duration_minutes": data["duration_minutes"],
+            "site": data["site"],
+            "kind": data["kind"],
+            "audiences": data["audiences"],
+        }
+
+
+class TimesField(forms.CharField):
+    """ "11:30, 17h45" -> [time(11, 30), time(17, 45)]."""
+
+    default_error_messages = {"invalid": _("Indiquez les heures ainsi : 11:30, 17:45.")}
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        times = []
+        for part in filter(None, re.split(r"[\s,;]+", text)):
+            match = re.fullmatch(r"(\d{1,2})[:hH](\d{2})?", part)
+            if not match:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            hour, minute = int(match[1]), int(match[2] or 0)
+            if hour > 23 or minute > 59:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            times.append(datetime.time(hour, minute))
+        return times
+
+
+class PatternForm(SiteChoiceMixin, forms.Form):
+    """A weekly pattern: days, times, duration, until when, where, what kind, who may book."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Jours"), choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    times = TimesField(
+        label=_("Heures"),
+        required=False,
+        max_length=200,
+        help_text=_("Séparées par des virgules, par exemple 11:30, 17:45."),
+    )
+    duration_minutes = _duration_field()
+    starts_on = forms.DateField(
+        label=_("À partir du"),
+        widget=_DATE_INPUT,
+        input_formats=_DATE_FORMATS,
+        error_messages={"required": _("Indiquez le début de la série."), "invalid": _("Indiquez une date valide.")},
+    )
+    ends_on = forms.DateField(
+        label=_("Jusqu'au"),
+        widget=_DATE_INPUT,
+        input_formats=_DATE_FORMATS,
+        error_messages={"required": _("Indiquez la fin de la série."), "invalid": _("Indiquez une date valide.")},
+    )
+    site = _site_field()
+    kind = _kind_field()
+    audiences = _audiences_field()
+
+    def __init__(self, *args, sites, **kwargs):
+        kwargs.setdefault("auto_id", "id_pattern_%s")
+        super().__init__(*args, **kwargs)
+        self._set_sites(sites)
+        self.fields["starts_on"].initial = timezone.localdate()
+
+    def service_inputs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class CancelForm(forms.Form):
+    """Why the practice cancels: the booker reads it, the patient never does."""
+
+    reason = forms.CharField(
+        label=_("Motif de l'annulation"),
+        max_length=300,
+        required=False,
+        help_text=_("Lu par qui a réservé ; le patient est prévenu sans le motif."),
+        widget=forms.TextInput(),
+    )
+
+
+class OutcomeForm(forms.Form):
+    """Did the patient come, and a short note for their own GP."""
+
+    outcome = forms.ChoiceField(
+        label=_("Le patient est-il venu ?"),
+        choices=[(Booking.Status.HONOURED, _("Venu")), (Booking.Status.NO_SHOW, _("Absent"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Indiquez si le patient est venu.")},
+    )
+    note = forms.CharField(
+        label=_("Mot pour le médecin traitant (facultatif)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class FeedNamesForm(forms.Form):
+    include_patient_names = forms.BooleanField(required=False)
+
+
+# --- The public pages -----------------------------------------------------------------------------------------
 
 
 class PublicOfferForm(forms.Form):

@@ -357,3 +357,32 @@ class TerritoryLine(TimestampedModel):
         from directory.contact_values import display_value
 
         return display_value("phone", self.phone)
+
+
+class SnpCalendarFeed(TimestampedModel):
+    """A professional's private iCalendar URL: their SNP slots and bookings, for the calendar app of their phone.
+
+    The token in the URL is the only key (calendar apps send no cookie), so it is long and random, shown only to
+    the professional, and revocable: a revoked feed answers 404, and a new one has a new token. The patient's
+    name is left out unless the professional opts in (their calendar app may sync it to a third party)."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="snp_calendar_feeds")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    include_patient_names = models.BooleanField(_("afficher le nom des patients"), default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("agenda privé SNP")
+        verbose_name_plural = _("agendas privés SNP")
+        constraints = [
+            # One live URL per professional: a new one replaces the revoked one.
+            models.UniqueConstraint(
+                fields=["practitioner"], condition=Q(revoked_at__isnull=True), name="snp_calendar_feed_one_live"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner} ({'révoqué' if self.revoked_at else 'actif'})"

@@ -6,7 +6,7 @@ import datetime
 import math
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Commune, Practice
+from directory.models import Commune, Practice, Practitioner
 from directory.selectors import communes_within
 from snp.models import REGULATOR_SERVICES, Booking, BookingAudience, RegulatedCall, Slot, SlotKind, TerritoryLine
 from snp.scope import SnpActor
@@ -305,3 +305,58 @@ def public_offer_near(*, commune: Commune, now: datetime.datetime | None = None)
         .order_by("territory__name")
     )
     return PublicOffer(commune=commune, sites=sites, lines=lines, first_day=first_day, last_day=last_day)
+
+
+# --- The professional's week -----------------------------------------------------------------------------------
+
+
+def week_practitioners(actor: SnpActor) -> list[Practitioner]:
+    """Whose week the user manages: their own entry, and the practitioners of the sites they serve as a
+    secretary, by name."""
+    condition = Q(pk__in=[])
+    if actor.entry_id is not None:
+        condition |= Q(pk=actor.entry_id)
+    if actor.secretary_practice_ids:
+        condition |= Q(
+            activities__practice_id__in=sorted(actor.secretary_practice_ids),
+            activities__practice__territory__isnull=False,
+        )
+    return list(Practitioner.objects.filter(condition).distinct().order_by("last_name", "first_name", "pk"))
+
+
+def week_sites(actor: SnpActor, practitioner: Practitioner) -> list[Practice]:
+    """Where the user may publish the practitioner's slots (the rule ``snp.services.slot_publish`` checks)."""
+    sites = Practice.objects.filter(activities__practitioner=practitioner, territory__isnull=False).distinct()
+    if practitioner.pk != actor.entry_id:
+        sites = sites.filter(pk__in=sorted(actor.secretary_practice_ids))
+    return list(sites.order_by("name", "pk"))
+
+
+def week_slots(
+    actor: SnpActor,
+    practitioner: Practitioner,
+    *,
+    starts_from: datetime.datetime,
+    starts_before: datetime.datetime,
+    request: HttpRequest | None = None,
+) -> list[Slot]:
+    """The practitioner's slots the user manages in the window, withdrawn ones included, soonest first; each
+    with ``live_booking`` (its booking that is not cancelled, or None). The user manages them, so the page shows
+    the patients' names: each booking returned is logged as read."""
+    live = Booking.objects.exclude(status=Booking.Status.CANCELLED).select_related("gp_practitioner")
+    slots = list(
+        Slot.objects.filter(
+            _managed(actor), practitioner=practitioner, starts_at__gte=starts_from, starts_at__lt=starts_before
+        )
+        .select_related("site")
+        .prefetch_related(Prefetch("bookings", queryset=live, to_attr="live_bookings"))
+        .order_by("starts_at", "pk")
+    )
+    shown = []
+    for slot in slots:
+        slot.live_booking = slot.live_bookings[0] if slot.live_bookings else None
+        if slot.live_booking is not None:
+            shown.append(slot.live_booking)
+    if shown and request is not None:
+        booking_list_reads_record(actor, shown, request=request)
+    return slots

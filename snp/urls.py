@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from snp.views import bookings, patient, public
+from snp.views import bookings, patient, public, week
 
 app_name = "snp"
 
@@ -11,4 +11,14 @@ urlpatterns = [
     path("pres-de-chez-vous/<uuid:public_id>/reserver/", public.public_booking, name="public_booking"),
     path("annuler/<str:token>/", patient.booking_cancel_link, name="booking_cancel_link"),
     path("reservations/<uuid:public_id>/", bookings.booking_detail, name="booking_detail"),
+    path("semaine/", week.week, name="week"),
+    path("semaine/publier/", week.slot_publish, name="week_slot_publish"),
+    path("semaine/serie/", week.pattern_create, name="week_pattern_create"),
+    path("semaine/creneaux/<uuid:public_id>/retirer/", week.slot_withdraw, name="week_slot_withdraw"),
+    path("semaine/reservations/<uuid:public_id>/annuler/", week.booking_cancel, name="week_booking_cancel"),
+    path("semaine/reservations/<uuid:public_id>/resultat/", week.booking_outcome, name="week_booking_outcome"),
+    path("semaine/agenda/creer/", week.calendar_feed_create, name="week_calendar_feed_create"),
+    path("semaine/agenda/revoquer/", week.calendar_feed_revoke, name="week_calendar_feed_revoke"),
+    path("semaine/agenda/noms/", week.calendar_feed_names, name="week_calendar_feed_names"),
+    path("agenda/<str:token>.ics", week.calendar_feed, name="calendar_feed"),
 ]

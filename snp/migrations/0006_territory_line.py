@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("directory", "0015_radiology"),
-        ("snp", "0001_slots_and_bookings"),
+        ("snp", "0002_calendar_feed"),
     ]
 
     operations = [

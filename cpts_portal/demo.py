@@ -44,6 +44,7 @@ from directory.scale import FIRST_NAMES, LAST_NAMES
 from directory.selectors import communes_within
 from directory.services import role_grant_create
 from referrals.demo import DemoPeople, seed_referrals_demo
+from snp.demo import SnpDemoPeople, seed_snp_demo
 
 # The demo CPTS covers the communes around La Roche-sur-Yon (INSEE 85191), as a real CPTS covers a bassin de vie.
 DEMO_CENTRE_INSEE = "85191"
@@ -142,13 +143,14 @@ ROLES = {
     "ortho": ("10", "SM08"),
     "pediatre": ("10", "SM40"),
     "biologist": ("10", "SM03"),
+    "radiologist": ("10", "SM44"),
     "nurse": ("60", ""),
     "pharmacist": ("21", ""),
     "physio": ("70", ""),
     "midwife": ("50", ""),
 }
 SPECIALISTS = {"cardio", "dermato", "rhumato", "gastro", "endocrino", "nephro", "gyneco", "gyneco_med", "ortho"}
-SPECIALISTS |= {"pediatre"}
+SPECIALISTS |= {"pediatre", "radiologist"}
 
 # Practices added around the four of the demo accounts: key, name, kind (sets hours and channels), address,
 # INSEE code, and who works there. Keys of PRACTICES add staff to those.
@@ -254,9 +256,28 @@ SITES: list[tuple[str, str, str, str, str, dict[str, int]]] = [
     ("ph-ferriere", "Pharmacie de La Ferrière", "pharmacy", "9 rue du Centre", "85089", {"pharmacist": 1}),
     ("ph-clouzeaux", "Pharmacie des Clouzeaux", "pharmacy", "4 rue de la Mairie", "85008", {"pharmacist": 1}),
     ("ph-dompierre", "Pharmacie de Dompierre", "pharmacy", "6 place de la Mairie", "85081", {"pharmacist": 1}),
+    # Added last, so that the draws of the names above stay what they were in databases seeded before.
+    (
+        "imagerie-yon",
+        "Centre d'imagerie médicale de l'Yon",
+        "specialist",
+        "14 boulevard Aristide Briand",
+        "85191",
+        {"radiologist": 3},
+    ),
+    # The CPTS's own premises: GPs of several practices take turns there for non-scheduled care.
+    ("cpts-locaux", "Locaux de la CPTS (soins non programmés)", "cpts", "1 rue de la Simbrandière", "85191", {}),
 ]
 # A biologist of the Yon laboratory also works at its Aizenay site: (practice key, role, index) -> other practice.
-SECOND_SITES = {("lab-yon", "biologist", 0): "lab-aizenay", ("clinique", "cardio", 0): "cardio"}
+SECOND_SITES = {
+    ("lab-yon", "biologist", 0): "lab-aizenay",
+    ("clinique", "cardio", 0): "cardio",
+    # The GPs who take turns at the CPTS's premises for non-scheduled care.
+    ("cabinet-gare", "gp", 0): "cpts-locaux",
+    ("cabinet-pyramides", "gp", 0): "cpts-locaux",
+    ("msp-poire", "gp", 1): "cpts-locaux",
+    ("msp-bellevigny", "gp", 0): "cpts-locaux",
+}
 
 # kind -> (opening hours, secretariat hours, accessibility)
 SITE_HOURS = {
@@ -269,6 +290,7 @@ SITE_HOURS = {
     "pharmacy": ("Lundi-samedi 8h45-19h30", "", ["wheelchair", "ground_floor"]),
     "physio": ("Lundi-vendredi 8h-20h", "", ["ground_floor", "disabled_parking"]),
     "midwife": ("Lundi-vendredi 9h-18h", "", ["ground_floor"]),
+    "cpts": ("Samedi 8h-12h, sur orientation du 15 ou de la ligne de la CPTS", "", ["wheelchair", "ground_floor"]),
 }
 PRO_LINE_HOURS = ["8h-9h en semaine", "12h30-13h30 en semaine", "8h-9h et 13h-14h en semaine"]
 TAGS_OF_ROLE = {
@@ -533,6 +555,7 @@ def _reference_rows() -> tuple[dict[str, Profession], dict[str, Specialty], dict
     """Professions, specialties and tools the demo uses; those a test flush emptied are put back."""
     loaded = import_module("directory.migrations.0005_load_professions_and_specialties")
     biology = import_module("directory.migrations.0010_medical_biology")
+    radiology = import_module("directory.migrations.0015_radiology")
     tools = import_module("directory.migrations.0007_seed_digital_tools").TOOLS
     professions = {profession.code: profession for profession in Profession.objects.all()}
     for code in {profession for profession, _specialty in ROLES.values()} - set(professions):
@@ -541,7 +564,7 @@ def _reference_rows() -> tuple[dict[str, Profession], dict[str, Specialty], dict
     specialties = {specialty.code: specialty for specialty in Specialty.objects.all()}
     wanted = {specialty for _profession, specialty in ROLES.values() if specialty} | set(SPECIALTIES)
     for code in wanted - set(specialties):
-        label, synonyms = {**loaded.SPECIALTIES, **biology.SPECIALTIES}[code]
+        label, synonyms = {**loaded.SPECIALTIES, **biology.SPECIALTIES, **radiology.SPECIALTIES}[code]
         specialties[code] = Specialty.objects.create(
             code=code, label=label, synonyms=synonyms, profession=professions["10"]
         )
@@ -730,6 +753,36 @@ ACCOUNT_TOOLS = {
 }
 
 
+# The demo pharmacist's own entry, at one of the territory's pharmacies (they book SNP slots open to pharmacists).
+PHARMACIST_RPPS_BODY = "1000000005"
+PHARMACY = "Pharmacie des Halles"
+
+
+def _pharmacist_entry(user: User, territory: Territory, pharmacist: Profession) -> None:
+    entry, _created = Practitioner.objects.get_or_create(
+        rpps=with_luhn_check_digit(PHARMACIST_RPPS_BODY),
+        defaults={
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "territory": territory,
+            "profession": pharmacist,
+            "cpts_member_since": datetime.date(2023, 6, 1),
+            "last_confirmed_at": timezone.now(),
+        },
+    )
+    pharmacy = Practice.objects.filter(territory=territory, name=PHARMACY).first()
+    if pharmacy is not None:
+        Activity.objects.get_or_create(practitioner=entry, practice=pharmacy)
+    ContactChannel.objects.get_or_create(
+        practitioner=entry,
+        practice=None,
+        audience=Audience.PROFESSIONALS,
+        preferred=True,
+        defaults={"kind": ContactChannel.Kind.PROFESSIONAL_LINE, "value": "+33251000005", "hours": "9h-19h"},
+    )
+    _grant(user, Role.PROFESSIONAL, practitioner=entry, territory=territory)
+
+
 @transaction.atomic
 def seed_demo() -> dict[str, int]:
     """Creates or completes the demo territory; running it again changes nothing."""
@@ -799,6 +852,7 @@ def seed_demo() -> dict[str, int]:
     _grant(users["regulateur"], Role.REGULATOR, territory=territory)
     _grant(users["observateur"], Role.OBSERVER, territory=territory)
     _seed_directory(territory, practices)
+    _pharmacist_entry(users["pharmacien"], territory, professions["21"])
     entries = {local_part: users[local_part].practitioner for local_part in PRACTITIONERS}
     referrals = seed_referrals_demo(
         territory,
@@ -814,8 +868,19 @@ def seed_demo() -> dict[str, int]:
             dermatologist_entry=entries["dermatologue"],
         ),
     )
+    slots = seed_snp_demo(
+        territory,
+        SnpDemoPeople(
+            gp=users["generaliste"],
+            gp2=users["generaliste2"],
+            regulator=users["regulateur"],
+            pharmacist=users["pharmacien"],
+            coordinator=users["coordinateur"],
+        ),
+    )
     return {
         "referrals": referrals,
+        "snp_slots": slots,
         "accounts": len(users),
         "practitioners": Practitioner.objects.filter(territory=territory).count(),
         "practices": Practice.objects.filter(territory=territory).count(),

@@ -30,5 +30,6 @@ DEMO_ACCOUNTS = [
     DemoAccount("secretaire.cardio", "Julie", "Moreau", _("Secrétariat du cabinet de cardiologie")),
     DemoAccount("secretaire.autre", "Nadia", "Girard", _("Secrétariat d'un autre cabinet (dermatologie)")),
     DemoAccount("regulateur", "Marc", "Fontaine", _("Régulation (SAS, 15)")),
+    DemoAccount("pharmacien", "Thomas", "Guillot", _("Pharmacien (officine des Halles)")),
     DemoAccount("observateur", "Anne", "Petit", _("Observation (ARS)")),
 ]

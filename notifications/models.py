@@ -65,3 +65,21 @@ class OutboundMessage(TimestampedModel):
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.template} → {self.recipient} ({self.get_status_display()})"
+
+
+class VerificationCode(TimestampedModel):
+    """A 6-digit code sent to a phone or an e-mail address to prove it is the person's (a public SNP booking, a
+    waiting-list sign-up). Only its keyed hash is kept; it works once, for a few minutes, for a few tries."""
+
+    purpose = models.CharField(max_length=40)
+    address = models.CharField(max_length=254)  # the E.164 number or the lower-cased e-mail address
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["purpose", "address", "created_at"], name="verification_code_lookup")]
+
+    def __str__(self):
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"

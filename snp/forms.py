@@ -1,257 +1,400 @@
-"""Input of the SNP pages: the board's filters, the booking of a slot for a patient, a call recorded without a
-booking. Parsing only: the selectors and services decide what is allowed (audiences, radius, the patient's
-details, who records calls)."""
+"""Input of the SNP pages: the week's forms (a one-off slot, a weekly pattern, cancelling a booking, the visit's
+outcome) and the public pages' (a commune, a patient's own booking). Parsing only: the services decide what is
+allowed (the past, the duration, overlaps, audiences, the code), and the coordinators' month and tariff forms."""
 
 import datetime
+import re
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from directory.selectors import INSEE_IN_LABEL, commune_label, communes_matching
-from snp.models import ReasonCategory, RegulatedCall, Sex, SlotKind
+from directory.models import Territory
+from directory.selectors import entries as directory_entries
+from snp.models import DEFAULT_AUDIENCES, Booking, BookingAudience, ReasonCategory, Sex, SlotKind
 from snp.services import PARIS, PatientDetails
 
-RADIUS_CHOICES_KM = (5, 10, 20, 30, 50, 100)
-DEFAULT_RADIUS_KM = 30
 _DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-
-
-class When:
-    TODAY = "today"
-    TOMORROW = "tomorrow"
-    NEXT_48_HOURS = "48h"
-    WEEK = "week"
-    DATE = "date"
-
-
-WHEN_CHOICES = [
-    (When.TODAY, _("Aujourd'hui")),
-    (When.TOMORROW, _("Demain")),
-    (When.NEXT_48_HOURS, _("Dans les 48 h")),
-    (When.WEEK, _("7 jours")),
-    (When.DATE, _("Le jour choisi")),
+_TIME_INPUT = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+WEEKDAYS = [
+    (1, _("lundi")),
+    (2, _("mardi")),
+    (3, _("mercredi")),
+    (4, _("jeudi")),
+    (5, _("vendredi")),
+    (6, _("samedi")),
+    (7, _("dimanche")),
 ]
+DEFAULT_DURATION = 20
 
 
-def _midnight(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=PARIS)
+class SiteChoiceMixin:
+    """The site is chosen among those the user may publish at (``snp.selectors.week_sites``), by public id; the
+    only one is preselected."""
+
+    def _set_sites(self, sites):
+        self.sites = {str(site.public_id): site for site in sites}
+        field = self.fields["site"]
+        field.choices = [(key, site.name) for key, site in self.sites.items()]
+        if len(self.sites) == 1:
+            field.initial = next(iter(self.sites))
+
+    def clean_site(self):
+        return self.sites.get(self.cleaned_data["site"])
 
 
-class CommuneField(forms.CharField):
-    """A commune typed as a name, a postal code or an INSEE code, or chosen among the suggestions (their label
-    ends with the INSEE code): cleaned to the one ``Commune`` it names, refused in French when it names none or
-    several."""
-
-    def clean(self, value):
-        text = super().clean(value)
-        if not text:
-            return None
-        found = communes_matching(text, limit=2)
-        if not found:
-            raise forms.ValidationError(_("Commune introuvable : tapez son nom ou son code postal et choisissez."))
-        if len(found) > 1 and not INSEE_IN_LABEL.search(text):
-            exact = [commune for commune in found if commune.name.casefold() == text.casefold()]
-            if len(exact) != 1:
-                raise forms.ValidationError(
-                    _("Plusieurs communes répondent à « %(text)s » : choisissez-en une dans la liste.") % {"text": text}
-                )
-            return exact[0]
-        return found[0]
+def _duration_field():
+    # No bounds here: the service says them in French (5 to 240 minutes).
+    return forms.IntegerField(
+        label=_("Durée (minutes)"),
+        initial=DEFAULT_DURATION,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": "5"}),
+        error_messages={"required": _("Indiquez la durée du créneau."), "invalid": _("Indiquez un nombre de minutes.")},
+    )
 
 
-def commune_value(commune) -> str:
-    """How a commune is written back in its box (the suggestion's label, INSEE code included)."""
-    return commune_label(commune) if commune is not None else ""
-
-
-class BoardFilterForm(forms.Form):
-    """The board's filters, all optional: a GET form, so that a filtered board is a link."""
-
-    when = forms.ChoiceField(label=_("Quand"), choices=WHEN_CHOICES, required=False)
-    day = forms.DateField(
-        label=_("Jour"),
+def _audiences_field():
+    # Not required here: "nobody may book it" is the service's refusal, said once.
+    return forms.MultipleChoiceField(
+        label=_("Qui peut réserver"),
+        choices=BookingAudience.choices,
+        initial=[str(audience) for audience in DEFAULT_AUDIENCES],
+        widget=forms.CheckboxSelectMultiple,
         required=False,
+    )
+
+
+def _kind_field():
+    return forms.ChoiceField(label=_("Type"), choices=SlotKind.choices, initial=SlotKind.IN_PRACTICE)
+
+
+def _site_field():
+    return forms.ChoiceField(label=_("Lieu"), error_messages={"required": _("Choisissez le lieu du créneau.")})
+
+
+class SlotPublishForm(SiteChoiceMixin, forms.Form):
+    """One slot: its day and time in Paris, how long, where, what kind, who may book it (``public`` off)."""
+
+    SERVICE_FIELDS = {"start": "date"}
+
+    date = forms.DateField(
+        label=_("Date"),
         widget=_DATE_INPUT,
         input_formats=_DATE_FORMATS,
-        help_text=_("Pour « Le jour choisi »."),
+        error_messages={"required": _("Indiquez la date du créneau."), "invalid": _("Indiquez une date valide.")},
     )
-    place = CommuneField(
-        label=_("Près de la commune"),
-        required=False,
-        max_length=100,
-        help_text=_("Nom ou code postal ; choisissez dans la liste pour une commune précise."),
+    time = forms.TimeField(
+        label=_("Heure"),
+        widget=_TIME_INPUT,
+        error_messages={"required": _("Indiquez l'heure du créneau."), "invalid": _("Indiquez une heure (HH:MM).")},
     )
-    radius_km = forms.TypedChoiceField(
-        label=_("Rayon"),
-        choices=[(km, f"{km} km") for km in RADIUS_CHOICES_KM],
-        coerce=int,
-        required=False,
-        empty_value=DEFAULT_RADIUS_KM,
-    )
-    kind = forms.ChoiceField(label=_("Type"), choices=[("", _("Tous")), *SlotKind.choices], required=False)
-    discipline = forms.ChoiceField(label=_("Profession ou spécialité"), choices=[], required=False)
-    audience = forms.ChoiceField(label=_("Réserver pour"), choices=[], required=False)
-    sort = forms.ChoiceField(
-        label=_("Ordre"),
-        choices=[("soonest", _("Le plus tôt")), ("nearest", _("Le plus proche"))],
-        required=False,
-        help_text=_("Le plus proche : de la commune choisie."),
-    )
+    duration_minutes = _duration_field()
+    site = _site_field()
+    kind = _kind_field()
+    audiences = _audiences_field()
 
-    def __init__(self, *args, disciplines, audiences, **kwargs):
+    def __init__(self, *args, sites, **kwargs):
+        kwargs.setdefault("auto_id", "id_slot_%s")
         super().__init__(*args, **kwargs)
-        self.fields["discipline"].choices = [("", _("Toutes")), *disciplines]
-        self.fields["audience"].choices = [("", _("Tous mes publics")), *audiences]
-        self.fields["place"].widget.attrs.update(
-            {"autocomplete": "off", "list": "place-options", "placeholder": _("La Roche-sur-Yon, 85000…")}
-        )
+        self._set_sites(sites)
 
-    def clean(self):
-        data = super().clean()
-        if data.get("when") == When.DATE and not data.get("day"):
-            self.add_error("day", _("Choisissez le jour."))
-        return data
-
-    def window(self) -> tuple[datetime.datetime, datetime.datetime]:
-        """From when to when the board looks, in Paris time; from now on (a past slot cannot be booked)."""
-        now = timezone.now()
-        today = timezone.localdate(now, PARIS)
-        when = self.cleaned_data.get("when") or When.WEEK
-        day = self.cleaned_data.get("day")
-        if day and when == When.WEEK:  # a day picked while "when" kept its default: that day is meant
-            when = When.DATE
-        if when == When.TODAY:
-            return now, _midnight(today + datetime.timedelta(days=1))
-        if when == When.TOMORROW:
-            return _midnight(today + datetime.timedelta(days=1)), _midnight(today + datetime.timedelta(days=2))
-        if when == When.NEXT_48_HOURS:
-            return now, now + datetime.timedelta(hours=48)
-        if when == When.DATE and day:
-            return max(now, _midnight(day)), _midnight(day + datetime.timedelta(days=1))
-        return now, now + datetime.timedelta(days=7)
-
-    def selector_arguments(self) -> dict:
+    def service_inputs(self) -> dict:
         data = self.cleaned_data
-        discipline = data.get("discipline") or ""
-        starts_from, starts_before = self.window()
         return {
-            "starts_from": starts_from,
-            "starts_before": starts_before,
-            "commune": data.get("place"),
-            "radius_km": data.get("radius_km") or DEFAULT_RADIUS_KM,
-            "kind": data.get("kind") or "",
-            "profession_code": discipline[2:] if discipline.startswith("p:") else "",
-            "specialty_code": discipline[2:] if discipline.startswith("s:") else "",
-            "audience": data.get("audience") or "",
-            "nearest_first": data.get("sort") == "nearest",
+            "start": datetime.datetime.combine(data["date"], data["time"], tzinfo=PARIS),
+            "duration_minutes": data["duration_minutes"],
+            "site": data["site"],
+            "kind": data["kind"],
+            "audiences": data["audiences"],
         }
 
 
-class GpChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, practitioner):
-        return f"{practitioner.last_name.upper()} {practitioner.first_name}"
+class TimesField(forms.CharField):
+    """ "11:30, 17h45" -> [time(11, 30), time(17, 45)]."""
+
+    default_error_messages = {"invalid": _("Indiquez les heures ainsi : 11:30, 17:45.")}
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        times = []
+        for part in filter(None, re.split(r"[\s,;]+", text)):
+            match = re.fullmatch(r"(\d{1,2})[:hH](\d{2})?", part)
+            if not match:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            hour, minute = int(match[1]), int(match[2] or 0)
+            if hour > 23 or minute > 59:
+                raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+            times.append(datetime.time(hour, minute))
+        return times
 
 
-class BookingForm(forms.Form):
-    """The patient, as the regulator takes them down on the phone."""
+class PatternForm(SiteChoiceMixin, forms.Form):
+    """A weekly pattern: days, times, duration, until when, where, what kind, who may book."""
 
-    # A service's refusal names its own argument: mapped to the field that collected it.
-    SERVICE_FIELDS = {"commune_insee": "commune", "gp_practitioner": "gp"}
-
-    family_name = forms.CharField(label=_("Nom"), max_length=150)
-    given_names = forms.CharField(label=_("Prénoms"), max_length=150)
-    birth_date = forms.DateField(label=_("Date de naissance"), widget=_DATE_INPUT, input_formats=_DATE_FORMATS)
-    sex = forms.ChoiceField(label=_("Sexe"), choices=Sex.choices, widget=forms.RadioSelect)
-    phone = forms.CharField(
-        label=_("Téléphone portable"),
-        max_length=20,
+    weekdays = forms.TypedMultipleChoiceField(
+        label=_("Jours"), choices=WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    times = TimesField(
+        label=_("Heures"),
         required=False,
-        help_text=_("Pour le SMS de confirmation et de rappel."),
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off", "inputmode": "tel"}),
+        max_length=200,
+        help_text=_("Séparées par des virgules, par exemple 11:30, 17:45."),
     )
-    email = forms.EmailField(label=_("E-mail"), required=False, max_length=254)
-    commune = CommuneField(
-        label=_("Commune du patient"),
-        max_length=100,
-        help_text=_("Nom ou code postal, puis choisissez dans la liste."),
+    duration_minutes = _duration_field()
+    starts_on = forms.DateField(
+        label=_("À partir du"),
+        widget=_DATE_INPUT,
+        input_formats=_DATE_FORMATS,
+        error_messages={"required": _("Indiquez le début de la série."), "invalid": _("Indiquez une date valide.")},
     )
-    has_gp = forms.TypedChoiceField(
-        label=_("Le patient a un médecin traitant"),
-        choices=[("yes", _("Oui")), ("no", _("Non"))],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
+    ends_on = forms.DateField(
+        label=_("Jusqu'au"),
+        widget=_DATE_INPUT,
+        input_formats=_DATE_FORMATS,
+        error_messages={"required": _("Indiquez la fin de la série."), "invalid": _("Indiquez une date valide.")},
     )
-    gp = GpChoiceField(
-        label=_("Son médecin traitant"),
-        queryset=None,
-        required=False,
-        empty_label=_("— Hors CPTS ou inconnu —"),
-        help_text=_("S'il est de la CPTS, il sera prévenu après la consultation."),
-    )
-    reason_category = forms.ChoiceField(
-        label=_("Motif (catégorie)"),
-        choices=[("", "—"), *ReasonCategory.choices],
-        help_text=_("Une catégorie seulement : le motif n'est jamais écrit dans les messages."),
-    )
-    contact_consent = forms.BooleanField(label=_("Le patient accepte d'être prévenu par SMS et e-mail"), required=False)
+    site = _site_field()
+    kind = _kind_field()
+    audiences = _audiences_field()
 
-    def __init__(self, *args, gps, **kwargs):
+    def __init__(self, *args, sites, **kwargs):
+        kwargs.setdefault("auto_id", "id_pattern_%s")
         super().__init__(*args, **kwargs)
-        self.fields["gp"].queryset = gps
-        self.fields["commune"].widget.attrs.update({"autocomplete": "off", "list": "commune-options"})
-        self.fields["family_name"].widget.attrs.update({"autocomplete": "off"})
-        self.fields["given_names"].widget.attrs.update({"autocomplete": "off"})
-        self.fields["email"].widget.attrs.update({"autocomplete": "off"})
+        self._set_sites(sites)
+        self.fields["starts_on"].initial = timezone.localdate()
 
-    def service_arguments(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "patient": PatientDetails(
-                family_name=data["family_name"],
-                given_names=data["given_names"],
-                birth_date=data["birth_date"],
-                sex=data["sex"],
-                commune_insee=data["commune"].insee_code,
-                has_gp=data["has_gp"],
-                phone=data["phone"],
-                email=data["email"],
-                gp_practitioner=data["gp"] if data["has_gp"] else None,
-            ),
-            "reason_category": data["reason_category"],
-            "contact_consent": data["contact_consent"],
-        }
+    def service_inputs(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.fields}
 
 
-class CallForm(forms.Form):
-    """A call that did not end in a booking: how it ended, where the patient was, why (a category)."""
+class CancelForm(forms.Form):
+    """Why the practice cancels: the booker reads it, the patient never does."""
 
-    SERVICE_FIELDS = {"commune_insee": "commune"}
+    reason = forms.CharField(
+        label=_("Motif de l'annulation"),
+        max_length=300,
+        required=False,
+        help_text=_("Lu par qui a réservé ; le patient est prévenu sans le motif."),
+        widget=forms.TextInput(),
+    )
+
+
+class OutcomeForm(forms.Form):
+    """Did the patient come, and a short note for their own GP."""
 
     outcome = forms.ChoiceField(
-        label=_("Issue de l'appel"),
-        choices=[choice for choice in RegulatedCall.Outcome.choices if choice[0] != RegulatedCall.Outcome.BOOKED],
+        label=_("Le patient est-il venu ?"),
+        choices=[(Booking.Status.HONOURED, _("Venu")), (Booking.Status.NO_SHOW, _("Absent"))],
         widget=forms.RadioSelect,
+        error_messages={"required": _("Indiquez si le patient est venu.")},
     )
-    commune = CommuneField(
-        label=_("Commune du patient"),
-        max_length=100,
+    note = forms.CharField(
+        label=_("Mot pour le médecin traitant (facultatif)"),
+        max_length=1000,
         required=False,
-        help_text=_("Facultatif : nom ou code postal, puis choisissez dans la liste."),
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
-    reason_category = forms.ChoiceField(
-        label=_("Motif (catégorie)"), choices=[("", "—"), *ReasonCategory.choices], required=False
-    )
+
+
+class FeedNamesForm(forms.Form):
+    include_patient_names = forms.BooleanField(required=False)
+
+
+# --- The public pages -----------------------------------------------------------------------------------------
+
+
+class PublicOfferForm(forms.Form):
+    """The public page's one question: which commune (a name, a postal code or a suggestion's label)."""
+
+    commune = forms.CharField(label=_("Votre commune"), max_length=100)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["commune"].widget.attrs.update({"autocomplete": "off", "list": "commune-options"})
+        self.commune_candidates = []
 
-    def service_arguments(self) -> dict:
+    def clean_commune(self):
+        typed = self.cleaned_data["commune"]
+        choice = directory_entries.commune_from_input(typed)
+        self.commune_candidates = choice.candidates
+        if choice.commune is None:
+            if choice.candidates:
+                raise forms.ValidationError(
+                    _("Plusieurs communes correspondent à « %(typed)s » : choisissez-en une dans la liste."),
+                    params={"typed": typed},
+                )
+            raise forms.ValidationError(
+                _("Commune inconnue : « %(typed)s ». Vérifiez l'orthographe ou tapez le code postal."),
+                params={"typed": typed},
+            )
+        return choice.commune
+
+
+class PublicPhoneForm(forms.Form):
+    """Step 1 of a patient's own booking: the mobile number the code goes to."""
+
+    phone = forms.CharField(label=_("Votre téléphone portable"), max_length=30)
+
+
+class PublicBookingForm(forms.Form):
+    """Step 2: the code received and who the visit is for (the services check each value)."""
+
+    phone = forms.CharField(widget=forms.HiddenInput, max_length=30)
+    code = forms.CharField(label=_("Code reçu par SMS"), max_length=10)
+    family_name = forms.CharField(label=_("Nom"), max_length=150)
+    given_names = forms.CharField(label=_("Prénom(s)"), max_length=150)
+    birth_date = forms.DateField(label=_("Date de naissance"), widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(label=_("Sexe"), choices=Sex.choices)
+    commune = forms.CharField(label=_("Commune où vous habitez"), max_length=100)
+    has_gp = forms.TypedChoiceField(
+        label=_("Avez-vous un médecin traitant ?"),
+        choices=[("oui", _("Oui")), ("non", _("Non"))],
+        coerce=lambda value: value == "oui",
+        widget=forms.RadioSelect,
+    )
+    reason_category = forms.ChoiceField(label=_("Pour quoi, en un mot ?"), choices=ReasonCategory.choices)
+    consent = forms.BooleanField(
+        label=_(
+            "J'accepte que ces informations soient transmises au cabinet qui me reçoit et que l'on me prévienne par "
+            "SMS (confirmation, rappel, annulation)."
+        )
+    )
+
+    clean_commune = PublicOfferForm.clean_commune
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.commune_candidates = []
+
+    def patient(self):
         data = self.cleaned_data
-        return {
-            "outcome": data["outcome"],
-            "commune_insee": data["commune"].insee_code if data["commune"] else "",
-            "reason_category": data["reason_category"],
-        }
+        return PatientDetails(
+            family_name=data["family_name"],
+            given_names=data["given_names"],
+            birth_date=data["birth_date"],
+            sex=data["sex"],
+            commune_insee=data["commune"].insee_code,
+            has_gp=data["has_gp"],
+            phone=data["phone"],
+        )
+
+
+# --- The coordinators' pages ------------------------------------------------------------------------------------
+
+
+MONTHS_OFFERED = 13  # this month and the twelve before it
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _first_of_month(day: datetime.date, months_back: int = 0) -> datetime.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+class MonthForm(forms.Form):
+    """``?mois=AAAA-MM``: the current month by default, one of the last 13."""
+
+    mois = forms.ChoiceField(label=_("Mois"), required=False)
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        today = timezone.localdate()
+        months = [_first_of_month(today, back) for back in range(MONTHS_OFFERED)]
+        self.fields["mois"].choices = [(f"{m:%Y-%m}", date_format(m, "F Y").capitalize()) for m in months]
+
+    def clean_mois(self) -> datetime.date:
+        value = self.cleaned_data.get("mois") or ""
+        if not value:
+            return _first_of_month(timezone.localdate())
+        match = _MONTH.match(value)
+        return datetime.date(int(match[1]), int(match[2]), 1)
+
+    @property
+    def month(self) -> datetime.date:
+        """The month chosen, or the current one when it is not one of those offered (the page says so)."""
+        self.is_valid()  # cleaned_data keeps the fields that are valid
+        return self.cleaned_data.get("mois") or _first_of_month(timezone.localdate())
+
+
+class StatisticsForm(MonthForm):
+    """The month, and for someone who coordinates or observes several territories, one of them (all by
+    default)."""
+
+    territoire = forms.ModelChoiceField(
+        label=_("Territoire"), queryset=Territory.objects.none(), required=False, empty_label=_("Tous")
+    )
+
+    def __init__(self, data=None, *, territory_ids, **kwargs):
+        super().__init__(data, **kwargs)
+        self.territory_ids = frozenset(territory_ids)
+        self.fields["territoire"].queryset = _territories(territory_ids)
+        self.several_territories = len(self.territory_ids) > 1
+        if not self.several_territories:
+            del self.fields["territoire"]
+
+    @property
+    def chosen_territory_ids(self) -> frozenset[int]:
+        """The territory chosen, or all of the user's (also when the form is invalid: the page says why)."""
+        if self.several_territories and self.is_valid() and self.cleaned_data.get("territoire"):
+            return frozenset({self.cleaned_data["territoire"].pk})
+        return self.territory_ids
+
+
+class RecallForm(forms.Form):
+    recall = forms.ChoiceField(
+        label=_("Résultat du rappel"),
+        choices=[(Booking.Recall.DONE, _("Rappel fait")), (Booking.Recall.UNREACHABLE, _("Injoignable"))],
+    )
+
+
+def _territories(ids):
+    return Territory.objects.filter(pk__in=sorted(ids)).order_by("name")
+
+
+class UnfilledTariffForm(forms.Form):
+    territory = forms.ModelChoiceField(label=_("Territoire"), queryset=Territory.objects.none())
+    amount = forms.DecimalField(
+        label=_("Montant par créneau non pourvu (€)"),
+        max_digits=7,
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    valid_from = forms.DateField(label=_("En vigueur à partir du"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, *, territory_ids, **kwargs):
+        super().__init__(data, **kwargs)
+        territories = _territories(territory_ids)
+        self.fields["territory"].queryset = territories
+        if len(territory_ids) == 1:
+            # One territory: nothing to choose.
+            del self.fields["territory"]
+
+
+class SharedOfferForm(forms.Form):
+    territory = forms.ModelChoiceField(label=_("Territoire qui partage son offre"), queryset=Territory.objects.none())
+    shares_with = forms.ModelChoiceField(
+        label=_("Territoire voisin"), queryset=Territory.objects.none(), empty_label=_("Choisissez…")
+    )
+
+    def __init__(self, data=None, *, territory_ids, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["territory"].queryset = _territories(territory_ids)
+        self.single_territory = len(territory_ids) == 1
+        neighbours = Territory.objects.order_by("name")
+        self.fields["shares_with"].queryset = (
+            neighbours.exclude(pk__in=sorted(territory_ids)) if self.single_territory else neighbours
+        )
+        if self.single_territory:
+            self.fields["territory"].widget = forms.HiddenInput()
+            self.fields["territory"].initial = next(iter(territory_ids))
+
+
+class SharedOfferRemoveForm(forms.Form):
+    territory = forms.ModelChoiceField(queryset=Territory.objects.none(), widget=forms.HiddenInput())
+    shares_with = forms.ModelChoiceField(queryset=Territory.objects.all(), widget=forms.HiddenInput())
+
+    def __init__(self, data=None, *, territory_ids, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["territory"].queryset = _territories(territory_ids)

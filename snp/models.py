@@ -335,3 +335,54 @@ class UnfilledSlotTariff(models.Model):
 
     def __str__(self):
         return f"{self.territory} {self.valid_from}: {self.amount_cents / 100:.2f} €"
+
+
+class TerritoryLine(TimestampedModel):
+    """The CPTS's own phone line for non-scheduled care, shown to the public with its hours (one per territory)."""
+
+    territory = models.OneToOneField(Territory, on_delete=models.CASCADE, related_name="snp_line")
+    phone = models.CharField(_("numéro de la ligne"), max_length=20)
+    hours = models.CharField(_("horaires de la ligne"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("ligne de soins non programmés de la CPTS")
+        verbose_name_plural = _("lignes de soins non programmés des CPTS")
+
+    def __str__(self):
+        return f"{self.territory}: {self.phone}"
+
+    @property
+    def display_phone(self) -> str:
+        """ "02 61 91 99 00", as the directory shows numbers."""
+        from directory.contact_values import display_value
+
+        return display_value("phone", self.phone)
+
+
+class SnpCalendarFeed(TimestampedModel):
+    """A professional's private iCalendar URL: their SNP slots and bookings, for the calendar app of their phone.
+
+    The token in the URL is the only key (calendar apps send no cookie), so it is long and random, shown only to
+    the professional, and revocable: a revoked feed answers 404, and a new one has a new token. The patient's
+    name is left out unless the professional opts in (their calendar app may sync it to a third party)."""
+
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="snp_calendar_feeds")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    include_patient_names = models.BooleanField(_("afficher le nom des patients"), default=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("agenda privé SNP")
+        verbose_name_plural = _("agendas privés SNP")
+        constraints = [
+            # One live URL per professional: a new one replaces the revoked one.
+            models.UniqueConstraint(
+                fields=["practitioner"], condition=Q(revoked_at__isnull=True), name="snp_calendar_feed_one_live"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.practitioner} ({'révoqué' if self.revoked_at else 'actif'})"

@@ -3,6 +3,8 @@ bookings they made or that concern their slots (each read of a patient's booking
 month's figures for coordinators, observers and the newsletter (no patient in them)."""
 
 import datetime
+import math
+from dataclasses import dataclass
 
 from django.db.models import (
     Case,
@@ -12,6 +14,7 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -26,9 +29,18 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Audience, Commune, ContactChannel, LlToEarth, Practitioner
+from directory.models import Audience, Commune, ContactChannel, LlToEarth, Practice, Practitioner
 from directory.selectors import VISIBLE_AUDIENCES, communes_within
-from snp.models import REGULATOR_SERVICES, Booking, NurseOnCall, RegulatedCall, Slot
+from snp.models import (
+    REGULATOR_SERVICES,
+    Booking,
+    BookingAudience,
+    NurseOnCall,
+    RegulatedCall,
+    Slot,
+    SlotKind,
+    TerritoryLine,
+)
 from snp.scope import GENERAL_PRACTICE_SPECIALTIES, SnpActor
 
 MAX_RADIUS_KM = 100
@@ -347,3 +359,178 @@ def slot_to_book(actor: SnpActor, public_id) -> Slot:
     if slot is None:
         raise ApplicationError(_("Ce créneau n'existe pas ou ne vous est pas ouvert."), code="not_found")
     return slot
+
+
+# --- The public page: where and when the offer is open this week (no patient, no practitioner's agenda) ----------
+
+PUBLIC_RADIUS_KM = 20
+PUBLIC_DAYS = 7
+PUBLIC_BOOKABLE_SHOWN = 6
+# Slots less than this apart read as one opening ("11:30-12:50"), not as a list of times.
+OPENING_GAP = datetime.timedelta(minutes=45)
+
+
+@dataclass(frozen=True)
+class PublicOpening:
+    day: datetime.date
+    spans: list[tuple[datetime.datetime, datetime.datetime]]
+
+
+@dataclass(frozen=True)
+class PublicSite:
+    site: Practice
+    distance_km: float
+    kinds: list[str]  # labels: "Au cabinet", "Visite à domicile"
+    days: list[PublicOpening]
+    bookable: list[Slot]  # free slots the practitioner opened to the patients' own booking, soonest first
+
+
+@dataclass(frozen=True)
+class PublicOffer:
+    commune: Commune
+    sites: list[PublicSite]
+    lines: list[TerritoryLine]  # the CPTS lines of the territories that cover the commune
+    first_day: datetime.date
+    last_day: datetime.date
+
+
+def _distance_km(latitude, longitude, other_latitude, other_longitude) -> float:
+    if None in (latitude, longitude, other_latitude, other_longitude):
+        return 0.0
+    lat1, lon1, lat2, lon2 = map(math.radians, (latitude, longitude, other_latitude, other_longitude))
+    arc = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(arc))
+
+
+def _spans(starts_and_ends) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    spans: list[list[datetime.datetime]] = []
+    for start, end in sorted(starts_and_ends):
+        if spans and start - spans[-1][1] <= OPENING_GAP:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(start, end) for start, end in spans]
+
+
+def public_offer_near(*, commune: Commune, now: datetime.datetime | None = None) -> PublicOffer:
+    """The sites near ``commune`` that keep non-scheduled slots in the coming week, with the days and hours they
+    do (free or booked alike: the offer, not its availability, which changes by the minute), and the CPTS line
+    to call. Three queries; nothing about a patient or a practitioner's agenda."""
+    now = now or timezone.now()
+    first_day = timezone.localdate(now)
+    last_day = first_day + datetime.timedelta(days=PUBLIC_DAYS - 1)
+    nearby = communes_within(insee_code=commune.insee_code, radius_km=PUBLIC_RADIUS_KM).values("pk")
+    # What a patient can be booked on by phone: slots open to a regulation line, to pharmacists or to the public
+    # (those kept for the CPTS's GPs or nurses, such as imaging within 48 h, are not an offer to the public).
+    open_to_patients = Q(audiences__overlap=[*REGULATOR_SERVICES, BookingAudience.PHARMACISTS, BookingAudience.PUBLIC])
+    slots = (
+        Slot.objects.filter(
+            open_to_patients,
+            site__commune__in=nearby,
+            starts_at__gte=now,
+            starts_at__lt=timezone.make_aware(datetime.datetime.combine(last_day, datetime.time.max)),
+        )
+        .exclude(status=Slot.Status.WITHDRAWN)
+        .select_related("site")
+        .only(
+            "public_id",
+            "starts_at",
+            "ends_at",
+            "kind",
+            "status",
+            "audiences",
+            "site",
+            "site__name",
+            "site__address",
+            "site__postal_code",
+            "site__city",
+            "site__latitude",
+            "site__longitude",
+            "site__opening_hours",
+            "site__accessibility",
+        )
+        .order_by("site_id", "starts_at")
+    )
+    by_site: dict[int, dict] = {}
+    for slot in slots:
+        entry = by_site.setdefault(slot.site_id, {"site": slot.site, "kinds": [], "days": {}, "bookable": []})
+        if slot.status == Slot.Status.FREE and BookingAudience.PUBLIC in slot.audiences:
+            entry["bookable"].append(slot)
+        if slot.kind not in entry["kinds"]:
+            entry["kinds"].append(slot.kind)
+        day = timezone.localtime(slot.starts_at).date()
+        entry["days"].setdefault(day, []).append((timezone.localtime(slot.starts_at), timezone.localtime(slot.ends_at)))
+    sites = [
+        PublicSite(
+            site=entry["site"],
+            distance_km=round(
+                _distance_km(commune.latitude, commune.longitude, entry["site"].latitude, entry["site"].longitude), 1
+            ),
+            kinds=[SlotKind(kind).label for kind in entry["kinds"]],
+            days=[PublicOpening(day, _spans(times)) for day, times in sorted(entry["days"].items())],
+            bookable=entry["bookable"][:PUBLIC_BOOKABLE_SHOWN],
+        )
+        for entry in by_site.values()
+    ]
+    sites.sort(key=lambda item: (item.distance_km, item.site.name))
+    lines = list(
+        TerritoryLine.objects.filter(territory__communes=commune)
+        .select_related("territory")
+        .order_by("territory__name")
+    )
+    return PublicOffer(commune=commune, sites=sites, lines=lines, first_day=first_day, last_day=last_day)
+
+
+# --- The professional's week -----------------------------------------------------------------------------------
+
+
+def week_practitioners(actor: SnpActor) -> list[Practitioner]:
+    """Whose week the user manages: their own entry, and the practitioners of the sites they serve as a
+    secretary, by name."""
+    condition = Q(pk__in=[])
+    if actor.entry_id is not None:
+        condition |= Q(pk=actor.entry_id)
+    if actor.secretary_practice_ids:
+        condition |= Q(
+            activities__practice_id__in=sorted(actor.secretary_practice_ids),
+            activities__practice__territory__isnull=False,
+        )
+    return list(Practitioner.objects.filter(condition).distinct().order_by("last_name", "first_name", "pk"))
+
+
+def week_sites(actor: SnpActor, practitioner: Practitioner) -> list[Practice]:
+    """Where the user may publish the practitioner's slots (the rule ``snp.services.slot_publish`` checks)."""
+    sites = Practice.objects.filter(activities__practitioner=practitioner, territory__isnull=False).distinct()
+    if practitioner.pk != actor.entry_id:
+        sites = sites.filter(pk__in=sorted(actor.secretary_practice_ids))
+    return list(sites.order_by("name", "pk"))
+
+
+def week_slots(
+    actor: SnpActor,
+    practitioner: Practitioner,
+    *,
+    starts_from: datetime.datetime,
+    starts_before: datetime.datetime,
+    request: HttpRequest | None = None,
+) -> list[Slot]:
+    """The practitioner's slots the user manages in the window, withdrawn ones included, soonest first; each
+    with ``live_booking`` (its booking that is not cancelled, or None). The user manages them, so the page shows
+    the patients' names: each booking returned is logged as read."""
+    live = Booking.objects.exclude(status=Booking.Status.CANCELLED).select_related("gp_practitioner")
+    slots = list(
+        Slot.objects.filter(
+            _managed(actor), practitioner=practitioner, starts_at__gte=starts_from, starts_at__lt=starts_before
+        )
+        .select_related("site")
+        .prefetch_related(Prefetch("bookings", queryset=live, to_attr="live_bookings"))
+        .order_by("starts_at", "pk")
+    )
+    shown = []
+    for slot in slots:
+        slot.live_booking = slot.live_bookings[0] if slot.live_bookings else None
+        if slot.live_booking is not None:
+            shown.append(slot.live_booking)
+    if shown and request is not None:
+        booking_list_reads_record(actor, shown, request=request)
+    return slots

@@ -4,6 +4,7 @@ calls that did not end in a booking. Each service is keyword-only and atomic, ch
 patient's booking. No message carries the reason or anything clinical.
 """
 
+import dataclasses
 import datetime
 import itertools
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from directory.contact_values import french_phone_e164
 from directory.models import Commune, Practice, Practitioner, RoleGrant
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
+from notifications.verification import verification_code_check, verification_code_consume, verification_code_send
 from snp.models import (
     MAX_SLOT_MINUTES,
     MIN_SLOT_MINUTES,
@@ -418,11 +420,39 @@ def booking_create(
     if reason_category not in ReasonCategory.values:
         raise ApplicationError(_("Choisissez la catégorie du motif."), field="reason_category")
     patient, commune = _patient_checked(patient, contact_consent=contact_consent)
+    booking = _book(
+        slot=slot,
+        audience=audience,
+        booked_by=acting_user,
+        patient=patient,
+        commune=commune,
+        reason_category=reason_category,
+        contact_consent=contact_consent,
+        next_slots=lambda after: next_free_slots(actor, after=after),
+    )
+    if audience in REGULATOR_SERVICES:
+        RegulatedCall.objects.create(
+            territory_id=booking.slot.territory_id,
+            audience=audience,
+            outcome=RegulatedCall.Outcome.BOOKED,
+            commune=commune,
+            reason_category=reason_category,
+            booking=booking,
+            received_at=timezone.now(),
+            recorded_by=acting_user,
+        )
+    _tell_patient(booking, "snp_booking_confirmed")
+    _booking_logged(acting_user, booking, action=AccessLog.Action.CREATE, via="snp.services.booking_create")
+    return booking
+
+
+def _book(*, slot, audience, booked_by, patient, commune, reason_category, contact_consent, next_slots) -> Booking:
+    """The booking itself, the slot's row locked: taken or withdrawn → 409 with ``next_slots(after)``."""
     slot = Slot.objects.select_for_update().select_related("site", "practitioner").get(pk=slot.pk)
     if slot.status == Slot.Status.BOOKED:
-        raise SlotTaken(_("Ce créneau vient d'être réservé."), next_free_slots(actor, after=slot.starts_at))
+        raise SlotTaken(_("Ce créneau vient d'être réservé."), next_slots(slot.starts_at))
     if slot.status == Slot.Status.WITHDRAWN:
-        raise SlotTaken(_("Ce créneau vient d'être retiré."), next_free_slots(actor, after=slot.starts_at))
+        raise SlotTaken(_("Ce créneau vient d'être retiré."), next_slots(slot.starts_at))
     if slot.starts_at <= timezone.now():
         raise ApplicationError(_("Ce créneau est passé."), field="slot")
     try:
@@ -430,7 +460,7 @@ def booking_create(
             booking = Booking.objects.create(
                 slot=slot,
                 audience=audience,
-                booked_by=acting_user,
+                booked_by=booked_by,
                 patient_family_name=patient.family_name,
                 patient_given_names=patient.given_names,
                 patient_birth_date=patient.birth_date,
@@ -444,22 +474,90 @@ def booking_create(
                 contact_consent=contact_consent,
             )
     except IntegrityError:
-        raise SlotTaken(_("Ce créneau vient d'être réservé."), next_free_slots(actor, after=slot.starts_at)) from None
+        raise SlotTaken(_("Ce créneau vient d'être réservé."), next_slots(slot.starts_at)) from None
     slot.status = Slot.Status.BOOKED
     slot.save(update_fields=["status", "updated_at"])
-    if audience in REGULATOR_SERVICES:
-        RegulatedCall.objects.create(
+    return booking
+
+
+# --- Booking by the patient, where a slot allows it ------------------------------------------------------------
+
+PHONE_CODE_PURPOSE = "snp-public-booking"
+
+
+def public_slot(public_id) -> Slot:
+    """A free, future slot open to the public (anything else is "not found": the public sees nothing more)."""
+    slot = (
+        Slot.objects.filter(
+            public_id=public_id,
+            audiences__contains=[BookingAudience.PUBLIC],
+            status=Slot.Status.FREE,
+            starts_at__gt=timezone.now(),
+        )
+        .select_related("site", "practitioner")
+        .first()
+    )
+    if slot is None:
+        raise ApplicationError(_("Ce créneau n'est plus proposé à la réservation en ligne."), code="not_found")
+    return slot
+
+
+def next_public_slots(slot: Slot, *, after: datetime.datetime, limit: int = NEXT_SLOTS_OFFERED) -> list[Slot]:
+    return list(
+        Slot.objects.filter(
             territory_id=slot.territory_id,
-            audience=audience,
-            outcome=RegulatedCall.Outcome.BOOKED,
+            audiences__contains=[BookingAudience.PUBLIC],
+            status=Slot.Status.FREE,
+            starts_at__gt=max(after, timezone.now()),
+        )
+        .select_related("site", "practitioner")
+        .order_by("starts_at")[:limit]
+    )
+
+
+def _public_phone(phone: str) -> str:
+    try:
+        return french_phone_e164((phone or "").strip())
+    except ValidationError:
+        raise ApplicationError(
+            _("Ce numéro de téléphone n'en est pas un (ex. 06 12 34 56 78)."), field="phone"
+        ) from None
+
+
+def public_booking_code_send(*, slot: Slot, phone: str) -> str:
+    """Step 1 of a patient's own booking: a code by SMS to the number they typed (returned normalised)."""
+    phone = _public_phone(phone)
+    verification_code_send(
+        purpose=PHONE_CODE_PURPOSE, channel=OutboundMessage.Channel.SMS, address=phone, territory_id=slot.territory_id
+    )
+    return phone
+
+
+def booking_create_by_patient(*, slot: Slot, patient: PatientDetails, phone_code: str, reason_category: str) -> Booking:
+    """Step 2: the patient books a slot open to the public once their phone number is proven by the code. Same
+    lock and same 409 as a regulator's booking; the code is used only when the booking is made. Not atomic at
+    this level: a wrong code must stay counted when the booking is refused."""
+    if BookingAudience.PUBLIC not in slot.audiences:
+        raise ApplicationError(_("Ce créneau n'est plus proposé à la réservation en ligne."), code="not_found")
+    phone = _public_phone(patient.phone)
+    code_id = verification_code_check(purpose=PHONE_CODE_PURPOSE, address=phone, code=phone_code)
+    if reason_category not in ReasonCategory.values:
+        raise ApplicationError(_("Choisissez la catégorie du motif."), field="reason_category")
+    patient, commune = _patient_checked(dataclasses.replace(patient, phone=phone), contact_consent=True)
+    with transaction.atomic():
+        verification_code_consume(code_id)
+        booking = _book(
+            slot=slot,
+            audience=BookingAudience.PUBLIC,
+            booked_by=None,
+            patient=patient,
             commune=commune,
             reason_category=reason_category,
-            booking=booking,
-            received_at=timezone.now(),
-            recorded_by=acting_user,
+            contact_consent=True,  # they gave their number and proved it to be told of the visit
+            next_slots=lambda after: next_public_slots(slot, after=after),
         )
-    _tell_patient(booking, "snp_booking_confirmed")
-    _booking_logged(acting_user, booking, action=AccessLog.Action.CREATE, via="snp.services.booking_create")
+        _tell_patient(booking, "snp_booking_confirmed")
+        _tell_professional(booking, _practitioner_account(booking.slot.practitioner), "snp_booking_public_for_practice")
     return booking
 
 
@@ -483,7 +581,7 @@ def _visit_context(booking: Booking) -> dict:
 
 
 def slot_summary(slot: Slot) -> dict:
-    """A slot as the booker and the patient read it: when (Paris time), with whom, where (the site's address)."""
+    """When (Paris time), with whom, where: what a patient reads of a slot or of their visit, and the booker too."""
     site = slot.site
     local = timezone.localtime(slot.starts_at, PARIS)
     return {

@@ -2,11 +2,13 @@
 
 from django.urls import path
 
-from snp.views import board, bookings, patient
+from snp.views import board, bookings, patient, public, week
 
 app_name = "snp"
 
 urlpatterns = [
+    path("pres-de-chez-vous/", public.public_offer, name="public_offer"),
+    path("pres-de-chez-vous/<uuid:public_id>/reserver/", public.public_booking, name="public_booking"),
     path("annuler/<str:token>/", patient.booking_cancel_link, name="booking_cancel_link"),
     path("reservations/<uuid:public_id>/", bookings.booking_detail, name="booking_detail"),
     path("creneaux/", board.board, name="board"),
@@ -14,4 +16,14 @@ urlpatterns = [
     path("reservations/", board.booking_list, name="booking_list"),
     path("reservations/<uuid:public_id>/confirmation/", board.booking_confirmed, name="booking_confirmed"),
     path("appels/nouveau/", board.call_new, name="call_new"),
+    path("semaine/", week.week, name="week"),
+    path("semaine/publier/", week.slot_publish, name="week_slot_publish"),
+    path("semaine/serie/", week.pattern_create, name="week_pattern_create"),
+    path("semaine/creneaux/<uuid:public_id>/retirer/", week.slot_withdraw, name="week_slot_withdraw"),
+    path("semaine/reservations/<uuid:public_id>/annuler/", week.booking_cancel, name="week_booking_cancel"),
+    path("semaine/reservations/<uuid:public_id>/resultat/", week.booking_outcome, name="week_booking_outcome"),
+    path("semaine/agenda/creer/", week.calendar_feed_create, name="week_calendar_feed_create"),
+    path("semaine/agenda/revoquer/", week.calendar_feed_revoke, name="week_calendar_feed_revoke"),
+    path("semaine/agenda/noms/", week.calendar_feed_names, name="week_calendar_feed_names"),
+    path("agenda/<str:token>.ics", week.calendar_feed, name="calendar_feed"),
 ]

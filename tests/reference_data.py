@@ -13,6 +13,7 @@ _LOADERS = (
     ("directory.migrations.0005_load_professions_and_specialties", "load"),
     ("directory.migrations.0007_seed_digital_tools", "seed_tools"),
     ("directory.migrations.0010_medical_biology", "load"),
+    ("directory.migrations.0015_radiology", "load"),
 )
 
 

@@ -36,6 +36,7 @@ EXPECTED_ACCOUNTS = {
     "secretaire.cardio@demo.cpts.test": {Role.SECRETARY},
     "secretaire.autre@demo.cpts.test": {Role.SECRETARY},
     "regulateur@demo.cpts.test": {Role.REGULATOR},
+    "pharmacien@demo.cpts.test": {Role.PROFESSIONAL},
     "observateur@demo.cpts.test": {Role.OBSERVER},
 }
 
@@ -233,8 +234,9 @@ def test_seed_demo_stays_cheap(db, settings, django_assert_max_num_queries):
     ensure_reference_data()
     # About 250 queries for the directory on an empty database (bulk writes, not a query per row), and about 37
     # for each of the 30 demo requests, which go through the services as on the pages (timelines, outbox, the
-    # same-patient check before sending).
-    with django_assert_max_num_queries(1900):
+    # same-patient check before sending), and about 850 for the SNP demo (patterns written out in bulk, some twenty
+    # bookings, cancellations and outcomes through the services, each with its outbox and access-log rows).
+    with django_assert_max_num_queries(2900):
         seed_demo()
 
 
@@ -267,3 +269,39 @@ def test_the_cardiology_secretary_still_serves_the_cardiologists_practice_only(d
 
     assert list(selectors.practices_served_by(secretary)) == list(selectors.practices_served_by(cardiologist))
     assert selectors.practices_served_by(secretary).get().name == "Cabinet de cardiologie du Centre"
+
+
+# --- The demo's non-scheduled care ------------------------------------------------------------------------------
+
+
+def test_seed_demo_publishes_a_week_of_snp_slots_and_bookings_in_every_state(demo_directory):
+    from snp.models import Booking, BookingAudience, NurseOnCall, RegulatedCall, Slot, TerritoryLine
+
+    slots = Slot.objects.filter(territory=demo_directory)
+    week = slots.filter(starts_at__gte=timezone.now(), starts_at__lt=timezone.now() + timedelta(days=7))
+    assert week.values("practitioner").distinct().count() >= 12  # a dozen GPs, the imaging centre, the lab
+    premises = Practice.objects.get(territory=demo_directory, name="Locaux de la CPTS (soins non programmés)")
+    assert slots.filter(site=premises).values("practitioner").distinct().count() >= 2  # a shared site
+    imaging = slots.filter(practitioner__specialties__code="SM44")
+    assert imaging.exists() and all(slot.audiences == [BookingAudience.GPS] for slot in imaging)
+    statuses = set(Booking.objects.filter(slot__territory=demo_directory).values_list("status", flat=True))
+    assert statuses == set(Booking.Status.values)
+    no_shows = Booking.objects.filter(slot__territory=demo_directory, status=Booking.Status.NO_SHOW)
+    assert no_shows.count() == 2 and all(booking.recall == Booking.Recall.TO_DO for booking in no_shows)
+    assert RegulatedCall.objects.filter(territory=demo_directory).exclude(outcome="booked").count() >= 5
+    assert NurseOnCall.objects.filter(territory=demo_directory, ends_at__gt=timezone.now()).exists()
+    assert TerritoryLine.objects.filter(territory=demo_directory).exists()
+
+    counts = (Slot.objects.count(), Booking.objects.count(), RegulatedCall.objects.count())
+    call_command("seed_demo", stdout=StringIO())
+    assert counts == (Slot.objects.count(), Booking.objects.count(), RegulatedCall.objects.count())
+
+
+def test_demo_pharmacist_books_the_slots_open_to_pharmacists(demo_directory):
+    from snp.scope import snp_actor_for
+
+    pharmacist = User.objects.get(email="pharmacien@demo.cpts.test")
+    actor = snp_actor_for(pharmacist)
+
+    assert pharmacist.practitioner.profession.code == "21"
+    assert set(actor.booking) == {"pharmacists"}

@@ -1,7 +1,7 @@
 """The booker's pages: the board of the free slots they may book (regulators, pharmacists, nurses, GPs), the
 booking of one for a patient and its confirmation, a call recorded without a booking, and "Mes réservations".
 
-Thin: parse with ``snp.forms``, call one selector or service, render. The board is a GET form that works without
+Thin: parse with ``snp.board_forms``, call one selector or service, render. The board is a GET form that works without
 JavaScript; HTMX swaps the results region when a filter changes and refreshes it every 30 s, so that a slot
 booked by someone else disappears. A slot the user may not book answers 404; bad input a French 400 with what was
 typed; a slot taken meanwhile a 409 offering the next free ones, the patient's details kept.
@@ -22,7 +22,7 @@ from core.pages import fetch_or_404, page_or_fragment, refuse_on_form
 from directory.contact_values import display_value
 from directory.models import Audience, ContactChannel
 from snp import selectors, services
-from snp.forms import DEFAULT_RADIUS_KM, RADIUS_CHOICES_KM, BoardFilterForm, BookingForm, CallForm, When
+from snp.board_forms import DEFAULT_RADIUS_KM, RADIUS_CHOICES_KM, BoardFilterForm, BookingForm, CallForm, When
 from snp.models import REGULATOR_SERVICES, BookingAudience
 from snp.permissions import can_book_snp_slots
 from snp.scope import snp_actor_for

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Territoire de démonstration prêt : {counts['accounts']} comptes, "
             f"{counts['practitioners']} professionnels, {counts['practices']} cabinets, {counts['communes']} communes, "
-            f"{counts['referrals']} demandes."
+            f"{counts['referrals']} demandes, {counts['snp_slots']} créneaux de soins non programmés."
         )
         self.stdout.write(f"Mot de passe commun des comptes de démonstration : {DEMO_PASSWORD}")
         for account in DEMO_ACCOUNTS:

@@ -12,26 +12,19 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import AccessLog
-from accounts.roles import Role
 from core.errors import ApplicationError
-from directory.services import role_grant_create
 from notifications.models import OutboundMessage
 from notifications.services import message_render
-from snp.models import Booking, RegulatedCall, SharedOffer, Slot, UnfilledSlotTariff
+from snp.models import SharedOffer, UnfilledSlotTariff
 from snp.selectors import month_figures
 from snp.services import (
-    PARIS,
     booking_create,
-    booking_outcome_record,
     booking_recall_record,
     recall_digests_send,
     shared_offer_add,
-    slot_publish,
 )
 from snp.statistics import month_statistics
-from tests.conftest import enrol_totp
-from tests.factories import CommuneFactory, UserFactory
-from tests.snp.conftest import patient
+from tests.snp.conftest import no_show, patient
 
 pytestmark = pytest.mark.django_db
 
@@ -42,41 +35,13 @@ SHARED = "/soins-non-programmes/coordination/territoires-voisins/"
 STATISTICS = "/soins-non-programmes/statistiques/"
 
 
-@pytest.fixture
-def neighbour_coordinator(neighbour_territory):
-    user = UserFactory(email="coord.marais@cpts.test")
-    role_grant_create(user=user, role=Role.COORDINATOR, territory=neighbour_territory)
-    enrol_totp(user)
-    return user
-
-
-def _no_show(regulator, gp, commune, *, hours_ago=2, **changes):
-    """A booking whose patient did not come, ``hours_ago`` hours ago: on the recall list."""
-    slot = slot_publish(
-        acting_user=gp,
-        start=timezone.now() + datetime.timedelta(days=3, hours=hours_ago),
-        duration_minutes=20,
-        audiences=["sas"],
-    )
-    booking = booking_create(
-        acting_user=regulator,
-        slot=slot,
-        patient=patient(commune, **changes),
-        reason_category="pain",
-        contact_consent=False,
-    )
-    start = timezone.now() - datetime.timedelta(hours=hours_ago)
-    Slot.objects.filter(pk=slot.pk).update(starts_at=start, ends_at=start + datetime.timedelta(minutes=20))
-    return booking_outcome_record(acting_user=gp, booking=booking, outcome="no_show")
-
-
 # --- Recalls ---------------------------------------------------------------------------------------------------
 
 
 def test_the_coordinator_lists_the_no_shows_with_their_phone_and_the_read_is_logged(
     coordinator, regulator, gp, commune, signed_in
 ):
-    booking = _no_show(regulator, gp, commune)
+    booking = no_show(regulator, gp, commune)
     response = signed_in(coordinator).get(RECALLS)
     page = response.content.decode()
     assert response.status_code == 200
@@ -89,8 +54,8 @@ def test_the_coordinator_lists_the_no_shows_with_their_phone_and_the_read_is_log
 def test_recall_done_and_unreachable_leave_the_list_and_the_filter_shows_them(
     coordinator, regulator, gp, commune, signed_in
 ):
-    reached = _no_show(regulator, gp, commune, hours_ago=2)
-    unreachable = _no_show(regulator, gp, commune, hours_ago=4, family_name="Martin", phone="0698765432")
+    reached = no_show(regulator, gp, commune, hours_ago=2)
+    unreachable = no_show(regulator, gp, commune, hours_ago=4, family_name="Martin", phone="0698765432")
     client = signed_in(coordinator)
     done = client.post(f"{RECALLS}{reached.public_id}/", {"recall": "done"})
     assert done.status_code == 302
@@ -113,7 +78,7 @@ def test_recall_done_and_unreachable_leave_the_list_and_the_filter_shows_them(
 
 
 def test_a_bad_recall_outcome_is_a_french_400(coordinator, regulator, gp, commune, signed_in):
-    booking = _no_show(regulator, gp, commune)
+    booking = no_show(regulator, gp, commune)
     response = signed_in(coordinator).post(f"{RECALLS}{booking.public_id}/", {"recall": "to_do"})
     assert response.status_code == 400 and "Indiquez si le patient a été joint" in response.content.decode()
     booking.refresh_from_db()
@@ -123,7 +88,7 @@ def test_a_bad_recall_outcome_is_a_french_400(coordinator, regulator, gp, commun
 def test_another_territory_s_coordinator_gets_404_on_its_recall_and_does_not_list_it(
     neighbour_coordinator, regulator, gp, commune, signed_in
 ):
-    booking = _no_show(regulator, gp, commune)
+    booking = no_show(regulator, gp, commune)
     client = signed_in(neighbour_coordinator)
     assert client.post(f"{RECALLS}{booking.public_id}/", {"recall": "done"}).status_code == 404
     assert "DURAND" not in client.get(RECALLS).content.decode()
@@ -163,8 +128,8 @@ def test_the_recall_digest_says_how_many_with_the_link_once_a_day_and_no_patient
     coordinator, neighbour_coordinator, regulator, gp, commune
 ):
     assert recall_digests_send() == 0  # nobody to call back: nothing sent
-    _no_show(regulator, gp, commune, hours_ago=2)
-    _no_show(regulator, gp, commune, hours_ago=4, family_name="Martin")
+    no_show(regulator, gp, commune, hours_ago=2)
+    no_show(regulator, gp, commune, hours_ago=4, family_name="Martin")
     assert recall_digests_send() == 1
     assert recall_digests_send() == 0  # a second run the same day sends nothing
     message = OutboundMessage.objects.get(template="snp_recall_digest")
@@ -179,7 +144,7 @@ def test_the_recall_digest_says_how_many_with_the_link_once_a_day_and_no_patient
 def test_the_recall_digest_task_run_twice_sends_one_e_mail(coordinator, regulator, gp, commune, mailoutbox):
     from snp.tasks import send_recall_digests
 
-    _no_show(regulator, gp, commune)
+    no_show(regulator, gp, commune)
     send_recall_digests.apply()
     send_recall_digests.apply()
     assert OutboundMessage.objects.filter(template="snp_recall_digest").count() == 1
@@ -191,89 +156,6 @@ def test_the_recall_digest_is_on_the_beat_schedule(settings):
 
 
 # --- A small known month: unfilled slots and statistics ----------------------------------------------------------
-
-
-def _previous_month() -> datetime.date:
-    return (timezone.localdate().replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
-
-
-def _on(day: int, hour: int) -> datetime.datetime:
-    return datetime.datetime.combine(_previous_month().replace(day=day), datetime.time(hour), tzinfo=PARIS)
-
-
-def _slot(entry, site, start, audiences, status=Slot.Status.FREE):
-    return Slot.objects.create(
-        practitioner=entry,
-        site=site,
-        territory_id=site.territory_id,
-        starts_at=start,
-        ends_at=start + datetime.timedelta(minutes=20),
-        audiences=audiences,
-        status=status,
-    )
-
-
-def _booking(slot, audience, status, *, hours_before, commune):
-    booking = Booking.objects.create(
-        slot=slot,
-        audience=audience,
-        status=status,
-        patient_family_name="Durand",
-        patient_given_names="Jeanne",
-        patient_birth_date=datetime.date(1950, 3, 4),
-        patient_sex="F",
-        patient_phone="+33612345678",
-        patient_commune=commune,
-        has_gp=False,
-        reason_category="pain",
-        recall="to_do" if status == Booking.Status.NO_SHOW else "",
-    )
-    Booking.objects.filter(pk=booking.pk).update(created_at=slot.starts_at - datetime.timedelta(hours=hours_before))
-    return booking
-
-
-@pytest.fixture
-def known_month(gp, gp2, gp_entry, gp_practice, gp2_practice, neighbour_territory, regulator):
-    """Last month in the territory: at the Tilleuls (La Roche-sur-Yon) Alice's slots, at the Port (Les Sables)
-    Bob's; one slot of a neighbouring territory, which nothing below counts."""
-    la_roche = CommuneFactory()
-    sables = CommuneFactory(insee_code="85194", name="Les Sables-d'Olonne", postal_codes=["85100"])
-    gp_practice.commune, gp2_practice.commune = la_roche, sables
-    gp_practice.save(update_fields=["commune"])
-    gp2_practice.save(update_fields=["commune"])
-    bob = gp2.role_grants.get().practitioner
-    # Alice: honoured (booked 2 h before by the SAS), free, free before any tariff, free after the new tariff,
-    # withdrawn without booking.
-    honoured = _slot(gp_entry, gp_practice, _on(3, 10), ["sas", "pharmacists"], Slot.Status.BOOKED)
-    _booking(honoured, "sas", Booking.Status.HONOURED, hours_before=2, commune=la_roche)
-    _slot(gp_entry, gp_practice, _on(3, 11), ["sas"])
-    _slot(gp_entry, gp_practice, _on(1, 9), ["sas"])
-    cancelled_then_free = _slot(gp_entry, gp_practice, _on(7, 9), ["sas"])
-    _booking(cancelled_then_free, "sas", Booking.Status.CANCELLED, hours_before=30, commune=la_roche)
-    _slot(gp_entry, gp_practice, _on(5, 10), ["sas"], Slot.Status.WITHDRAWN)
-    # Bob: a no-show booked 4 h before by a pharmacist, a free one.
-    no_show = _slot(bob, gp2_practice, _on(5, 9), ["pharmacists"], Slot.Status.BOOKED)
-    _booking(no_show, "pharmacists", Booking.Status.NO_SHOW, hours_before=4, commune=la_roche)
-    _slot(bob, gp2_practice, _on(4, 9), ["sas"])
-    # Elsewhere.
-    from tests.factories import PracticeFactory, PractitionerFactory
-
-    _slot(
-        PractitionerFactory(territory=neighbour_territory),
-        PracticeFactory(territory=neighbour_territory),
-        _on(3, 9),
-        ["sas"],
-    )
-    # Calls: the honoured booking's, an advice, two without a slot.
-    for day, outcome in ((3, "booked"), (3, "advice"), (5, "no_slot"), (5, "no_slot")):
-        RegulatedCall.objects.create(
-            territory=gp_practice.territory, audience="sas", outcome=outcome, received_at=_on(day, 8)
-        )
-    # 25 € from the 2nd, 30 € from the 6th; none on the 1st.
-    UnfilledSlotTariff.objects.create(territory=gp_practice.territory, valid_from=_on(2, 0).date(), amount_cents=2500)
-    UnfilledSlotTariff.objects.create(territory=gp_practice.territory, valid_from=_on(6, 0).date(), amount_cents=3000)
-    UnfilledSlotTariff.objects.create(territory=neighbour_territory, valid_from=_on(1, 0).date(), amount_cents=9900)
-    return _previous_month()
 
 
 def test_the_month_s_statistics_on_a_known_data_set(known_month, territory):

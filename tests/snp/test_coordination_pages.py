@@ -346,3 +346,24 @@ def test_amounts_are_decimal_euros(known_month, territory):
 
     report = unfilled_report(territory_ids=[territory.pk], month=known_month)
     assert (report.count, report.amount, report.without_tariff) == (4, Decimal("80"), 1)
+
+
+def test_the_recall_list_costs_the_same_queries_for_one_or_many(
+    coordinator, regulator, gp, commune, signed_in, django_assert_max_num_queries
+):
+    client = signed_in(coordinator)
+    no_show(regulator, gp, commune, hours_ago=2)
+    with django_assert_max_num_queries(12) as one:
+        client.get(RECALLS)
+    for hours in (4, 6, 8, 10):
+        no_show(regulator, gp, commune, hours_ago=hours)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert client.get(RECALLS).content.decode().count("DURAND Jeanne") >= 5
+
+
+def test_the_statistics_page_costs_a_fixed_number_of_queries(
+    known_month, observer, signed_in, django_assert_max_num_queries
+):
+    client = signed_in(observer)
+    with django_assert_max_num_queries(16):
+        assert client.get(STATISTICS, {"mois": f"{known_month:%Y-%m}"}).status_code == 200

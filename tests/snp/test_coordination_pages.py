@@ -346,6 +346,8 @@ def test_amounts_are_decimal_euros(known_month, territory):
 
     report = unfilled_report(territory_ids=[territory.pk], month=known_month)
     assert (report.count, report.amount, report.without_tariff) == (4, Decimal("80"), 1)
+    # The report and the month's figures (API, statistics, newsletter) count the same slots.
+    assert month_figures(territory_ids=[territory.pk], month=known_month)["slots_unfilled"] == report.count
 
 
 def test_the_recall_list_costs_the_same_queries_for_one_or_many(

@@ -40,10 +40,33 @@ class MonthForm(forms.Form):
 
     @property
     def month(self) -> datetime.date:
-        """The month chosen, or the current one when the form is invalid (the page says what was wrong)."""
-        if self.is_valid():
-            return self.cleaned_data["mois"]
-        return _first_of_month(timezone.localdate())
+        """The month chosen, or the current one when it is not one of those offered (the page says so)."""
+        self.is_valid()  # cleaned_data keeps the fields that are valid
+        return self.cleaned_data.get("mois") or _first_of_month(timezone.localdate())
+
+
+class StatisticsForm(MonthForm):
+    """The month, and for someone who coordinates or observes several territories, one of them (all by
+    default)."""
+
+    territoire = forms.ModelChoiceField(
+        label=_("Territoire"), queryset=Territory.objects.none(), required=False, empty_label=_("Tous")
+    )
+
+    def __init__(self, data=None, *, territory_ids, **kwargs):
+        super().__init__(data, **kwargs)
+        self.territory_ids = frozenset(territory_ids)
+        self.fields["territoire"].queryset = _territories(territory_ids)
+        self.several_territories = len(self.territory_ids) > 1
+        if not self.several_territories:
+            del self.fields["territoire"]
+
+    @property
+    def chosen_territory_ids(self) -> frozenset[int]:
+        """The territory chosen, or all of the user's (also when the form is invalid: the page says why)."""
+        if self.several_territories and self.is_valid() and self.cleaned_data.get("territoire"):
+            return frozenset({self.cleaned_data["territoire"].pk})
+        return self.territory_ids
 
 
 class RecallForm(forms.Form):

@@ -21,7 +21,7 @@ from core.exports import csv_response, xlsx_response
 from core.pages import fetch_or_404, raise_for_access, refuse_on_form
 from directory.contact_values import display_value
 from snp import selectors, services
-from snp.forms import MonthForm, RecallForm, SharedOfferForm, SharedOfferRemoveForm, UnfilledTariffForm
+from snp.forms import MonthForm, RecallForm, SharedOfferForm, SharedOfferRemoveForm, StatisticsForm, UnfilledTariffForm
 from snp.permissions import can_coordinate_snp, can_see_snp_statistics
 from snp.scope import snp_actor_for
 from snp.statistics import month_statistics, statistics_chart_data
@@ -206,10 +206,10 @@ def shared_offer_remove(request):
 def statistics(request):
     """The month's figures of the territories the user coordinates or observes: aggregates, never a patient."""
     actor = snp_actor_for(request.user)
-    form = MonthForm(request.GET or None)
-    stats = month_statistics(
-        territory_ids=actor.coordinated_territory_ids | actor.observed_territory_ids, month=form.month
+    form = StatisticsForm(
+        request.GET or None, territory_ids=actor.coordinated_territory_ids | actor.observed_territory_ids
     )
+    stats = month_statistics(territory_ids=form.chosen_territory_ids, month=form.month)
     context = {
         "form": form,
         "stats": stats,

@@ -12,7 +12,9 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.models import AccessLog
+from accounts.roles import Role
 from core.errors import ApplicationError
+from directory.services import role_grant_create
 from notifications.models import OutboundMessage
 from notifications.services import message_render
 from snp.models import SharedOffer, UnfilledSlotTariff
@@ -24,6 +26,7 @@ from snp.services import (
     shared_offer_add,
 )
 from snp.statistics import month_statistics
+from tests.factories import TerritoryFactory
 from tests.snp.conftest import no_show, patient
 
 pytestmark = pytest.mark.django_db
@@ -369,3 +372,19 @@ def test_the_statistics_page_costs_a_fixed_number_of_queries(
     client = signed_in(observer)
     with django_assert_max_num_queries(16):
         assert client.get(STATISTICS, {"mois": f"{known_month:%Y-%m}"}).status_code == 200
+
+
+def test_someone_who_observes_two_territories_chooses_one_or_both(
+    known_month, observer, neighbour_territory, signed_in
+):
+    role_grant_create(user=observer, role=Role.OBSERVER, territory=neighbour_territory)
+    client = signed_in(observer)
+    month = f"{known_month:%Y-%m}"
+    both = client.get(STATISTICS, {"mois": month}).content.decode()
+    assert "<dt>Créneaux offerts</dt><dd>7</dd>" in both  # the neighbour's slot too
+    neighbour_only = client.get(STATISTICS, {"mois": month, "territoire": neighbour_territory.pk}).content.decode()
+    assert "<dt>Créneaux offerts</dt><dd>1</dd>" in neighbour_only
+    # A territory they do not observe: a French 400, and the figures of their own territories.
+    other = TerritoryFactory(name="CPTS du Littoral", slug="littoral")
+    refused = client.get(STATISTICS, {"mois": month, "territoire": other.pk})
+    assert refused.status_code == 400 and "<dd>7</dd>" in refused.content.decode()

@@ -319,6 +319,13 @@ CELERY_BEAT_SCHEDULE = {
     "snp-patterns-expand": {"task": "snp.tasks.expand_patterns", "schedule": crontab(hour=1, minute=5)},
     # The patient's reminder before an SNP visit, every 5 minutes so that it leaves within 5 minutes of its time.
     "snp-reminders": {"task": "snp.tasks.send_reminders", "schedule": crontab(minute="*/5")},
+    # The coordinators' e-mail of the no-shows to call back, at 8:30 (Paris) on working days, when the coordination
+    # starts its calls; "to call back" is a status, so Monday's covers the weekend. One per coordinator, territory
+    # and day, whatever reruns; none when nobody is to be called.
+    "snp-recall-digests": {
+        "task": "snp.tasks.send_recall_digests",
+        "schedule": crontab(day_of_week="mon-fri", hour=8, minute=30),
+    },
 }
 
 # --- Outbox ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ month's figures for coordinators, observers and the newsletter (no patient in th
 
 import datetime
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db.models import (
     Case,
@@ -21,7 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AccessLog
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
-from directory.models import Audience, Commune, ContactChannel, LlToEarth, Practice, Practitioner
+from directory.models import Audience, Commune, ContactChannel, LlToEarth, Practice, Practitioner, Territory
 from directory.selectors import VISIBLE_AUDIENCES, communes_within
 from snp.models import (
     REGULATOR_SERVICES,
@@ -37,9 +38,11 @@ from snp.models import (
     BookingAudience,
     NurseOnCall,
     RegulatedCall,
+    SharedOffer,
     Slot,
     SlotKind,
     TerritoryLine,
+    UnfilledSlotTariff,
 )
 from snp.scope import GENERAL_PRACTICE_SPECIALTIES, SnpActor
 
@@ -534,3 +537,180 @@ def week_slots(
     if shown and request is not None:
         booking_list_reads_record(actor, shown, request=request)
     return slots
+
+
+# --- Coordination ----------------------------------------------------------------------------------------------
+
+
+def recalls_for_coordinator(actor: SnpActor, *, done: bool = False) -> QuerySet[Booking]:
+    """The no-shows of the territories the actor coordinates: those to call back (``done``: those already
+    called, reached or not), the latest missed visit first. The caller logs the rows it shows
+    (``booking_list_reads_record``): each carries the patient's name and phone."""
+    recalls = Booking.objects.filter(
+        status=Booking.Status.NO_SHOW, slot__territory_id__in=sorted(actor.coordinated_territory_ids)
+    )
+    if done:
+        recalls = recalls.exclude(recall__in=["", Booking.Recall.TO_DO])
+    else:
+        recalls = recalls.filter(recall=Booking.Recall.TO_DO)
+    return recalls.select_related("slot__site", "slot__practitioner").order_by("-slot__starts_at", "pk")
+
+
+def recall_for_coordinator(actor: SnpActor, public_id) -> Booking:
+    """One no-show of a territory the actor coordinates, else "not found" (another territory's, a booking
+    that is no no-show)."""
+    booking = (
+        Booking.objects.filter(
+            public_id=public_id,
+            status=Booking.Status.NO_SHOW,
+            slot__territory_id__in=sorted(actor.coordinated_territory_ids),
+        )
+        .exclude(recall="")
+        .select_related("slot")
+        .first()
+    )
+    if booking is None:
+        raise ApplicationError(_("Ce rappel n'existe pas ou ne vous est pas accessible."), code="not_found")
+    return booking
+
+
+def recalls_to_do_count(actor: SnpActor) -> int:
+    return recalls_for_coordinator(actor).count()
+
+
+def unfilled_tariffs(territory_ids) -> list[dict]:
+    """Each territory's dated amounts per unfilled slot, newest first, each with the day its successor takes over
+    (``valid_until``: the day before) and whether it is the one in force today."""
+    today = timezone.localdate()
+    rows = list(
+        UnfilledSlotTariff.objects.filter(territory_id__in=sorted(territory_ids))
+        .select_related("territory")
+        .order_by("territory__name", "territory_id", "valid_from")
+    )
+    listed = []
+    for index, tariff in enumerate(rows):
+        following = rows[index + 1] if index + 1 < len(rows) else None
+        same = following is not None and following.territory_id == tariff.territory_id
+        valid_until = following.valid_from - datetime.timedelta(days=1) if same else None
+        in_force = tariff.valid_from <= today and (valid_until is None or today <= valid_until)
+        listed.append(
+            {
+                "tariff": tariff,
+                "amount": _euros(tariff.amount_cents),
+                "valid_until": valid_until,
+                "in_force": in_force,
+            }
+        )
+    listed.sort(key=lambda row: (row["tariff"].territory.name, -row["tariff"].valid_from.toordinal()))
+    return listed
+
+
+def _euros(cents: int) -> Decimal:
+    return (Decimal(cents) / 100).quantize(Decimal("0.01"))
+
+
+@dataclass
+class UnfilledLine:
+    """One professional's slots left unfilled in a month and what they come to (a slot on a day no tariff covers
+    counts in ``without_tariff`` and adds nothing)."""
+
+    practitioner: Practitioner
+    count: int = 0
+    amount_cents: int = 0
+    without_tariff: int = 0
+
+    @property
+    def amount(self) -> Decimal:
+        return _euros(self.amount_cents)
+
+
+@dataclass
+class UnfilledReport:
+    month: datetime.date
+    lines: list[UnfilledLine] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(line.count for line in self.lines)
+
+    @property
+    def amount(self) -> Decimal:
+        return _euros(sum(line.amount_cents for line in self.lines))
+
+    @property
+    def without_tariff(self) -> int:
+        return sum(line.without_tariff for line in self.lines)
+
+
+def unfilled_slots(*, territory_ids, month: datetime.date, now: datetime.datetime | None = None) -> QuerySet[Slot]:
+    """The month's slots whose time passed while they were free: never booked, or given back and not booked
+    again, and not withdrawn. The same definition as ``month_figures``' ``slots_unfilled``."""
+    start, end = month_bounds(month)
+    return Slot.objects.filter(
+        territory_id__in=sorted(territory_ids),
+        starts_at__gte=start,
+        starts_at__lt=min(end, now or timezone.now()),
+        status=Slot.Status.FREE,
+    )
+
+
+def unfilled_report(*, territory_ids, month: datetime.date, now: datetime.datetime | None = None) -> UnfilledReport:
+    """Each professional's unfilled slots of the month with their amount, at the territory's tariff in force on
+    the slot's day (Europe/Paris). Two queries: the slots with their tariff, the professionals."""
+    day = TruncDate("starts_at", tzinfo=timezone.get_current_timezone())
+    tariff = UnfilledSlotTariff.objects.filter(territory_id=OuterRef("territory_id"), valid_from__lte=OuterRef("day"))
+    rows = (
+        unfilled_slots(territory_ids=territory_ids, month=month, now=now)
+        .annotate(day=day)
+        .annotate(amount_cents=Subquery(tariff.order_by("-valid_from").values("amount_cents")[:1]))
+        .values_list("practitioner_id", "amount_cents")
+    )
+    lines: dict[int, UnfilledLine] = {}
+    practitioners = {}
+    rows = list(rows)
+    if rows:
+        practitioners = Practitioner.objects.in_bulk({practitioner_id for practitioner_id, _amount in rows})
+    for practitioner_id, amount_cents in rows:
+        line = lines.setdefault(practitioner_id, UnfilledLine(practitioner=practitioners[practitioner_id]))
+        line.count += 1
+        if amount_cents is None:
+            line.without_tariff += 1
+        else:
+            line.amount_cents += amount_cents
+    ordered = sorted(lines.values(), key=lambda line: (line.practitioner.last_name, line.practitioner.first_name))
+    return UnfilledReport(month=month.replace(day=1), lines=ordered)
+
+
+def unfilled_report_rows(report: UnfilledReport):
+    """The header, each professional, then the total: what the CPTS needs to pay each one for the month."""
+    yield [
+        _("Mois"),
+        _("Professionnel"),
+        _("RPPS ou ADELI"),
+        _("Créneaux non pourvus"),
+        _("Dont sans tarif"),
+        _("Montant (€)"),
+    ]
+    month = report.month.strftime("%Y-%m")
+    for line in report.lines:
+        entry = line.practitioner
+        yield [month, str(entry), entry.rpps or entry.adeli or "", line.count, line.without_tariff, line.amount]
+    yield [month, _("Total"), "", report.count, report.without_tariff, report.amount]
+
+
+def shared_offers_of(territory_ids) -> dict[int, dict]:
+    """For each territory the user coordinates: the neighbours it shares its offer with (``gives``) and those
+    sharing theirs with it (``receives``)."""
+    found = {
+        territory.pk: {"territory": territory, "gives": [], "receives": []}
+        for territory in Territory.objects.filter(pk__in=sorted(territory_ids)).order_by("name")
+    }
+    offers = SharedOffer.objects.filter(Q(territory_id__in=found) | Q(shares_with_id__in=found)).select_related(
+        "territory", "shares_with"
+    )
+    for offer in offers.order_by("territory__name", "shares_with__name"):
+        if offer.territory_id in found:
+            found[offer.territory_id]["gives"].append(offer.shares_with)
+        if offer.shares_with_id in found:
+            found[offer.shares_with_id]["receives"].append(offer.territory)
+    return found

@@ -8,11 +8,13 @@ import dataclasses
 import datetime
 import itertools
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -24,7 +26,7 @@ from accounts.services import access_log_record
 from accounts.signed_links import patient_link_read, patient_link_token
 from core.errors import ApplicationError
 from directory.contact_values import french_phone_e164
-from directory.models import Commune, Practice, Practitioner, RoleGrant
+from directory.models import Commune, Practice, Practitioner, RoleGrant, Territory
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue
 from notifications.verification import verification_code_check, verification_code_consume, verification_code_send
@@ -38,9 +40,11 @@ from snp.models import (
     ReasonCategory,
     RegulatedCall,
     Sex,
+    SharedOffer,
     Slot,
     SlotKind,
     SlotPattern,
+    UnfilledSlotTariff,
 )
 from snp.scope import SnpActor, snp_actor_for
 
@@ -843,3 +847,167 @@ def reminders_send(*, now: datetime.datetime | None = None) -> int:
             booking.save(update_fields=["reminder_sent_at", "updated_at"])
             sent += 1
     return sent
+
+
+# --- Coordination ----------------------------------------------------------------------------------------------
+
+RECALL_OUTCOMES = (Booking.Recall.DONE, Booking.Recall.UNREACHABLE)
+RECALLS_PAGE_PATH = "/soins-non-programmes/coordination/rappels/"
+
+
+def _coordinated(acting_user: User) -> frozenset[int]:
+    territories = snp_actor_for(acting_user).coordinated_territory_ids
+    if not territories:
+        raise ApplicationError(_("Seule la coordination de la CPTS fait cela."), code="forbidden")
+    return territories
+
+
+@transaction.atomic
+def booking_recall_record(*, acting_user: User, booking: Booking, recall: str) -> Booking:
+    """A coordinator of the slot's territory called the patient who did not come back: « Rappel fait » or
+    « Injoignable ». Either takes the booking off the list of recalls to do; an unreachable patient may still be
+    reached later (then « Rappel fait »), a recall done is final. Another territory's booking is "not found"."""
+    territories = _coordinated(acting_user)
+    booking = Booking.objects.select_for_update(of=("self",)).select_related("slot").get(pk=booking.pk)
+    if booking.slot.territory_id not in territories or booking.status != Booking.Status.NO_SHOW or not booking.recall:
+        raise ApplicationError(_("Ce rappel n'existe pas ou ne vous est pas accessible."), code="not_found")
+    if recall not in RECALL_OUTCOMES:
+        raise ApplicationError(_("Indiquez si le patient a été joint."), field="recall")
+    if booking.recall == Booking.Recall.DONE:
+        raise ApplicationError(_("Ce patient a déjà été rappelé."))
+    booking.recall = recall
+    booking.save(update_fields=["recall", "updated_at"])
+    _booking_logged(acting_user, booking, action=AccessLog.Action.UPDATE, via="snp.services.booking_recall_record")
+    return booking
+
+
+def recall_digests_send(*, now: datetime.datetime | None = None) -> int:
+    """The morning e-mail of each coordinator: « N patients à rappeler » in their territory and the link to the
+    list; no patient, nothing clinical. Not sent for a territory with nothing to recall. One per coordinator,
+    territory and day (the outbox key holds the date): a second run the same day sends nothing. Returns how many
+    digests were queued."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    to_do = dict(
+        Booking.objects.filter(status=Booking.Status.NO_SHOW, recall=Booking.Recall.TO_DO)
+        .values("slot__territory_id")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("slot__territory_id", "count")
+    )
+    grants = (
+        RoleGrant.objects.filter(role=Role.COORDINATOR, user__is_active=True, territory_id__in=list(to_do))
+        .select_related("user", "territory")
+        .order_by("territory_id", "user_id")
+    )
+    sent = 0
+    for grant in grants:
+        key = f"snp-recall-digest:{day.isoformat()}:{grant.territory_id}:{grant.user_id}"
+        if not grant.user.email or OutboundMessage.objects.filter(idempotency_key=key).exists():
+            continue
+        context = {
+            "count": to_do[grant.territory_id],
+            "territory": grant.territory.name,
+            "day": day.strftime("%d/%m/%Y"),
+            "url": f"{settings.SITE_URL}{RECALLS_PAGE_PATH}",
+        }
+        with transaction.atomic():
+            message_enqueue(
+                channel=OutboundMessage.Channel.EMAIL,
+                recipient=grant.user.email,
+                template="snp_recall_digest",
+                context=context,
+                idempotency_key=key,
+                territory_id=grant.territory_id,
+            )
+        sent += 1
+    return sent
+
+
+def _tariff_territory_checked(acting_user: User, territory: Territory | None) -> Territory:
+    territories = _coordinated(acting_user)
+    if territory is None:
+        if len(territories) != 1:
+            raise ApplicationError(_("Choisissez le territoire."), field="territory")
+        return Territory.objects.get(pk=next(iter(territories)))
+    if territory.pk not in territories:
+        raise ApplicationError(_("Ce territoire n'existe pas ou ne vous est pas accessible."), code="not_found")
+    return territory
+
+
+@transaction.atomic
+def unfilled_tariff_create(
+    *, acting_user: User, valid_from: datetime.date, amount, territory: Territory | None = None
+) -> UnfilledSlotTariff:
+    """A new amount per unfilled slot from a date, for a territory the user coordinates. Rows are never edited
+    (the professionals' past months keep the amount they were computed with): a change is a new dated row,
+    taking effect today at the earliest."""
+    territory = _tariff_territory_checked(acting_user, territory)
+    try:
+        amount = Decimal(str(amount).replace(",", ".").strip())
+    except InvalidOperation:
+        raise ApplicationError(_("Le montant doit être un nombre, par exemple 25,00."), field="amount") from None
+    if not amount.is_finite() or amount <= 0:
+        raise ApplicationError(_("Le montant doit être supérieur à zéro."), field="amount")
+    if amount >= Decimal("100000") or amount != amount.quantize(Decimal("0.01")):
+        raise ApplicationError(_("Le montant s'écrit en euros et centimes, au plus 99 999,99."), field="amount")
+    if valid_from is None:
+        raise ApplicationError(_("Indiquez la date d'entrée en vigueur."), field="valid_from")
+    if valid_from < timezone.localdate():
+        raise ApplicationError(
+            _("Un nouveau tarif prend effet aujourd'hui au plus tôt : les mois passés gardent leur montant."),
+            field="valid_from",
+        )
+    if UnfilledSlotTariff.objects.filter(territory=territory, valid_from=valid_from).exists():
+        raise ApplicationError(
+            _("Un tarif de ce territoire prend déjà effet le %(date)s.") % {"date": valid_from.strftime("%d/%m/%Y")},
+            field="valid_from",
+        )
+    try:
+        with transaction.atomic():
+            return UnfilledSlotTariff.objects.create(
+                territory=territory, valid_from=valid_from, amount_cents=int(amount * 100)
+            )
+    except IntegrityError:  # the same date added at the same moment by another coordinator
+        raise ApplicationError(_("Ce tarif vient d'être ajouté par quelqu'un d'autre."), field="valid_from") from None
+
+
+def _shared_offer_logged(acting_user: User, offer: SharedOffer, *, action: str, via: str) -> None:
+    """Sharing the offer lets the neighbour's regulators book on the territory's slots and read what their
+    service booked there: a change of who reaches patient data, recorded in the access log (no patient)."""
+    access_log_record(
+        user=acting_user,
+        action=action,
+        subject_type="snp_shared_offer",
+        subject_id=f"{offer.territory_id}:{offer.shares_with_id}",
+        via=via,
+    )
+
+
+@transaction.atomic
+def shared_offer_add(*, acting_user: User, territory: Territory, shares_with: Territory) -> SharedOffer:
+    """A coordinator of ``territory`` opens its slots to the neighbouring ``shares_with`` (one direction; the
+    neighbour's coordinators decide the other). Adding it twice changes nothing."""
+    if territory.pk not in _coordinated(acting_user):
+        raise ApplicationError(_("Ce territoire n'existe pas ou ne vous est pas accessible."), code="not_found")
+    if shares_with is None:
+        raise ApplicationError(_("Choisissez le territoire voisin."), field="shares_with")
+    if shares_with.pk == territory.pk:
+        raise ApplicationError(_("Un territoire partage son offre avec un autre territoire."), field="shares_with")
+    offer, created = SharedOffer.objects.get_or_create(territory=territory, shares_with=shares_with)
+    if created:
+        _shared_offer_logged(acting_user, offer, action=AccessLog.Action.CREATE, via="snp.services.shared_offer_add")
+    return offer
+
+
+@transaction.atomic
+def shared_offer_remove(*, acting_user: User, territory: Territory, shares_with: Territory) -> None:
+    """A coordinator of ``territory`` stops sharing its slots with ``shares_with``: its regulators no longer see
+    or book them (bookings already made stay)."""
+    if territory.pk not in _coordinated(acting_user):
+        raise ApplicationError(_("Ce territoire n'existe pas ou ne vous est pas accessible."), code="not_found")
+    offer = SharedOffer.objects.select_for_update().filter(territory=territory, shares_with=shares_with).first()
+    if offer is None:
+        raise ApplicationError(_("Ce partage n'existe pas ou ne vous est pas accessible."), code="not_found")
+    _shared_offer_logged(acting_user, offer, action=AccessLog.Action.DELETE, via="snp.services.shared_offer_remove")
+    offer.delete()

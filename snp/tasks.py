@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from snp.services import patterns_expand_all, reminders_send
+from snp.services import patterns_expand_all, recall_digests_send, reminders_send
 
 
 @shared_task(acks_late=True)
@@ -13,3 +13,9 @@ def expand_patterns() -> int:
 @shared_task(acks_late=True)
 def send_reminders() -> int:
     return reminders_send()
+
+
+@shared_task(acks_late=True)
+def send_recall_digests() -> int:
+    """The coordinators' morning e-mail of the patients to call back (see ``recall_digests_send``)."""
+    return recall_digests_send()

@@ -1,8 +1,11 @@
-// The dashboard's charts (Chart.js, static/vendor/chartjs). Figures come from the page's json_script
-// (#dashboard-chart-data), never from inline code; each chart's text alternative is the table its caption
-// names. Drawn again when HTMX swaps the figures in after a change of filter.
+// The dashboards' charts (Chart.js, static/vendor/chartjs): the referrals' dashboard and the SNP statistics
+// ("snp-*"). Figures come from the page's json_script (#dashboard-chart-data), never from inline code; each
+// chart's text alternative is the table its caption names. Drawn again when HTMX swaps the figures in after a
+// change of filter.
 (() => {
   const COLOURS = { sent: "#0b5d78", accepted: "#1e6b34", declined: "#a4161a", appointment: "#7a4a00" };
+  // The calls' outcomes, in the order of RegulatedCall.Outcome (booked, advice, emergency, on call, no slot).
+  const OUTCOME_COLOURS = ["#1e6b34", "#0b5d78", "#a4161a", "#7a4a00", "#5c5f66"];
 
   const figures = (root) => {
     const script = root.querySelector("#dashboard-chart-data") || document.getElementById("dashboard-chart-data");
@@ -18,7 +21,59 @@
     plugins: { legend: { position: "bottom", labels: { boxWidth: 12 } } },
   });
 
+  // Horizontal bars, one line per label: the box grows with their number (CSSOM, allowed by the CSP); a long
+  // name is cut on a phone (the tooltip and the table below give it whole).
+  const horizontal = (canvas, labels, datasets, { legend = true } = {}) => {
+    const narrow = window.matchMedia("(max-width: 767px)").matches;
+    const perBar = (narrow ? 1.4 : 1.8) * Math.max(1, datasets.length * 0.75);
+    canvas.parentElement.style.height = `${Math.max(8, labels.length * perBar + 2.5)}rem`;
+    const room = narrow ? 20 : 48;
+    const short = (name) => (name.length > room ? `${name.slice(0, room - 1)}…` : name);
+    return {
+      type: "bar",
+      data: { labels, datasets },
+      options: {
+        ...common(),
+        indexAxis: "y",
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { ticks: { autoSkip: false, callback: (value) => short(labels[value]) } },
+        },
+        plugins: legend ? common().plugins : { legend: { display: false } },
+      },
+    };
+  };
+
+  const offeredFilled = (data, labels, offered, filled) => [
+    { label: data.series.offered, data: offered, backgroundColor: COLOURS.sent },
+    { label: data.series.filled, data: filled, backgroundColor: COLOURS.accepted },
+  ];
+
   const builders = {
+    "snp-days": (data) => ({
+      type: "bar",
+      data: { labels: data.days, datasets: offeredFilled(data, data.days, data.offered, data.filled) },
+      options: { ...common(), scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    }),
+    "snp-calls": (data) => ({
+      type: "bar",
+      data: {
+        labels: data.days,
+        datasets: data.outcomes.map((outcome, index) => ({
+          label: outcome.label,
+          data: outcome.data,
+          backgroundColor: OUTCOME_COLOURS[index % OUTCOME_COLOURS.length],
+        })),
+      },
+      options: {
+        ...common(),
+        scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+      },
+    }),
+    "snp-audiences": (data, canvas) =>
+      horizontal(canvas, data.audiences, offeredFilled(data, data.audiences, data.audience_offered, data.audience_filled)),
+    "snp-communes": (data, canvas) =>
+      horizontal(canvas, data.communes, offeredFilled(data, data.communes, data.commune_offered, data.commune_filled)),
     volume: (data) => ({
       type: "bar",
       data: {

@@ -24,6 +24,9 @@ from referrals.permissions import (
     can_work_referral_inbox,
 )
 from referrals.selectors import referrals_overdue_in_territories
+from snp.permissions import can_book_snp_slots, can_coordinate_snp, can_publish_snp_slots, can_see_snp_statistics
+from snp.scope import snp_actor_for
+from snp.selectors import recalls_to_do_count
 
 
 def _signed_in(user) -> bool:
@@ -63,6 +66,14 @@ RECONFIRM_TILE = TileCount(
     ),
     url_name="directory:upkeep_stale",
     query="anciennete=six-mois",
+)
+
+RECALL_TILE = TileCount(
+    count=lambda user: recalls_to_do_count(snp_actor_for(user)),
+    label=lambda number: (
+        ngettext("%(count)d patient à rappeler", "%(count)d patients à rappeler", number) % {"count": number}
+    ),
+    url_name="snp:recalls",
 )
 
 
@@ -117,6 +128,35 @@ NAVIGATION = [
         "currency-euro",
         can_manage_tariffs,
         _("Les tarifs en vigueur et à venir des actes RQD et TE2."),
+    ),
+    NavEntry(
+        _("Mes créneaux SNP"),
+        "snp:week",
+        "calendar-week",
+        can_publish_snp_slots,
+        _("Publier vos créneaux de soins non programmés, choisir qui peut les réserver, saisir qui est venu."),
+    ),
+    NavEntry(
+        _("Créneaux SNP à réserver"),
+        "snp:board",
+        "calendar-check",
+        can_book_snp_slots,
+        _("Les créneaux libres du territoire pour un patient à voir sous 24-48 h, et l'infirmier d'astreinte."),
+    ),
+    NavEntry(
+        _("Rappels SNP"),
+        "snp:recalls",
+        "telephone-outbound",
+        can_coordinate_snp,
+        _("Les patients absents à leur consultation non programmée, à rappeler ; les créneaux non pourvus."),
+        tile_count=RECALL_TILE,
+    ),
+    NavEntry(
+        _("Statistiques SNP"),
+        "snp:statistics",
+        "graph-up",
+        can_see_snp_statistics,
+        _("Créneaux offerts et pourvus, appels et leur issue, absences : les chiffres du mois, sans patient."),
     ),
     NavEntry(
         _("Journal des accès"),

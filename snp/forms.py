@@ -313,6 +313,8 @@ class MonthForm(forms.Form):
     @property
     def month(self) -> datetime.date:
         """The month chosen, or the current one when it is not one of those offered (the page says so)."""
+        if not self.is_bound:  # the page opened without a choice: this month
+            return _first_of_month(timezone.localdate())
         self.is_valid()  # cleaned_data keeps the fields that are valid
         return self.cleaned_data.get("mois") or _first_of_month(timezone.localdate())
 

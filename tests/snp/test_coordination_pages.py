@@ -388,3 +388,13 @@ def test_someone_who_observes_two_territories_chooses_one_or_both(
     other = TerritoryFactory(name="CPTS du Littoral", slug="littoral")
     refused = client.get(STATISTICS, {"mois": month, "territoire": other.pk})
     assert refused.status_code == 400 and "<dd>7</dd>" in refused.content.decode()
+
+
+@pytest.mark.parametrize("path", [STATISTICS, UNFILLED, RECALLS, TARIFFS, SHARED])
+def test_each_page_opens_on_this_month_without_any_choice(coordinator, signed_in, path):
+    # As from the menu: no ?mois= (an unbound month form once answered 500 on the statistics).
+    assert signed_in(coordinator).get(path).status_code == 200
+
+
+def test_an_observer_opens_the_statistics_from_the_menu(observer, signed_in):
+    assert signed_in(observer).get(STATISTICS).status_code == 200

@@ -42,6 +42,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("fhir/", include("snp.fhir_urls")),  # Schedule, Slot, Appointment: before the directory's catch-all
     path("fhir/", include("directory.fhir_urls")),
 ]
 

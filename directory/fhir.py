@@ -277,7 +277,15 @@ def operation_outcome(diagnostics: str, *, code: str = "invalid", severity: str 
     }
 
 
-def searchset(*, total: int, self_url: str, next_url: str | None, entries: list[tuple[str, dict]]) -> dict:
+def searchset(
+    *,
+    total: int,
+    self_url: str,
+    next_url: str | None,
+    entries: list[tuple[str, dict]],
+    included: list[tuple[str, dict]] = (),
+) -> dict:
+    """A searchset Bundle: ``entries`` matched, ``included`` brought along by ``_include`` (not counted)."""
     links = [{"relation": "self", "url": self_url}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
@@ -291,6 +299,10 @@ def searchset(*, total: int, self_url: str, next_url: str | None, entries: list[
             "entry": [
                 {"fullUrl": full_url, "resource": resource, "search": {"mode": "match"}}
                 for full_url, resource in entries
+            ]
+            + [
+                {"fullUrl": full_url, "resource": resource, "search": {"mode": "include"}}
+                for full_url, resource in included
             ],
         }
     )

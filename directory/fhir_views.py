@@ -13,6 +13,7 @@ from functools import wraps
 from types import SimpleNamespace
 
 from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +21,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from accounts.authentication import PersonalTokenAuthentication
+from accounts.permissions import IsAuthenticatedWithRequiredMfa, mfa_required_but_missing
 from core.access import public
 from core.errors import ApplicationError
 from core.pages import FORBIDDEN, NOT_FOUND
@@ -95,41 +97,90 @@ def _throttle(request, viewer) -> None:
             )
 
 
+def _refusals_answered(request, methods: tuple[str, ...], run) -> HttpResponse:
+    """Checks the method and the format, throttles the caller, and turns refusals into OperationOutcomes."""
+    try:
+        if request.method not in methods:
+            if methods == ("GET", "HEAD"):
+                message = _("Ce serveur FHIR est en lecture seule : seule la méthode GET est acceptée.")
+            else:
+                message = _("Méthode non prise en charge : %(method)s.") % {"method": request.method}
+            raise FhirError(message, status=405, code="not-supported", headers={"Allow": ", ".join(methods)})
+        for requested in request.GET.getlist("_format"):
+            if requested not in _JSON_FORMATS:
+                raise FhirError(
+                    _("Format non pris en charge : « %(format)s ». Seul le JSON est servi.") % {"format": requested},
+                    status=406,
+                    code="not-supported",
+                )
+        viewer = _viewer(request)
+        _throttle(request, viewer)
+        return run(viewer)
+    except FhirError as error:
+        return _response(
+            fhir.operation_outcome(error.message, code=error.code), status=error.status, headers=error.headers
+        )
+    except ApplicationError as error:
+        # The one rule of core.pages: 404 for what the caller may not see, 403 for what they may not change.
+        status, code = _REFUSAL_STATUS.get(error.code, (400, "invalid"))
+        return _response(fhir.operation_outcome(error.message, code=code), status=status)
+
+
 def fhir_endpoint(view):
     """GET (and HEAD) only, JSON only; the caller's audience resolved; refusals become OperationOutcomes."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        try:
-            if request.method not in ("GET", "HEAD"):
-                raise FhirError(
-                    _("Ce serveur FHIR est en lecture seule : seule la méthode GET est acceptée."),
-                    status=405,
-                    code="not-supported",
-                    headers={"Allow": "GET, HEAD"},
-                )
-            for requested in request.GET.getlist("_format"):
-                if requested not in _JSON_FORMATS:
-                    raise FhirError(
-                        _("Format non pris en charge : « %(format)s ». Seul le JSON est servi.")
-                        % {"format": requested},
-                        status=406,
-                        code="not-supported",
-                    )
-            viewer = _viewer(request)
-            _throttle(request, viewer)
-            audience = audience_of(viewer)
-            return view(request, audience, *args, **kwargs)
-        except FhirError as error:
-            return _response(
-                fhir.operation_outcome(error.message, code=error.code), status=error.status, headers=error.headers
-            )
-        except ApplicationError as error:
-            # The one rule of core.pages: 404 for what the caller may not see, 403 for what they may not change.
-            status, code = _REFUSAL_STATUS.get(error.code, (400, "invalid"))
-            return _response(fhir.operation_outcome(error.message, code=code), status=status)
+        return _refusals_answered(
+            request, ("GET", "HEAD"), lambda viewer: view(request, audience_of(viewer), *args, **kwargs)
+        )
 
     return csrf_exempt(wrapper)
+
+
+def fhir_signed_in_endpoint(*, methods: tuple[str, ...] = ("GET", "HEAD")):
+    """For what is not public (the SNP's slots and appointments): a caller signed in by a personal token or a
+    session, with the second factor their roles require, is passed to ``view(request, viewer, …)``. Anonymous:
+    401; without the second factor: 403; a session's POST must carry its CSRF token (a token's need not)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            def run(viewer):
+                if not viewer.is_authenticated:
+                    raise FhirError(
+                        _("Authentification requise : connectez-vous ou envoyez un jeton personnel (Token …)."),
+                        status=401,
+                        code="login",
+                        headers={"WWW-Authenticate": "Token"},
+                    )
+                if mfa_required_but_missing(viewer):
+                    raise FhirError(str(IsAuthenticatedWithRequiredMfa.message), status=403, code="forbidden")
+                if request.method not in ("GET", "HEAD") and not request.META.get("HTTP_AUTHORIZATION"):
+                    refused = CsrfViewMiddleware(lambda _request: None).process_view(request, None, (), {})
+                    if refused is not None:
+                        raise FhirError(
+                            _("Jeton CSRF absent ou invalide : rechargez la page, ou utilisez un jeton personnel."),
+                            status=403,
+                            code="forbidden",
+                        )
+                return view(request, viewer, *args, **kwargs)
+
+            return _refusals_answered(request, methods, run)
+
+        return csrf_exempt(wrapper)
+
+    return decorator
+
+
+def fhir_response(body: dict, *, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    """A FHIR JSON answer (``application/fhir+json``), for the facades of other apps."""
+    return _response(body, status=status, headers=headers)
+
+
+def fhir_base_url(request) -> str:
+    """``https://host/fhir/``: the base of the references' full URLs."""
+    return _base_url(request)
 
 
 def _base_url(request) -> str:

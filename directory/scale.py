@@ -237,6 +237,11 @@ def copy_rows(model: type[models.Model], given: list[str], rows: Iterable[str]) 
 copy_text = _copy_text
 
 
+def reserve_ids(model: type[models.Model], count: int) -> int:
+    """``_reserve_ids`` for other apps' synthetic data (the SNP's slots, whose bookings point at them)."""
+    return _reserve_ids(model, count)
+
+
 def _reserve_ids(model: type[models.Model], count: int) -> int:
     """The first of ``count`` consecutive primary keys nobody else will be given (the table is locked)."""
     table = model._meta.db_table

@@ -27,8 +27,8 @@ def test_outbox_benchmark_prints_json_figures_and_keeps_nothing(db):
 
 
 def test_app_without_benchmarks_is_named(db):
-    with pytest.raises(CommandError, match="snp n'a pas encore de mesures"):
-        call_command("benchmark", "snp")
+    with pytest.raises(CommandError, match="accounts n'a pas encore de mesures"):
+        call_command("benchmark", "accounts")
 
 
 DIRECTORY_METRICS = {
@@ -99,3 +99,40 @@ def test_referrals_benchmark_prints_its_figures_with_constant_query_counts():
         few, many = by_metric[f"{page}_queries_10_visible"], by_metric[f"{page}_queries_1000_visible"]
         assert few["target"] == "<= 12" and few["value"] == many["value"], page
         assert meets(few["value"], few["target"]), page
+
+
+SNP_METRICS = {
+    "slots_in_database",
+    "board_vs_raw_sql",
+    "queries_board_10_slots",
+    "queries_board_1000_slots",
+    "booking_throughput",
+    "booking_double_bookings",
+}
+
+
+@pytest.mark.django_db(transaction=True)  # the benchmark switches to a database of its own: no test transaction
+def test_snp_benchmark_prints_its_figures_with_no_double_booking_and_constant_queries():
+    out = StringIO()
+
+    call_command("benchmark", "snp", "--scale", "2000", stdout=out)
+
+    figures = [json.loads(line) for line in out.getvalue().splitlines()]
+    by_metric = {figure["metric"]: figure for figure in figures}
+    assert figures[0]["metric"] == "slots_in_database" and figures[0]["value"] == 2000
+    assert set(by_metric) >= SNP_METRICS
+    assert any(metric.startswith("slot_expansion_") and metric.endswith("_patterns") for metric in by_metric)
+    for figure in figures:
+        assert set(figure) == {"metric", "value", "unit", "target"}
+        assert figure["target"] is None or figure["target"].startswith(("<= ", ">= "))
+    for metric in SNP_METRICS - {"booking_double_bookings"}:
+        assert by_metric[metric]["value"] is not None and by_metric[metric]["value"] > 0, metric
+    assert by_metric["booking_double_bookings"] == {
+        "metric": "booking_double_bookings",
+        "value": 0,
+        "unit": by_metric["booking_double_bookings"]["unit"],
+        "target": "<= 0",
+    }
+    few, many = by_metric["queries_board_10_slots"], by_metric["queries_board_1000_slots"]
+    assert few["target"] == "<= 12" and few["value"] == many["value"]
+    assert meets(few["value"], few["target"])

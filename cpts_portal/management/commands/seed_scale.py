@@ -5,13 +5,14 @@ from django.db import connection
 from core.errors import ApplicationError
 from directory.scale import is_benchmark_database, seed_scale
 from referrals.scale import seed_referrals
+from snp.scale import seed_slots
 
 
 class Command(BaseCommand):
     help = (
         "Crée des données synthétiques à l'échelle nationale (professionnels, cabinets, activités, moyens de "
-        "contact ; demandes d'avis entre eux) par COPY, pour mesurer les performances. Ajoute à ce qui existe, "
-        "sans collision."
+        "contact ; demandes d'avis entre eux ; créneaux de soins non programmés) par COPY, pour mesurer les "
+        "performances. Ajoute à ce qui existe, sans collision."
     )
 
     def add_arguments(self, parser):
@@ -21,6 +22,13 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help="Nombre de demandes (adressages, télé-expertises) à créer entre les professionnels présents.",
+        )
+        parser.add_argument(
+            "--slots",
+            type=int,
+            default=None,
+            help="Nombre de créneaux de soins non programmés à créer sur le mois qui vient, répartis entre les "
+            "professionnels exerçant dans un territoire (une partie réservés).",
         )
         parser.add_argument(
             "--activities-per-practitioner",
@@ -36,15 +44,17 @@ class Command(BaseCommand):
             help="Autorise la commande hors mode démonstration et hors base de mesure.",
         )
 
-    def handle(self, *args, practitioners, referrals, activities_per_practitioner, territory, seed, force, **options):
+    def handle(
+        self, *args, practitioners, referrals, slots, activities_per_practitioner, territory, seed, force, **options
+    ):
         database = connection.settings_dict["NAME"]
         if not (settings.DEMO_MODE or is_benchmark_database(database) or force):
             raise CommandError(
                 f"La base « {database} » n'est ni une base de démonstration (DEMO_MODE) ni une base de mesure : "
                 "des professionnels fictifs s'y mêleraient aux vrais. Passez --force en connaissance de cause."
             )
-        if practitioners is None and referrals is None:
-            raise CommandError("Indiquez --practitioners N, --referrals N, ou les deux.")
+        if practitioners is None and referrals is None and slots is None:
+            raise CommandError("Indiquez --practitioners N, --referrals N, --slots N, ou plusieurs d'entre eux.")
         verbose = options["verbosity"] > 1
         if practitioners is not None:
             self._practitioners(practitioners, activities_per_practitioner, territory, seed, verbose)
@@ -54,6 +64,15 @@ class Command(BaseCommand):
             except ApplicationError as error:
                 raise CommandError(error.message) from None
             self.stdout.write(f"Créées en {report.seconds:.1f} s : {report.referrals} demandes.")
+        if slots is not None:
+            try:
+                report = seed_slots(count=slots, seed=seed)
+            except ApplicationError as error:
+                raise CommandError(error.message) from None
+            self.stdout.write(
+                f"Créés en {report.seconds:.1f} s : {report.slots} créneaux pour {report.practitioners} "
+                f"professionnels, dont {report.booked} réservés."
+            )
 
     def _practitioners(self, practitioners, activities_per_practitioner, territory, seed, verbose):
         try:

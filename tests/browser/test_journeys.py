@@ -108,6 +108,8 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
             "Demandes en retard",
             "Tableau de bord des demandes",
             "Tarifs de télé-expertise",
+            "Rappels SNP",
+            "Statistiques SNP",
             "Journal des accès",
             "Envois en échec",
             "Comptes et rôles",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from directory.models import Territory
+from directory.models import Commune, Practitioner, Territory
 from directory.selectors import entries as directory_entries
 from snp.models import DEFAULT_AUDIENCES, Booking, BookingAudience, ReasonCategory, Sex, SlotKind
 from snp.services import PARIS, PatientDetails
@@ -400,3 +400,37 @@ class SharedOfferRemoveForm(forms.Form):
     def __init__(self, data=None, *, territory_ids, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["territory"].queryset = _territories(territory_ids)
+
+
+class NurseOnCallForm(forms.Form):
+    """A shift of the nurses' rota: the nurse, the communes they cover, from when to when (Paris time)."""
+
+    territory = forms.ModelChoiceField(label=_("Territoire"), queryset=Territory.objects.none())
+    nurse = forms.ModelChoiceField(
+        label=_("Infirmier ou infirmière d'astreinte"),
+        queryset=Practitioner.objects.none(),
+        empty_label=_("Choisissez…"),
+    )
+    communes = forms.ModelMultipleChoiceField(
+        label=_("Communes couvertes"), queryset=Commune.objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    starts_at = forms.DateTimeField(
+        label=_("Début"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Fin"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+
+    def __init__(self, data=None, *, territory_ids, **kwargs):
+        super().__init__(data, **kwargs)
+        ids = sorted(territory_ids)
+        self.fields["territory"].queryset = _territories(territory_ids)
+        self.single_territory = len(ids) == 1
+        if self.single_territory:
+            self.fields["territory"].widget = forms.HiddenInput()
+            self.fields["territory"].initial = ids[0]
+        self.fields["nurse"].queryset = Practitioner.objects.filter(
+            territory_id__in=ids, profession__code="60"
+        ).order_by("last_name", "first_name")
+        self.fields["communes"].queryset = Commune.objects.filter(territories__in=ids).distinct().order_by("name")
+        self.fields["communes"].label_from_instance = lambda commune: commune.name

@@ -714,3 +714,13 @@ def shared_offers_of(territory_ids) -> dict[int, dict]:
         if offer.shares_with_id in found:
             found[offer.shares_with_id]["receives"].append(offer.territory)
     return found
+
+
+def nurse_rota_of(territory_ids, *, now: datetime.datetime | None = None) -> QuerySet:
+    """The rota's current and coming shifts of the territories, soonest first, with their communes."""
+    return (
+        NurseOnCall.objects.filter(territory_id__in=sorted(territory_ids), ends_at__gt=now or timezone.now())
+        .select_related("nurse", "territory")
+        .prefetch_related(Prefetch("communes", queryset=Commune.objects.order_by("name")))
+        .order_by("starts_at", "territory__name")
+    )

@@ -37,6 +37,7 @@ from snp.models import (
     REGULATOR_SERVICES,
     Booking,
     BookingAudience,
+    NurseOnCall,
     ReasonCategory,
     RegulatedCall,
     Sex,
@@ -1011,3 +1012,43 @@ def shared_offer_remove(*, acting_user: User, territory: Territory, shares_with:
         raise ApplicationError(_("Ce partage n'existe pas ou ne vous est pas accessible."), code="not_found")
     _shared_offer_logged(acting_user, offer, action=AccessLog.Action.DELETE, via="snp.services.shared_offer_remove")
     offer.delete()
+
+
+# --- The nurses' on-call rota ----------------------------------------------------------------------------------
+
+NURSE_PROFESSION = "60"
+MAX_ON_CALL = datetime.timedelta(days=14)
+
+
+@transaction.atomic
+def nurse_on_call_add(
+    *, acting_user: User, territory: Territory, nurse: Practitioner, communes, starts_at, ends_at
+) -> NurseOnCall:
+    """A coordinator publishes who covers which communes of the territory, from when to when (a weekend, a
+    holiday); regulators, GPs and pharmacists then see them on the board for those communes."""
+    if territory.pk not in _coordinated(acting_user):
+        raise ApplicationError(_("Ce territoire n'existe pas ou ne vous est pas accessible."), code="not_found")
+    if nurse is None or nurse.territory_id != territory.pk or nurse.profession.code != NURSE_PROFESSION:
+        raise ApplicationError(_("Choisissez un infirmier ou une infirmière du territoire."), field="nurse")
+    communes = list(communes or ())
+    if not communes:
+        raise ApplicationError(_("Choisissez au moins une commune couverte."), field="communes")
+    covered = set(territory.communes.values_list("pk", flat=True))
+    if any(commune.pk not in covered for commune in communes):
+        raise ApplicationError(_("Une commune choisie n'est pas du territoire."), field="communes")
+    if starts_at is None or ends_at is None or ends_at <= starts_at:
+        raise ApplicationError(_("La fin de l'astreinte doit venir après son début."), field="ends_at")
+    if ends_at <= timezone.now():
+        raise ApplicationError(_("Cette astreinte est déjà terminée."), field="ends_at")
+    if ends_at - starts_at > MAX_ON_CALL:
+        raise ApplicationError(_("Une astreinte dure au plus 14 jours : publiez-en plusieurs."), field="ends_at")
+    on_call = NurseOnCall.objects.create(territory=territory, nurse=nurse, starts_at=starts_at, ends_at=ends_at)
+    on_call.communes.set(communes)
+    return on_call
+
+
+@transaction.atomic
+def nurse_on_call_remove(*, acting_user: User, on_call: NurseOnCall) -> None:
+    if on_call.territory_id not in _coordinated(acting_user):
+        raise ApplicationError(_("Cette astreinte n'existe pas ou ne vous est pas accessible."), code="not_found")
+    on_call.delete()

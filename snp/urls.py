@@ -43,5 +43,11 @@ urlpatterns = [
     path("coordination/tarifs-creneaux-non-pourvus/", coordination.unfilled_tariffs, name="unfilled_tariffs"),
     path("coordination/territoires-voisins/", coordination.shared_offers, name="shared_offers"),
     path("coordination/territoires-voisins/retirer/", coordination.shared_offer_remove, name="shared_offer_remove"),
+    path("coordination/astreintes-infirmieres/", coordination.nurse_rota, name="nurse_rota"),
+    path(
+        "coordination/astreintes-infirmieres/<uuid:public_id>/retirer/",
+        coordination.nurse_rota_remove,
+        name="nurse_rota_remove",
+    ),
     path("statistiques/", coordination.statistics, name="statistics"),
 ]

@@ -21,7 +21,15 @@ from core.exports import csv_response, xlsx_response
 from core.pages import fetch_or_404, raise_for_access, refuse_on_form
 from directory.contact_values import display_value
 from snp import selectors, services
-from snp.forms import MonthForm, RecallForm, SharedOfferForm, SharedOfferRemoveForm, StatisticsForm, UnfilledTariffForm
+from snp.forms import (
+    MonthForm,
+    NurseOnCallForm,
+    RecallForm,
+    SharedOfferForm,
+    SharedOfferRemoveForm,
+    StatisticsForm,
+    UnfilledTariffForm,
+)
 from snp.permissions import can_coordinate_snp, can_see_snp_statistics
 from snp.scope import snp_actor_for
 from snp.statistics import month_statistics, statistics_chart_data
@@ -217,3 +225,36 @@ def statistics(request):
         "coordinates": can_coordinate_snp(request.user),
     }
     return render(request, "snp/statistics.html", context, status=400 if form.errors else 200)
+
+
+# --- The nurses' on-call rota ----------------------------------------------------------------------------------
+
+
+@permission_required(can_coordinate_snp)
+@require_http_methods(["GET", "POST"])
+def nurse_rota(request):
+    """The current and coming shifts of the nurses' rota, and the form to publish one more."""
+    territories = snp_actor_for(request.user).coordinated_territory_ids
+    form = NurseOnCallForm(request.POST or None, territory_ids=territories)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.nurse_on_call_add(acting_user=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            refuse_on_form(form, error)
+        else:
+            messages.success(request, _("L'astreinte est publiée."))
+            return redirect("snp:nurse_rota")
+    context = {"form": form, "rota": selectors.nurse_rota_of(territories)}
+    return render(request, "snp/coordination_rota.html", context, status=400 if form.errors else 200)
+
+
+@permission_required(can_coordinate_snp)
+@require_POST
+def nurse_rota_remove(request, public_id):
+    territories = snp_actor_for(request.user).coordinated_territory_ids
+    on_call = selectors.nurse_rota_of(territories, now=timezone.now()).filter(public_id=public_id).first()
+    if on_call is None:
+        raise Http404
+    services.nurse_on_call_remove(acting_user=request.user, on_call=on_call)
+    messages.success(request, _("L'astreinte est retirée."))
+    return redirect("snp:nurse_rota")

@@ -263,3 +263,51 @@ def appointment_resource(booking: Booking) -> dict:
             ],
         }
     )
+
+
+# What /fhir/metadata adds for the SNP (the directory's CapabilityStatement lists its own resources).
+SNP_CAPABILITIES = [
+    {
+        "type": "Schedule",
+        "supportedProfile": [SCHEDULE_PROFILE],
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchParam": [
+            {"name": "actor", "type": "reference", "documentation": "Practitioner/{id} : l'agenda d'un professionnel."},
+            {"name": "_id", "type": "token", "documentation": "Identifiant de l'agenda."},
+        ],
+    },
+    {
+        "type": "Slot",
+        "supportedProfile": [SLOT_PROFILE],
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "searchInclude": ["Slot:schedule"],
+        "searchParam": [
+            {"name": "start", "type": "date", "documentation": "Début, avec ge, gt, le ou lt (deux mois au plus)."},
+            {"name": "status", "type": "token", "documentation": "free, busy ou busy-unavailable."},
+            {"name": "schedule.actor", "type": "reference", "documentation": "Practitioner/{id}."},
+            {"name": "schedule", "type": "reference", "documentation": "Schedule/{id}."},
+            {"name": "service-type", "type": "token", "documentation": "Type de consultation (v3-ActCode)."},
+            {"name": "_count", "type": "number", "documentation": "Nombre de résultats par page (100 au plus)."},
+            {"name": "_offset", "type": "number", "documentation": "Rang du premier résultat de la page."},
+        ],
+    },
+    {
+        "type": "Appointment",
+        "interaction": [{"code": "create"}, {"code": "read"}],
+        "documentation": (
+            "Réserve un créneau libre (slot) pour un patient contenu ; 409 si le créneau vient d'être réservé, "
+            "avec les créneaux libres suivants."
+        ),
+    },
+]
+
+
+def with_snp_capabilities(statement: dict) -> dict:
+    """The directory's CapabilityStatement with the SNP's resources (signed-in callers only, said so)."""
+    rest = statement["rest"][0]
+    rest["resource"] = [*rest["resource"], *SNP_CAPABILITIES]
+    rest["documentation"] += (
+        " Schedule, Slot et Appointment (soins non programmés) : appelant connecté seulement (jeton ou session), "
+        "dans le public qui peut réserver."
+    )
+    return statement

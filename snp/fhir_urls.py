@@ -8,6 +8,7 @@ from snp import fhir_views
 app_name = "snp_fhir"
 
 urlpatterns = [
+    path("metadata", fhir_views.metadata, name="metadata"),  # the directory's statement and the SNP's resources
     path("Schedule", fhir_views.schedule_search, name="schedule-search"),
     path("Schedule/<str:resource_id>", fhir_views.schedule_read, name="schedule-read"),
     path("Slot", fhir_views.slot_search, name="slot-search"),

@@ -21,8 +21,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from core.access import public
-from directory.fhir import operation_outcome, parse_role_id, searchset
-from directory.fhir_views import FhirError, fhir_base_url, fhir_response, fhir_signed_in_endpoint
+from directory.fhir import capability_statement, operation_outcome, parse_role_id, searchset
+from directory.fhir_views import FhirError, fhir_base_url, fhir_endpoint, fhir_response, fhir_signed_in_endpoint
 from directory.models import Practice, Practitioner, Specialty
 from directory.selectors import api as directory_api
 from snp import fhir, services
@@ -525,3 +525,10 @@ def appointment_read(request, viewer, resource_id):
         raise _not_found("Appointment", resource_id)
     booking = booking_for_user(snp_actor_for(viewer), public_id, request=request)
     return fhir_response(fhir.appointment_resource(booking))
+
+
+@public
+@fhir_endpoint
+def metadata(request, audience):
+    """The directory's CapabilityStatement, completed with the SNP's Schedule, Slot and Appointment."""
+    return fhir_response(fhir.with_snp_capabilities(capability_statement(base_url=fhir_base_url(request))))

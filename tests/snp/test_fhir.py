@@ -428,3 +428,23 @@ def test_an_unknown_slot_is_a_404_and_a_non_json_body_a_415(regulator, signed_in
     assert "n'existe pas" in refused(_post(client, _appointment("00000000-0000-0000-0000-000000000007")), 404)
     assert "JSON" in refused(client.post("/fhir/Appointment", "x", content_type="text/plain"), 415)
     assert "non prise en charge" in refused(client.get("/fhir/Appointment"), 405)
+
+
+def test_metadata_lists_the_snp_resources_with_their_sas_profiles(client, db):
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    body = client.get("/fhir/metadata").json()
+    CapabilityStatement.model_validate(body)
+
+    resources = {resource["type"]: resource for resource in body["rest"][0]["resource"]}
+    assert {"Practitioner", "Schedule", "Slot", "Appointment"} <= set(resources)
+    assert resources["Slot"]["supportedProfile"] == [
+        "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-slot-aggregator"
+    ]
+    assert resources["Slot"]["searchInclude"] == ["Slot:schedule"]
+    assert {parameter["name"] for parameter in resources["Slot"]["searchParam"]} >= {
+        "start",
+        "status",
+        "schedule.actor",
+    }
+    assert {interaction["code"] for interaction in resources["Appointment"]["interaction"]} == {"create", "read"}

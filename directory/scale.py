@@ -677,3 +677,23 @@ def seed_scale(
     progress(f"ANALYZE : {report.timings['ANALYZE']} s")
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def measured_user(role: str, **scope):
+    """An account of ``role`` for a benchmark (``role_grant_create`` scope), with the second factor production
+    requires of the roles that reach patient data."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from accounts.services import user_create
+    from directory.services import role_grant_create
+
+    user = user_create(
+        email=f"mesure-{role}-{uuid.uuid4().hex[:8]}@cpts.test",
+        password=None,
+        first_name="Mesure",
+        last_name=role.title(),
+        email_verified=True,
+    )
+    role_grant_create(user=user, role=role, **scope)
+    TOTP.activate(user, generate_totp_secret())
+    return user

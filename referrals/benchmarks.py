@@ -26,13 +26,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
-from accounts.services import user_create
 from core.benchmarks import at_least, at_most, captured_statements, figure, replay, seconds
 from directory.benchmarks.databases import throwaway_database
 from directory.benchmarks.search import UnusedRpps, rolled_back
 from directory.models import Commune, Practice, Practitioner, Profession, Specialty, Territory
-from directory.scale import seed_scale
-from directory.services import role_grant_create
+from directory.scale import measured_user, seed_scale
 from referrals.letters import referral_letter_pdf
 from referrals.models import DEFAULT_TARGET_DELAYS, Referral, Urgency
 from referrals.scale import seed_referrals
@@ -64,21 +62,6 @@ def _ratio_figures(name: str, action: Callable[[], object]) -> Iterator[dict]:
 # --- The people and places measured ----------------------------------------------------------------------------
 
 
-def _user(role: str, **scope):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    user = user_create(
-        email=f"mesure-{role}-{uuid.uuid4().hex[:8]}@cpts.test",
-        password=None,
-        first_name="Mesure",
-        last_name=role.title(),
-        email_verified=True,
-    )
-    role_grant_create(user=user, role=role, **scope)
-    TOTP.activate(user, generate_totp_secret())  # production requires the second factor of these roles
-    return user
-
-
 def _territory() -> Territory:
     territory = Territory.objects.create(name="CPTS de mesure", slug=f"mesure-{uuid.uuid4().hex[:6]}")
     territory.communes.set(Commune.objects.filter(insee_code__startswith=TERRITORY_DEPARTMENT))
@@ -98,8 +81,8 @@ def _measured_practice(rpps: UnusedRpps):
     gp_entry = Practitioner.objects.create(
         rpps=rpps(), first_name="Mesure", last_name="Généraliste", profession=physician
     )
-    gp = _user(Role.PROFESSIONAL, practitioner=gp_entry)
-    secretary = _user(Role.SECRETARY, practices=[practice])
+    gp = measured_user(Role.PROFESSIONAL, practitioner=gp_entry)
+    secretary = measured_user(Role.SECRETARY, practices=[practice])
     return practice, cardiologist, gp, secretary
 
 
@@ -191,7 +174,7 @@ def run(scale: int | None = None) -> Iterator[dict]:
         rpps = UnusedRpps()
         practice, cardiologist, gp, secretary = _measured_practice(rpps)
         yield from _query_count_figures(practice, cardiologist, gp, secretary)
-        coordinator = _user(Role.COORDINATOR, territory=territory)
+        coordinator = measured_user(Role.COORDINATOR, territory=territory)
         yield figure(
             "overdue_in_territory",
             referrals_overdue_in_territories(coordinator).count(),

@@ -34,13 +34,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
-from accounts.services import user_create
 from core.benchmarks import at_least, at_most, captured_statements, figure, replay, seconds
 from directory.benchmarks.databases import throwaway_database
 from directory.benchmarks.search import UnusedRpps, rolled_back
 from directory.models import Activity, Commune, Practice, Practitioner, Territory
-from directory.scale import seed_scale
-from directory.services import role_grant_create
+from directory.scale import measured_user, seed_scale
 from snp.models import Booking, BookingAudience, Slot, SlotPattern
 from snp.scale import seed_slots
 from snp.scope import snp_actor_for
@@ -68,21 +66,6 @@ BOOKING_RATE_TARGET = 50
 # The nightly task writes 8 weeks ahead (a first run) for 5,000 weekly patterns (every GP of a large region
 # publishing two series): in 5 minutes it stays a short night job, and later nights write only one more day.
 EXPANSION_TARGET_S = 300
-
-
-def _user(role: str, **scope):
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    user = user_create(
-        email=f"mesure-{role}-{uuid.uuid4().hex[:8]}@cpts.test",
-        password=None,
-        first_name="Mesure",
-        last_name=role.title(),
-        email_verified=True,
-    )
-    role_grant_create(user=user, role=role, **scope)
-    TOTP.activate(user, generate_totp_secret())  # production requires the second factor of these roles
-    return user
 
 
 def _territories() -> tuple[Territory, Territory]:
@@ -184,7 +167,7 @@ def _query_count_figures() -> Iterator[dict]:
     counts = {}
     with rolled_back():
         territory = Territory.objects.create(name="CPTS des requêtes", slug=f"requetes-{uuid.uuid4().hex[:6]}")
-        regulator = _user(Role.REGULATOR, territory=territory)
+        regulator = measured_user(Role.REGULATOR, territory=territory)
         site, entries = _measured_site(territory, 10)
         client = Client()
         client.force_login(regulator)
@@ -237,7 +220,7 @@ def _concurrently(clients: int, work) -> float:
 
 
 def _booking_figures(territory: Territory) -> Iterator[dict]:
-    regulator = _user(Role.REGULATOR, territory=territory)
+    regulator = measured_user(Role.REGULATOR, territory=territory)
     site, entries = _measured_site(territory, CLIENTS)
     start = timezone.now() + datetime.timedelta(days=40)  # after the seeded month: the board is not changed
     slots = _slots_for(site, entries, CLIENTS * BOOKINGS_PER_CLIENT, start=start)
@@ -325,7 +308,7 @@ def run(scale: int | None = None) -> Iterator[dict]:
         report = seed_slots(count=scale)
         yield figure("slots_in_database", Slot.objects.count(), "créneaux sur le mois", at_least(scale))
         yield figure("seed_slots_rate", report.slots / report.seconds, "créneaux/s (COPY)", None)
-        regulator = _user(Role.REGULATOR, territory=measured)
+        regulator = measured_user(Role.REGULATOR, territory=measured)
         yield from _board_figures(regulator)
         yield from _query_count_figures()
         yield from _booking_figures(measured)

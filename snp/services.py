@@ -8,7 +8,7 @@ import dataclasses
 import datetime
 import itertools
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -24,6 +24,7 @@ from accounts.models import AccessLog, User
 from accounts.roles import Role
 from accounts.services import access_log_record
 from accounts.signed_links import patient_link_read, patient_link_token
+from core.amounts import euros_checked
 from core.errors import ApplicationError
 from directory.contact_values import french_phone_e164
 from directory.models import Commune, Practice, Practitioner, RoleGrant, Territory
@@ -944,14 +945,7 @@ def unfilled_tariff_create(
     (the professionals' past months keep the amount they were computed with): a change is a new dated row,
     taking effect today at the earliest."""
     territory = _tariff_territory_checked(acting_user, territory)
-    try:
-        amount = Decimal(str(amount).replace(",", ".").strip())
-    except InvalidOperation:
-        raise ApplicationError(_("Le montant doit être un nombre, par exemple 25,00."), field="amount") from None
-    if not amount.is_finite() or amount <= 0:
-        raise ApplicationError(_("Le montant doit être supérieur à zéro."), field="amount")
-    if amount >= Decimal("100000") or amount != amount.quantize(Decimal("0.01")):
-        raise ApplicationError(_("Le montant s'écrit en euros et centimes, au plus 99 999,99."), field="amount")
+    amount = euros_checked(amount, example=Decimal("25.00"))
     if valid_from is None:
         raise ApplicationError(_("Indiquez la date d'entrée en vigueur."), field="valid_from")
     if valid_from < timezone.localdate():

@@ -21,7 +21,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_record
+from core.amounts import euros_checked
 from core.errors import ApplicationError
 from directory.models import Activity, Practice, Practitioner
 from referrals import timeline
@@ -155,14 +156,7 @@ def tariff_create(
     label = (label or "").strip()
     if not label:
         raise ApplicationError(_("Indiquez le libellé de l'acte."), field="label")
-    try:
-        amount = Decimal(str(amount).replace(",", ".").strip())
-    except InvalidOperation:
-        raise ApplicationError(_("Le montant doit être un nombre, par exemple 23,00."), field="amount") from None
-    if not amount.is_finite() or amount <= 0:
-        raise ApplicationError(_("Le montant doit être supérieur à zéro."), field="amount")
-    if amount >= Decimal("100000") or amount != amount.quantize(Decimal("0.01")):
-        raise ApplicationError(_("Le montant s'écrit en euros et centimes, au plus 99 999,99."), field="amount")
+    amount = euros_checked(amount, example=Decimal("23.00"))
     if valid_from is None:
         raise ApplicationError(_("Indiquez la date d'entrée en vigueur."), field="valid_from")
     if valid_from < timezone.localdate():

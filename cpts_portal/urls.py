@@ -9,6 +9,7 @@ from cpts_portal import health, views
 from directory import api_urls as directory_api_urls
 from referrals import api_urls as referrals_api_urls
 from snp import api_urls as snp_api_urls
+from waitlist import api_urls as waitlist_api_urls
 
 # The technical admin signs in through allauth too, so MFA and the lock-out apply there as well.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -18,6 +19,7 @@ api_v1 = [
     *directory_api_urls.urlpatterns,
     *referrals_api_urls.urlpatterns,
     *snp_api_urls.urlpatterns,
+    *waitlist_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -28,6 +30,7 @@ urlpatterns = [
     path("envois/", include("notifications.urls")),
     path("demandes/", include("referrals.urls")),
     path("soins-non-programmes/", include("snp.urls")),
+    path("liste-attente/", include("waitlist.urls")),
     path("", include("directory.urls")),  # the directory search and the coordination of accounts
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

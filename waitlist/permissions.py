@@ -1,0 +1,28 @@
+"""Who may open which waiting-list page: named predicates for ``permission_required``, the API and the menu.
+Which entries a user reaches is decided by ``waitlist.scope`` and the selectors."""
+
+from accounts.models import User
+from accounts.roles import Role, has_role
+from waitlist.scope import waitlist_actor_for
+
+
+def can_pledge(user: User) -> bool:
+    """A GP with a directory entry in a territory that keeps a waiting list: pledges, draws, answers."""
+    actor = waitlist_actor_for(user)
+    return actor.is_gp and actor.gp_list_id is not None
+
+
+def can_coordinate_waitlist(user: User) -> bool:
+    """A coordinator of a territory that keeps a list: entries, rules, duplicates, handovers, exports."""
+    return waitlist_actor_for(user).coordinates
+
+
+def can_see_waitlist_statistics(user: User) -> bool:
+    """Coordinators and observers (ARS, CPAM): aggregates only; observers never see an entry."""
+    return waitlist_actor_for(user).sees_statistics
+
+
+def can_see_accepting_gps(user: User) -> bool:
+    """Professionals (pharmacists, midwives, nurses first) and coordinators: which GPs take new patients, with
+    no patient data."""
+    return has_role(user, Role.PROFESSIONAL) or waitlist_actor_for(user).coordinates

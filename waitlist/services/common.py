@@ -7,6 +7,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from accounts.signed_links import patient_link_url
 from core.errors import ApplicationError
 from directory.models import Commune, Territory
 from waitlist.models import Entry, EntryEvent, PriorityRules, WaitingList, WaitingListTerritory
@@ -105,4 +106,15 @@ def entry_event_record(
         actor=actor if actor is not None and actor.is_authenticated else None,
         by_patient=by_patient,
         details=details or {},
+    )
+
+
+# The patient's own link (status, update, withdraw, erase, re-confirm): sent at verification and in each reminder.
+FOLLOW_LINK_PURPOSE = "waitlist"
+FOLLOW_LINK_PATH = "/liste-attente/suivi/"
+
+
+def entry_follow_link(entry: Entry) -> str:
+    return patient_link_url(
+        purpose=FOLLOW_LINK_PURPOSE, subject_id=str(entry.public_id), path=FOLLOW_LINK_PATH, version=entry.link_version
     )

@@ -45,6 +45,7 @@ from directory.selectors import communes_within
 from directory.services import role_grant_create
 from referrals.demo import DemoPeople, seed_referrals_demo
 from snp.demo import SnpDemoPeople, seed_snp_demo
+from waitlist.demo import WaitlistDemoPeople, seed_waitlist_demo
 
 # The demo CPTS covers the communes around La Roche-sur-Yon (INSEE 85191), as a real CPTS covers a bassin de vie.
 DEMO_CENTRE_INSEE = "85191"
@@ -703,11 +704,12 @@ def _seed_directory(territory: Territory, practices: dict[str, Practice]) -> Non
         ignore_conflicts=True,
     )
 
-    # Absences this week and next, for whoever has no current or coming absence (so a rerun adds none).
+    # Absences this week and next, for whoever has none ending this week or later (so a rerun adds none, even late
+    # in the week, when an absence of its first days is over).
     monday = today - datetime.timedelta(days=today.weekday())
     away = set(
         Absence.objects.filter(
-            practitioner__in=[by_ref[ref].pk for ref, *_rest in ABSENCES], ends_on__gte=today
+            practitioner__in=[by_ref[ref].pk for ref, *_rest in ABSENCES], ends_on__gte=monday
         ).values_list("practitioner_id", flat=True)
     )
     Absence.objects.bulk_create(
@@ -878,9 +880,14 @@ def seed_demo() -> dict[str, int]:
             coordinator=users["coordinateur"],
         ),
     )
+    waitlist_entries = seed_waitlist_demo(
+        territory,
+        WaitlistDemoPeople(gp=users["generaliste"], gp2=users["generaliste2"], coordinator=users["coordinateur"]),
+    )
     return {
         "referrals": referrals,
         "snp_slots": slots,
+        "waitlist_entries": waitlist_entries,
         "accounts": len(users),
         "practitioners": Practitioner.objects.filter(territory=territory).count(),
         "practices": Practice.objects.filter(territory=territory).count(),

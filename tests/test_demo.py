@@ -305,3 +305,24 @@ def test_demo_pharmacist_books_the_slots_open_to_pharmacists(demo_directory):
 
     assert pharmacist.practitioner.profession.code == "21"
     assert set(actor.booking) == {"pharmacists"}
+
+
+def test_demo_waiting_list_has_every_state_households_pledges_and_a_six_month_handover(demo_directory):
+    from waitlist.models import DuplicateSuspicion, Entry, HandoverPlan, HouseholdMember, Pledge
+
+    entries = Entry.objects.filter(waiting_list__memberships__territory=demo_directory)
+    assert 300 <= entries.count() <= 500
+    assert set(entries.values_list("status", flat=True)) == set(Entry.Status.values)
+    assert entries.filter(household_size__gte=3).count() >= 10
+    assert set(entries.values_list("priority_level", flat=True)) == {0, 1, 2}
+    # The erased entry keeps no identity.
+    erased = entries.get(status=Entry.Status.ERASED)
+    assert (erased.phone, erased.email) == ("", "")
+    assert not HouseholdMember.objects.filter(entry=erased).exists()
+    pledges = Pledge.objects.filter(waiting_list__memberships__territory=demo_directory)
+    assert pledges.filter(discreet=True).count() == 1
+    assert pledges.filter(practitioner__user__email="generaliste@demo.cpts.test", proposals__status="pending").exists()
+    plan = HandoverPlan.objects.get(waiting_list__memberships__territory=demo_directory)
+    assert plan.months == 6 and plan.entries.count() >= 40
+    assert plan.allocations.values("month").distinct().count() == 6
+    assert DuplicateSuspicion.objects.filter(status="open").exists()

@@ -17,7 +17,7 @@ from waitlist.services import selfservice
 @require_http_methods(["GET", "POST"])
 def coordination_entry_erase(request, public_id):
     entry = fetch_or_404(selfservice.entry_for_erasure, request.user, public_id, request=request)
-    form = CoordinatorEraseForm(request.POST or None)
+    form = CoordinatorEraseForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():

@@ -181,7 +181,7 @@ def follow_withdraw(request, token):
         entry = _entry(token)
     except ApplicationError as error:
         return _link_refused(request, error)
-    form = WithdrawForm(request.POST or None, initial={"reason": "found_gp"})
+    form = WithdrawForm(request.POST if request.method == "POST" else None, initial={"reason": "found_gp"})
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -204,7 +204,7 @@ def follow_erase(request, token):
         entry = _entry(token)
     except ApplicationError as error:
         return _link_refused(request, error)
-    form = EraseForm(request.POST or None)
+    form = EraseForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -272,7 +272,7 @@ def _address_key(address: str) -> str:
 def link_resend(request):
     """ "Lien perdu ?": the link goes again to the phone or e-mail typed, if a sign-up uses it; the page says the
     same either way. A few tries an hour per visitor and per address."""
-    form = LinkResendForm(request.POST or None)
+    form = LinkResendForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "sent": False, "limited": False}
     if request.method == "GET":
         return render(request, "waitlist/patient/link_resend.html", context)

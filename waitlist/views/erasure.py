@@ -1,11 +1,12 @@
 """The coordination erases an entry on the person's request (a phone call, a letter): a confirmation page showing
 who it is (a logged read), the request's origin required, then nothing that names the person is left. Another
-territory's entry, or anyone but a coordinator of its list, answers 404."""
+territory's entry, or anyone but a coordinator of its list (a GP, an observer), answers 404."""
 
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from core.access import permission_required
+from core.access import authenticated
 from core.errors import ApplicationError
 from core.pages import fetch_or_404, refuse_on_form
 from waitlist.patient_forms import CoordinatorEraseForm
@@ -13,9 +14,13 @@ from waitlist.permissions import can_coordinate_waitlist
 from waitlist.services import selfservice
 
 
-@permission_required(can_coordinate_waitlist)
+@authenticated
 @require_http_methods(["GET", "POST"])
 def coordination_entry_erase(request, public_id):
+    # Signed in as anyone but a coordinator of a list (a GP, an observer): 404, as for an entry of another
+    # territory. The page names a patient: it must not even be told apart from a missing one.
+    if not can_coordinate_waitlist(request.user):
+        raise Http404
     entry = fetch_or_404(selfservice.entry_for_erasure, request.user, public_id, request=request)
     form = CoordinatorEraseForm(request.POST if request.method == "POST" else None)
     status = 200

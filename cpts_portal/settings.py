@@ -327,6 +327,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(day_of_week="mon-fri", hour=8, minute=30),
     },
 }
+# The waiting list's re-confirmations ("toujours sans médecin traitant ?"), their reminders and the move to inactive:
+# daily at 10:10 (Paris), a time to read an SMS, not to be woken by one; each step is claimed once, so a missed
+# day goes out the next and a rerun sends nothing.
+CELERY_BEAT_SCHEDULE["waitlist-reconfirmations"] = {
+    "task": "waitlist.tasks.send_reconfirmations",
+    "schedule": crontab(hour=10, minute=10),
+}
 
 # --- Outbox ---------------------------------------------------------------------------------------------------
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", default=6, minimum=1)

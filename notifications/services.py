@@ -373,3 +373,42 @@ def delivery_check_send(*, acting_user, channel: str, recipient: str) -> Outboun
         idempotency_key=f"delivery-check:{acting_user.public_id}:{now.isoformat()}",
         territory_id=territory_ids[0] if territory_ids else None,
     )
+
+
+def messages_erase_for(recipients: Sequence[str], *, about: Sequence[str] = ()) -> int:
+    """Erasure of a person (the waiting list's right to erasure): deletes every outbox row sent to a patient at
+    one of ``recipients`` (an E.164 number or an e-mail address, as stored) and every row whose idempotency key
+    names one of ``about`` (the public id of what was erased, which callers put in their keys), whoever received
+    it. The row holds the address, the context the message is rendered from (``message_render`` renders at send
+    time, so no rendered body is stored elsewhere), the attachments and the last delivery error (which may quote
+    the address): nothing of it is kept. The verification codes sent to those addresses go too. Returns the
+    number of outbox rows deleted."""
+    from django.db.models import Q
+
+    from notifications.models import VerificationCode
+
+    addresses = sorted({address.strip() for address in recipients if address and address.strip()})
+    keys = [fragment for fragment in about if fragment]
+    if not addresses and not keys:
+        return 0
+    matching = Q(pk__in=[])
+    if addresses:
+        to_them = Q(recipient__in=addresses)
+        for address in addresses:
+            if "@" in address:  # e-mail addresses compare without case
+                to_them |= Q(recipient__iexact=address)
+        # Rows to a professional's account at the same address (allauth's mail) are not the patient's.
+        matching |= to_them & (
+            Q(recipient_kind=OutboundMessage.RecipientKind.PATIENT) | Q(idempotency_key__startswith=CODE_KEY_PREFIX)
+        )
+    for fragment in keys:
+        matching |= Q(idempotency_key__contains=fragment)
+    deleted, _per_model = OutboundMessage.objects.filter(matching).delete()
+    if addresses:
+        VerificationCode.objects.filter(address__in=addresses).delete()
+    return deleted
+
+
+# ``notifications.verification`` keys its messages ``verification_code:<id>`` (it imports this module, so the
+# prefix is repeated here rather than imported).
+CODE_KEY_PREFIX = "verification_code:"

@@ -2,3 +2,17 @@
 namespace)."""
 
 urlpatterns: list = []
+
+# --- The public sign-up (waitlist.api.signups) ---
+from django.urls import path  # noqa: E402
+
+from waitlist.api import signups as signup_api  # noqa: E402
+
+urlpatterns += [
+    path("waitlist/signups/", signup_api.SignupCreateView.as_view(), name="waitlist-signups"),
+    path(
+        "waitlist/signups/<uuid:public_id>/verify/",
+        signup_api.SignupVerifyView.as_view(),
+        name="waitlist-signup-verify",
+    ),
+]

@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
         "SnpAudienceEnum": "snp.models.BookingAudience",
         "ChannelAudienceEnum": "directory.models.Audience",
         "SnpSlotKindEnum": "snp.models.SlotKind",
+        "WaitlistSexEnum": "waitlist.models.Sex",
+        "WaitlistEntryStatusEnum": "waitlist.models.Entry.Status",
     },
 }
 

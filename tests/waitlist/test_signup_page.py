@@ -7,7 +7,9 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from accounts.models import AccessLog
 from notifications.models import OutboundMessage
+from tests.factories import CommuneFactory
 from waitlist import signup_protection
 from waitlist.models import Entry
 
@@ -222,4 +224,17 @@ def test_the_page_is_the_same_for_a_signed_in_professional(signed_in, gp, waitin
 
     assert client.get(URL).status_code == 200
     assert client.post(URL, form_data(client, source="professional")).status_code == 302
-    assert Entry.objects.get().source == "professional"
+    entry = Entry.objects.get()
+    assert entry.source == "professional" and entry.consent.recorded_by == gp
+    log = AccessLog.objects.get(user=gp, subject_type="waitlist_entry")
+    assert (log.action, log.subject_id) == ("create", str(entry.public_id))
+
+
+def test_a_commune_outside_every_territory_is_refused_on_the_page(client, waiting_list):
+    CommuneFactory(insee_code="29019", name="Brest", postal_codes=["29200"])
+
+    response = client.post(URL, form_data(client, commune="Brest"))
+
+    assert response.status_code == 400
+    assert "n'est dans le territoire d'aucune CPTS" in page_text(response)
+    assert not Entry.objects.exists()

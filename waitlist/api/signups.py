@@ -147,7 +147,8 @@ class SignupCreateView(APIView):
                 email=data["email"],
                 source=data["source"],
                 household=[_person(member) for member in data["household"]],
-            )
+            ),
+            acting_user=request.user,
         )
         return Response(SignupSerializer(entry).data, status=201)
 

@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import AccessLog, User
+from accounts.services import access_log_record
 from core.errors import ApplicationError
 from directory.contact_values import french_phone_e164
 from directory.models import Commune, Territory
@@ -242,9 +244,12 @@ def _code_address(entry: Entry) -> tuple[str, str]:
 
 
 @transaction.atomic
-def entry_signup(*, details: SignupDetails) -> Entry:
+def entry_signup(*, details: SignupDetails, acting_user: User | None = None) -> Entry:
     """Saves the household as an unverified entry with its consent and its priority, and sends the code. A refused
-    sign-up saves nothing (a code refused for too many sends to one address included)."""
+    sign-up saves nothing (a code refused for too many sends to one address included). ``acting_user``: whoever
+    is signed in when the page or the API is used (a professional signing a patient up), else nobody; their
+    creation of patient data is in the access log."""
+    acting_user = acting_user if acting_user is not None and acting_user.is_authenticated else None
     details, commune, contact = signup_checked(details)
     waiting_list = waiting_list_for_commune(commune)
     now = timezone.now()
@@ -276,15 +281,30 @@ def entry_signup(*, details: SignupDetails) -> Entry:
         for position, person in enumerate(people)
     )
     ConsentRecord.objects.create(
-        entry=entry, version=CONSENT_VERSION, text=str(CONSENT_TEXT), given_at=now, given_by=details.source
+        entry=entry,
+        version=CONSENT_VERSION,
+        text=str(CONSENT_TEXT),
+        given_at=now,
+        given_by=details.source,
+        recorded_by=acting_user,
     )
     entry_priority_refresh(entry)
     entry_event_record(
         entry=entry,
         kind=EntryEvent.Kind.SIGNED_UP,
-        by_patient=True,
+        actor=acting_user,
+        by_patient=acting_user is None,
         details={"source": details.source, "household_size": len(people), "code_channel": contact.channel},
     )
+    if acting_user is not None:
+        access_log_record(
+            user=acting_user,
+            action=AccessLog.Action.CREATE,
+            subject_type="waitlist_entry",
+            subject_id=entry.public_id,
+            patient_ref=entry.public_id,
+            via="waitlist.services.signup.entry_signup",
+        )
     territory_id = _territory_id(entry)
     try:
         verification_code_send(

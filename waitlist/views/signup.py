@@ -126,7 +126,7 @@ def signup(request):
     household = HouseholdFormSet(data, prefix=HOUSEHOLD_PREFIX)
     if form.is_valid() and household.is_valid():
         try:
-            entry = services.entry_signup(details=form.details(household.people()))
+            entry = services.entry_signup(details=form.details(household.people()), acting_user=request.user)
         except ApplicationError as error:
             refuse_on_signup(form, household, error.field, error.message)
         else:

@@ -1,4 +1,4 @@
-"""Browser journey at 390 and 1280 px: someone without a GP signs up with their child on the public page (the
+"""Browser journey at 390 and 1280 px: someone without a GP, from the welcome page, signs up with their child on the public page (the
 consent forgotten first: the page says so and keeps everything typed), types the code received by SMS and reads
 what happens next."""
 
@@ -18,7 +18,8 @@ def test_a_patient_signs_up_with_their_child_and_confirms_with_the_code(page, vi
     territory.communes.add(CommuneFactory())
     waiting_list_of_territory(territory)
 
-    visit("/liste-attente/")
+    visit("/")
+    page.get_by_role("link", name="Inscrivez-vous sur la liste d'attente").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Liste d'attente pour un médecin traitant")
     page.get_by_label("Nom", exact=True).fill("Durand")
     page.get_by_label("Prénom(s)").fill("Jeanne")

@@ -1,6 +1,6 @@
-"""Browser journey at 390 and 1280 px: someone without a GP, from the welcome page, signs up with their child on the public page (the
-consent forgotten first: the page says so and keeps everything typed), types the code received by SMS and reads
-what happens next."""
+"""Browser journey at 390 and 1280 px: someone without a GP, from the welcome page, signs up with their child
+(the consent forgotten first: the page says so and keeps everything typed), types the code received by SMS and
+reads what happens next."""
 
 from playwright.sync_api import expect
 

@@ -34,6 +34,7 @@ def test_a_patient_signs_up_with_their_child_and_confirms_with_the_code(page, vi
     page.get_by_role("button", name="Ajouter une personne du foyer").click()
     child = page.get_by_role("group", name="Personne 2")
     expect(child).to_be_visible()
+    assert "#membre" not in page.url  # HTMX swapped the household in; without JavaScript the page comes back whole
     expect(page.get_by_label("Nom", exact=True).first).to_have_value("Durand")
     child.get_by_label("Nom", exact=True).fill("Durand")
     child.get_by_label("Prénom(s)").fill("Léo")

@@ -224,6 +224,8 @@ SPECTACULAR_SETTINGS = {
         "SnpAudienceEnum": "snp.models.BookingAudience",
         "ChannelAudienceEnum": "directory.models.Audience",
         "SnpSlotKindEnum": "snp.models.SlotKind",
+        "WaitlistSexEnum": "waitlist.models.Sex",
+        "WaitlistEntryStatusEnum": "waitlist.models.Entry.Status",
     },
 }
 
@@ -345,6 +347,10 @@ OUTBOX_STALE_CLAIM_SECONDS = env_int("OUTBOX_STALE_CLAIM_SECONDS", default=900, 
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", default=365 * 6, minimum=30)
 # How long before a non-scheduled-care visit the patient gets their reminder.
 SNP_REMINDER_MINUTES = env_int("SNP_REMINDER_MINUTES", default=120, minimum=15)
+# Public waiting-list sign-ups (the page and the API, codes typed included) per client address and hour; 0 turns
+# the limit off (the sign-up benchmark's server does, for its burst from one address).
+WAITLIST_SIGNUPS_PER_HOUR = env_int("WAITLIST_SIGNUPS_PER_HOUR", default=20, minimum=0)
+WAITLIST_SIGNUP_RATE = f"{WAITLIST_SIGNUPS_PER_HOUR}/hour" if WAITLIST_SIGNUPS_PER_HOUR else None
 
 # --- Security: secure by default outside DEBUG ---------------------------------------------------------------
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)

@@ -1,17 +1,21 @@
 """The waiting-list pages under /liste-attente/: the public sign-up and the patient's link, the GP's pledges and
 proposals, the coordination, the statistics and the public report."""
 
+from django.urls import path
+
+from waitlist.views import erasure as erasure_views
+from waitlist.views import patient as patient_views
+from waitlist.views import signup as signup_views
+
 app_name = "waitlist"
 
-urlpatterns: list = []
-
-# The patient's link (status, update, withdraw, erase, re-confirm), the lost link, the coordination's erasure.
-from django.urls import path  # noqa: E402
-
-from waitlist.views import erasure as erasure_views  # noqa: E402
-from waitlist.views import patient as patient_views  # noqa: E402
-
-urlpatterns += [
+urlpatterns = [
+    # The public sign-up and its code step.
+    path("", signup_views.signup, name="signup"),
+    path("code/<str:token>/", signup_views.signup_verify, name="signup_verify"),
+    path("code/<str:token>/renvoyer/", signup_views.signup_resend, name="signup_resend"),
+    path("inscription-enregistree/", signup_views.signup_done, name="signup_done"),
+    # The patient's link (status, update, withdraw, erase, re-confirm) and the lost link.
     path("suivi/<str:token>/", patient_views.follow, name="follow"),
     path("suivi/<str:token>/modifier/", patient_views.follow_update, name="follow_update"),
     path("suivi/<str:token>/code/", patient_views.follow_contact_confirm, name="follow_contact_confirm"),
@@ -19,6 +23,7 @@ urlpatterns += [
     path("suivi/<str:token>/effacer/", patient_views.follow_erase, name="follow_erase"),
     path("suivi/<str:token>/confirmer/", patient_views.follow_confirm, name="follow_confirm"),
     path("lien-perdu/", patient_views.link_resend, name="link_resend"),
+    # The coordination.
     path(
         "coordination/inscriptions/<uuid:public_id>/effacer/",
         erasure_views.coordination_entry_erase,

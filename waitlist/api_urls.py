@@ -2,3 +2,12 @@
 namespace)."""
 
 urlpatterns: list = []
+
+# --- Statistics (waitlist.api.statistics) ----------------------------------------------------------------------
+from django.urls import path  # noqa: E402
+
+from waitlist.api import statistics as statistics_api  # noqa: E402
+
+urlpatterns += [
+    path("waitlist/statistics/", statistics_api.StatisticsView.as_view(), name="waitlist-statistics"),
+]

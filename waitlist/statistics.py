@@ -380,7 +380,7 @@ class Cell:
             return f"< {SUPPRESSION_THRESHOLD}"
         if self.suppressed:
             return _("masqué")
-        return f"{self.value:n}" if self.value < 1000 else f"{self.value:,}".replace(",", "\u202f")
+        return f"{self.value:,}".replace(",", "\u202f")  # 1 234, French style
 
 
 def _on_a_cycle(cell: tuple[int, int], suppressed: set[tuple[int, int]]) -> bool:

@@ -9,7 +9,6 @@ from django.utils import timezone
 from waitlist.models import Entry, HouseholdMember, Pledge, Proposal
 
 
-
 def at(year: int, month: int, day: int = 15, hour: int = 12) -> datetime.datetime:
     return datetime.datetime(year, month, day, hour, tzinfo=datetime.UTC)
 
@@ -95,7 +94,5 @@ def proposals_answered(pledge, entries, *, status: str, answered_at: datetime.da
         ]
     )
     if status == Proposal.Status.ACCEPTED:
-        Entry.objects.filter(pk__in=[e.pk for e in entries]).update(
-            status=Entry.Status.MATCHED, closed_at=answered_at
-        )
+        Entry.objects.filter(pk__in=[e.pk for e in entries]).update(status=Entry.Status.MATCHED, closed_at=answered_at)
     return rows

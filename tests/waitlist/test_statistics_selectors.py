@@ -6,6 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from tests.waitlist.statistics_support import entries_bulk, pledge_of, proposals_answered
 from waitlist.models import Entry, Proposal
 from waitlist.statistics import (
     export_rows_by_month,
@@ -15,7 +16,6 @@ from waitlist.statistics import (
     month_bounds,
     waitlist_monthly_figures,
 )
-from tests.waitlist.statistics_support import entries_bulk, pledge_of, proposals_answered
 
 pytestmark = pytest.mark.django_db
 

@@ -20,14 +20,17 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import (
     Aggregate,
+    BooleanField,
     Case,
     Count,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Q,
     Subquery,
     Sum,
@@ -39,9 +42,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from directory.models import Commune, Territory
-from waitlist.models import Entry, Proposal, WaitingList, WaitingListTerritory
+from waitlist.models import Entry, PriorityRules, Proposal, WaitingList, WaitingListTerritory
 from waitlist.priority import DEFAULT_LEVELS
-from waitlist.services.common import rules_of
 
 # A published cell under this many people is suppressed ("< 10").
 SUPPRESSION_THRESHOLD = 10
@@ -180,31 +182,84 @@ def _proposals_by_month(list_ids, since, until) -> list[dict]:
     )
 
 
-def _matched_waits(list_ids, start, end) -> dict:
-    waited = ExpressionWrapper(F("answered_at") - F("entry__waiting_since"), output_field=DurationField())
-    row = (
+@dataclass(frozen=True)
+class Place:
+    insee_code: str
+    name: str
+    latitude: float | None
+    longitude: float | None
+
+
+LIST_COMMUNES_CACHE_SECONDS = 600
+
+
+def _both_waits(list_ids, moment, start, end) -> tuple[dict, dict]:
+    """``_waits`` at ``moment`` and ``_matched_waits`` of the month, in one query (two scalar subqueries each)."""
+    waited = ExpressionWrapper(Value(moment) - F("waiting_since"), output_field=DurationField())
+    queue = _queue_at(list_ids, moment).values("waiting_list_id")
+    answered = ExpressionWrapper(F("answered_at") - F("entry__waiting_since"), output_field=DurationField())
+    matched = (
         _proposals(list_ids)
         .filter(status=Proposal.Status.ACCEPTED, answered_at__gte=start, answered_at__lt=end)
-        .aggregate(entries=Count("pk"), median=Percentile(waited, 0.5), p90=Percentile(waited, 0.9))
+        .values("entry__waiting_list_id")
     )
-    return {"entries": row["entries"], "median_days": _days(row["median"]), "p90_days": _days(row["p90"])}
 
+    def scalar(rows, aggregate, output):
+        return Subquery(rows.annotate(value=aggregate).values("value")[:1], output_field=output)
 
-def _list_communes(list_ids) -> dict[str, Commune]:
-    """The communes of the lists' territories (the map's background, the table's names)."""
-    return {
-        commune.insee_code: commune
-        for commune in Commune.objects.filter(
-            territories__waiting_list_membership__waiting_list_id__in=sorted(list_ids)
+    row = (
+        WaitingList.objects.filter(pk__in=sorted(list_ids)[:1])
+        .values("pk")
+        .annotate(
+            w_entries=scalar(queue, Count("pk"), IntegerField()),
+            w_median=scalar(queue, Percentile(waited, 0.5), DurationField()),
+            w_p90=scalar(queue, Percentile(waited, 0.9), DurationField()),
+            m_entries=scalar(matched, Count("pk"), IntegerField()),
+            m_median=scalar(matched, Percentile(answered, 0.5), DurationField()),
+            m_p90=scalar(matched, Percentile(answered, 0.9), DurationField()),
         )
-        .distinct()
-        .only("insee_code", "name", "latitude", "longitude")
-    }
+        .first()
+    ) or {}
+
+    def waits(prefix):
+        return {
+            "entries": row.get(f"{prefix}_entries") or 0,
+            "median_days": _days(row.get(f"{prefix}_median")),
+            "p90_days": _days(row.get(f"{prefix}_p90")),
+        }
+
+    return waits("w"), waits("m")
+
+
+def _list_communes(list_ids) -> dict[str, Place]:
+    """The communes of the lists' territories (the map's background, the table's names). Cached for ten minutes,
+    as the directory's map background: a territory's communes change a few times a year."""
+    key = "waitlist:list-communes:" + ",".join(str(pk) for pk in sorted(list_ids))
+    places = cache.get(key)
+    if places is None:
+        places = [
+            Place(*row)
+            for row in Commune.objects.filter(
+                territories__waiting_list_membership__waiting_list_id__in=sorted(list_ids)
+            )
+            .distinct()
+            .order_by("insee_code")
+            .values_list("insee_code", "name", "latitude", "longitude")
+        ]
+        cache.set(key, places, timeout=LIST_COMMUNES_CACHE_SECONDS)
+    return {place.insee_code: place for place in places}
 
 
 def _level_labels(waiting_list: WaitingList | None) -> list[str]:
-    levels = rules_of(waiting_list).levels if waiting_list is not None else DEFAULT_LEVELS
-    return [str(step["label"]) for step in levels]
+    """The labels of the list's levels, the lowest first (no query when the rules came with the list, as
+    ``statistics_lists_for`` and ``public_lists`` select them)."""
+    if waiting_list is None:
+        return [str(step["label"]) for step in DEFAULT_LEVELS]
+    try:
+        rules = waiting_list.priority_rules
+    except PriorityRules.DoesNotExist:
+        rules = None
+    return [str(step["label"]) for step in ((rules.levels if rules else None) or DEFAULT_LEVELS)]
 
 
 def _clamp(level: int, levels: int) -> int:
@@ -269,7 +324,7 @@ class ListStatistics:
     waiting: dict = field(default_factory=dict)  # households at the month's end: entries, median_days, p90_days
     matched_waits: dict = field(default_factory=dict)  # matched in the month: entries, median_days, p90_days
     proposals: dict = field(default_factory=dict)  # accepted/declined/expired in the month (proposals)
-    background: list[Commune] = field(default_factory=list)
+    background: list[Place] = field(default_factory=list)
 
     @property
     def waiting_people(self) -> int:
@@ -289,28 +344,14 @@ class ListStatistics:
 
 
 def list_statistics(*, waiting_list: WaitingList, month: datetime.date) -> ListStatistics:
-    """The figures of one list for a month (any day of it): nine queries whatever the number of entries."""
+    """The figures of one list for a month (any day of it): four queries whatever the number of entries (five
+    when the list's communes are not in the cache, six when its rules did not come with it)."""
     month = month.replace(day=1)
     list_ids = [waiting_list.pk]
     start, end = month_bounds(month)
     moment = month_end(month)
     levels = _level_labels(waiting_list)
     stats = ListStatistics(waiting_list=waiting_list, month=month, taken_at=moment, levels=levels)
-
-    now_by_status: dict[str, list[int]] = {}
-    for row in (
-        Entry.objects.filter(waiting_list_id__in=list_ids)
-        .order_by()
-        .values("status", "priority_level")
-        .annotate(people=Sum("household_size"))
-    ):
-        counts = now_by_status.setdefault(row["status"], [0] * len(levels))
-        counts[_clamp(row["priority_level"], len(levels))] += row["people"] or 0
-    stats.statuses = [
-        StatusRow(status=value, label=str(label), by_level=now_by_status[value])
-        for value, label in Entry.Status.choices
-        if value in now_by_status
-    ]
 
     communes = _list_communes(list_ids)
     by_commune: dict[str, CommuneFigures] = {}
@@ -327,8 +368,31 @@ def list_statistics(*, waiting_list: WaitingList, month: datetime.date) -> ListS
             )
         return by_commune[insee]
 
-    for row in _queue_by_commune_and_level(list_ids, moment):
-        figures_of(row["commune_id"]).waiting_by_level[_clamp(row["priority_level"], len(levels))] += row["people"]
+    # One pass over the list's entries: the queue now by status and level, and who was in it at the month's end
+    # by commune and level.
+    at_end = Case(
+        When(Q(waiting_since__isnull=False) & ~Q(status__in=NEVER_COUNTED) & _in_queue_at(moment), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    now_by_status: dict[str, list[int]] = {}
+    for row in (
+        Entry.objects.filter(waiting_list_id__in=list_ids)
+        .order_by()
+        .annotate(left_queue_on=_closed_on())
+        .annotate(at_end=at_end)
+        .values("status", "priority_level", "commune_id", "at_end")
+        .annotate(people=Sum("household_size"))
+    ):
+        level = _clamp(row["priority_level"], len(levels))
+        now_by_status.setdefault(row["status"], [0] * len(levels))[level] += row["people"] or 0
+        if row["at_end"]:
+            figures_of(row["commune_id"]).waiting_by_level[level] += row["people"] or 0
+    stats.statuses = [
+        StatusRow(status=value, label=str(label), by_level=now_by_status[value])
+        for value, label in Entry.Status.choices
+        if value in now_by_status
+    ]
 
     months = _series_months(month)
     series = {m: MonthPoint(month=m) for m in months}
@@ -356,8 +420,7 @@ def list_statistics(*, waiting_list: WaitingList, month: datetime.date) -> ListS
     stats.series = list(series.values())
     stats.proposals = {str(key): value for key, value in proposals.items()}
     stats.communes = sorted(by_commune.values(), key=lambda row: (-row.waiting, -row.signed_up, row.name))
-    stats.waiting = _waits(list_ids, moment)
-    stats.matched_waits = _matched_waits(list_ids, start, end)
+    stats.waiting, stats.matched_waits = _both_waits(list_ids, moment, start, end)
     stats.background = list(communes.values())
     return stats
 
@@ -484,7 +547,7 @@ class PublicReport:
     matched: Cell
     median_wait_days: float | None  # of the households waiting at the month's end, when there are 10 or more
     series: list[tuple[datetime.date, Cell, Cell]]  # (month, signed up, matched), 12 months
-    background: list[Commune]
+    background: list[Place]
     other_communes: int = 0  # how many communes the "others" row gathers
 
     @property
@@ -686,12 +749,17 @@ def waitlist_monthly_figures(*, territory_ids, month: datetime.date) -> dict:
 def statistics_lists_for(actor) -> list[WaitingList]:
     """The lists whose figures the user reads (``WaitlistActor.statistics_list_ids``), by name."""
     ids = sorted(actor.statistics_list_ids)
-    return list(WaitingList.objects.filter(pk__in=ids).order_by("name")) if ids else []
+    return list(WaitingList.objects.filter(pk__in=ids).select_related("priority_rules").order_by("name")) if ids else []
 
 
 def public_lists() -> list[WaitingList]:
     """The lists a public report is published for: those kept by at least one territory."""
-    return list(WaitingList.objects.filter(memberships__isnull=False).distinct().order_by("name"))
+    return list(
+        WaitingList.objects.filter(memberships__isnull=False)
+        .select_related("priority_rules")
+        .distinct()
+        .order_by("name")
+    )
 
 
 def map_band(value: int) -> int:

@@ -25,6 +25,7 @@ from django.db.models import (
     Aggregate,
     BooleanField,
     Case,
+    CharField,
     Count,
     DateTimeField,
     DurationField,
@@ -153,16 +154,6 @@ def _local_month(field_name: str):
     return TruncMonth(field_name, tzinfo=timezone.get_current_timezone())
 
 
-def _signups_by_month(list_ids, since, until) -> list[dict]:
-    return list(
-        _counted_entries(list_ids)
-        .filter(waiting_since__gte=since, waiting_since__lt=until)
-        .annotate(month=_local_month("waiting_since"))
-        .values("month", "commune_id", "priority_level")
-        .annotate(entries=Count("pk"), people=Sum("household_size"))
-    )
-
-
 def _proposals(list_ids):
     return (
         Proposal.objects.filter(entry__waiting_list_id__in=sorted(list_ids), status__in=PROPOSAL_OUTCOMES)
@@ -171,15 +162,38 @@ def _proposals(list_ids):
     )
 
 
-def _proposals_by_month(list_ids, since, until) -> list[dict]:
-    """Proposals answered (or expired) in the months, by status, month and the entry's commune and level."""
-    return list(
-        _proposals(list_ids)
-        .filter(outcome_on__gte=since, outcome_on__lt=until)
-        .annotate(month=_local_month("outcome_on"))
-        .values("month", "status", "entry__commune_id", "entry__priority_level")
+SIGNED_UP = "signed_up"
+
+
+def _flows_by_month(list_ids, since, until) -> list[dict]:
+    """What came in and went out in the months, in one query (a UNION): sign-ups (``kind`` "signed_up", the month
+    of their verification) and proposals answered or expired (``kind`` their status, the month of the answer),
+    by month, commune and level: ``{kind, month, place (the commune's code), level, entries, people}``."""
+    signups = (
+        _counted_entries(list_ids)
+        .filter(waiting_since__gte=since, waiting_since__lt=until)
+        .annotate(
+            kind=Value(SIGNED_UP, output_field=CharField()),
+            month=_local_month("waiting_since"),
+            place=F("commune_id"),
+            level=F("priority_level"),
+        )
+        .values("kind", "month", "place", "level")
         .annotate(entries=Count("pk"), people=Sum("household_size"))
     )
+    answers = (
+        _proposals(list_ids)
+        .filter(outcome_on__gte=since, outcome_on__lt=until)
+        .annotate(
+            kind=F("status"),
+            month=_local_month("outcome_on"),
+            place=F("entry__commune_id"),
+            level=F("entry__priority_level"),
+        )
+        .values("kind", "month", "place", "level")
+        .annotate(entries=Count("pk"), people=Sum("household_size"))
+    )
+    return list(signups.union(answers, all=True))
 
 
 @dataclass(frozen=True)
@@ -344,8 +358,8 @@ class ListStatistics:
 
 
 def list_statistics(*, waiting_list: WaitingList, month: datetime.date) -> ListStatistics:
-    """The figures of one list for a month (any day of it): four queries whatever the number of entries (five
-    when the list's communes are not in the cache, six when its rules did not come with it)."""
+    """The figures of one list for a month (any day of it): three queries whatever the number of entries (four
+    when the list's communes are not in the cache, five when its rules did not come with it)."""
     month = month.replace(day=1)
     list_ids = [waiting_list.pk]
     start, end = month_bounds(month)
@@ -397,26 +411,24 @@ def list_statistics(*, waiting_list: WaitingList, month: datetime.date) -> ListS
     months = _series_months(month)
     series = {m: MonthPoint(month=m) for m in months}
     since = month_bounds(months[0])[0]
-    for row in _signups_by_month(list_ids, since, end):
-        point = series.get(_month_key(row["month"]))
-        if point is None:
-            continue
-        point.signed_up += row["people"]
-        point.signed_up_entries += row["entries"]
-        if point.month == month:
-            figures_of(row["commune_id"]).signed_up += row["people"]
     proposals = dict.fromkeys(PROPOSAL_OUTCOMES, 0)
-    for row in _proposals_by_month(list_ids, since, end):
+    for row in _flows_by_month(list_ids, since, end):
         point = series.get(_month_key(row["month"]))
         if point is None:
             continue
-        if row["status"] == Proposal.Status.ACCEPTED:
+        if row["kind"] == SIGNED_UP:
+            point.signed_up += row["people"]
+            point.signed_up_entries += row["entries"]
+            if point.month == month:
+                figures_of(row["place"]).signed_up += row["people"]
+            continue
+        if row["kind"] == Proposal.Status.ACCEPTED:
             point.matched += row["people"]
             point.matched_entries += row["entries"]
             if point.month == month:
-                figures_of(row["entry__commune_id"]).matched += row["people"]
+                figures_of(row["place"]).matched += row["people"]
         if point.month == month:
-            proposals[row["status"]] += row["entries"]
+            proposals[row["kind"]] += row["entries"]
     stats.series = list(series.values())
     stats.proposals = {str(key): value for key, value in proposals.items()}
     stats.communes = sorted(by_commune.values(), key=lambda row: (-row.waiting, -row.signed_up, row.name))
@@ -599,14 +611,14 @@ def public_report(*, waiting_list: WaitingList, month: datetime.date) -> PublicR
     months = _series_months(month)
     since, end = month_bounds(months[0])[0], month_bounds(month)[1]
     signed = dict.fromkeys(months, 0)
-    for row in _signups_by_month(list_ids, since, end):
-        key = _month_key(row["month"])
-        if key in signed:
-            signed[key] += row["people"]
     matched = dict.fromkeys(months, 0)
-    for row in _proposals_by_month(list_ids, since, end):
+    for row in _flows_by_month(list_ids, since, end):
         key = _month_key(row["month"])
-        if key in matched and row["status"] == Proposal.Status.ACCEPTED:
+        if key not in signed:
+            continue
+        if row["kind"] == SIGNED_UP:
+            signed[key] += row["people"]
+        elif row["kind"] == Proposal.Status.ACCEPTED:
             matched[key] += row["people"]
     waits = _waits(list_ids, moment)
     return PublicReport(
@@ -630,24 +642,18 @@ def public_report(*, waiting_list: WaitingList, month: datetime.date) -> PublicR
 
 def export_rows_by_month(*, waiting_list: WaitingList, month: datetime.date) -> list[list]:
     """One row per month by commune by level over the 12 months up to ``month``: people signed up, matched, and
-    waiting at the month's end. Three queries plus one per month for the queue at its end (12)."""
+    waiting at the month's end. Two queries plus one per month for the queue at its end (12)."""
     list_ids = [waiting_list.pk]
     levels = _level_labels(waiting_list)
     months = _series_months(month.replace(day=1))
     since, end = month_bounds(months[0])[0], month_bounds(months[-1])[1]
     communes = _list_communes(list_ids)
     cells: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for row in _signups_by_month(list_ids, since, end):
-        cells[(_month_key(row["month"]), row["commune_id"], _clamp(row["priority_level"], len(levels)))][0] += row[
-            "people"
-        ]
-    for row in _proposals_by_month(list_ids, since, end):
-        if row["status"] == Proposal.Status.ACCEPTED:
-            key = (
-                _month_key(row["month"]),
-                row["entry__commune_id"],
-                _clamp(row["entry__priority_level"], len(levels)),
-            )
+    for row in _flows_by_month(list_ids, since, end):
+        key = (_month_key(row["month"]), row["place"], _clamp(row["level"], len(levels)))
+        if row["kind"] == SIGNED_UP:
+            cells[key][0] += row["people"]
+        elif row["kind"] == Proposal.Status.ACCEPTED:
             cells[key][1] += row["people"]
     for each in months:
         for row in _queue_by_commune_and_level(list_ids, month_end(each)):

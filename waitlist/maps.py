@@ -20,7 +20,7 @@ MARGIN_RATIO = 0.1
 MIN_HALF_SIDE_KM = 8.0  # a list of one commune still gets a frame of some kilometres
 LABELLED = 8  # the biggest communes get their name written next to their circle
 # Radii by band, as a share of the frame's width: under 10 (grey), 10-49, 50-99, 100-249, 250 and more.
-BAND_RADII = (0.012, 0.018, 0.026, 0.035, 0.046)
+BAND_RADII = (0.013, 0.02, 0.028, 0.037, 0.048)
 
 
 @dataclass
@@ -107,14 +107,14 @@ def communes_map(*, places: list[MapPlace], background: list) -> CommunesMap | N
     half_width = max(MIN_HALF_SIDE_KM, max(abs(x) for x, _y in points))
     half_height = max(MIN_HALF_SIDE_KM, max(abs(y) for _x, y in points))
     # Room for the circles and the labels: a margin all round, wider on the sides where names are written.
-    width = 2 * half_width * (1 + MARGIN_RATIO) + 2 * half_width * 0.25
+    width = 2 * half_width * (1 + MARGIN_RATIO) + 2 * half_width * 0.12
     height = 2 * half_height * (1 + MARGIN_RATIO) + 2 * half_width * 0.08
     # A frame not taller than wide on a phone: a tall list gets a wider frame rather than a long scroll.
     width = max(width, height * 0.8)
     left, top = -width / 2, -height / 2
     result = CommunesMap(
         view_box=f"{_fmt(left)} {_fmt(top)} {_fmt(width)} {_fmt(height)}",
-        label_size=_fmt(width / 26),
+        label_size=_fmt(width / 28),
         dot_radius=_fmt(width / 300),
         stroke=_fmt(width / 400),
         legend=band_legend(),

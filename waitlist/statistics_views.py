@@ -98,7 +98,7 @@ def _statistics_map(stats):
         for row in stats.communes
         if row.waiting
     ]
-    return communes_map(places=places, background=stats.background)
+    return communes_map(places=places, background=stats.background, public=False)
 
 
 @permission_required(can_see_waitlist_statistics)

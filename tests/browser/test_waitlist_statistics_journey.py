@@ -1,15 +1,19 @@
 """Issue 13, at 390 and 1280 px: someone without an account opens last month's public report of the waiting list,
 reads the people waiting by commune and level (nothing under 10 shown), the map of the communes drawn on the
-page (no tile, nothing fetched elsewhere), its legend and the charts, then picks another month."""
+page (no tile, nothing fetched elsewhere), its legend and the charts, then picks another month. The coordinator
+reads the statistics with exact figures and downloads twelve months by commune and level."""
 
 import datetime
 import re
+from pathlib import Path
 
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from directory.models import Commune
+from tests.browser.steps import AuthenticatorApp, enter_authenticator_code, sign_in_with_password
 from tests.browser.test_csp import LISTEN_JS, Violations
+from tests.conftest import totp_secret_of
 from tests.factories import PractitionerFactory, TerritoryFactory
 from tests.waitlist.statistics_support import entries_bulk, pledge_of, proposals_answered
 from waitlist.models import Proposal
@@ -95,4 +99,45 @@ def test_someone_reads_the_public_report_and_its_map(page, context, visit, shot,
     expect(page).to_have_url(re.compile(rf"mois={earlier:%Y-%m}"))
     expect(page.locator("dl.key-figures")).to_contain_text("< 10")
     shot("mois-precedent")
+    assert violations.found == [], "\n".join(violations.found)
+
+
+def test_the_coordinator_reads_the_statistics_and_downloads_them(
+    page, context, visit, shot, viewport, password, coordinator, artifacts_dir
+):
+    context.add_init_script(LISTEN_JS)
+    violations = Violations().watch(page)
+    territory = coordinator.role_grants.get().territory
+    territory.communes.set(Commune.objects.filter(department="85"))
+    waiting_list = waiting_list_of_territory(territory)
+    month = first_of_month(timezone.localdate(), 1)
+    since = month_bounds(month)[0] + datetime.timedelta(days=3)
+    for insee, counts in QUEUE.items():
+        commune = Commune.objects.get(insee_code=insee)
+        for level, count in enumerate(counts):
+            if count:
+                entries_bulk(waiting_list, commune, count, waiting_since=since, level=level)
+
+    visit("/accounts/login/")
+    sign_in_with_password(page, coordinator.email, password)
+    enter_authenticator_code(page, AuthenticatorApp(totp_secret_of(coordinator)).code())
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Bonjour")
+    visit(f"/liste-attente/statistiques/?mois={month:%Y-%m}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Statistiques de la liste d'attente")
+    expect(page.locator("dl.key-figures")).to_contain_text("182")
+    expect(page.get_by_role("table", name="Par commune")).to_contain_text("Luçon")
+    titles = page.locator("figure.waitlist-map g.waitlist-map-commune > title").all_text_contents()
+    assert "Luçon : 6 personnes en attente" in titles  # exact figures here, for the coordination
+    page.wait_for_function(
+        "() => window.Chart && [...document.querySelectorAll('canvas[data-chart]')]"
+        ".every((canvas) => window.Chart.getChart(canvas))"
+    )
+    page.locator("figure.waitlist-map").screenshot(path=artifacts_dir / f"{viewport}-carte-statistiques.png")
+    shot("statistiques")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="12 mois par commune et niveau (CSV)").click()
+    download = download_info.value
+    assert download.suggested_filename == f"liste-attente-{waiting_list.slug}-{month:%Y-%m}.csv"
+    lines = Path(download.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert f"{month:%Y-%m};85128;Luçon;Standard;4;0;4" in lines
     assert violations.found == [], "\n".join(violations.found)

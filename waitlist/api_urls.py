@@ -6,6 +6,7 @@ from django.urls import path
 from core.access import public
 from waitlist.api import erasure as erasure_api
 from waitlist.api import signups as signup_api
+from waitlist.api import statistics as statistics_api
 
 urlpatterns = [
     # Anonymous by design (AllowAny), throttled per address: marked public for tests/test_access_rules.py.
@@ -15,6 +16,7 @@ urlpatterns = [
         public(signup_api.SignupVerifyView.as_view()),
         name="waitlist-signup-verify",
     ),
+    path("waitlist/statistics/", statistics_api.StatisticsView.as_view(), name="waitlist-statistics"),
     # The coordination.
     path("waitlist/entries/<uuid:public_id>/erase/", erasure_api.EntryEraseView.as_view(), name="waitlist-entry-erase"),
 ]

@@ -3,6 +3,7 @@ proposals, the coordination, the statistics and the public report."""
 
 from django.urls import path
 
+from waitlist import statistics_views
 from waitlist.views import erasure as erasure_views
 from waitlist.views import patient as patient_views
 from waitlist.views import signup as signup_views
@@ -23,6 +24,10 @@ urlpatterns = [
     path("suivi/<str:token>/effacer/", patient_views.follow_erase, name="follow_erase"),
     path("suivi/<str:token>/confirmer/", patient_views.follow_confirm, name="follow_confirm"),
     path("lien-perdu/", patient_views.link_resend, name="link_resend"),
+    # Statistics, the public monthly report, the coordinator's aggregated exports.
+    path("rapport/", statistics_views.public_report_page, name="public_report"),
+    path("statistiques/", statistics_views.statistics, name="statistics"),
+    path("statistiques/export/", statistics_views.statistics_export, name="statistics_export"),
     # The coordination.
     path(
         "coordination/inscriptions/<uuid:public_id>/effacer/",

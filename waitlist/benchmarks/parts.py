@@ -1,7 +1,8 @@
-"""The benchmark parts, in the order they print (each appends its ``figures`` function here)."""
+"""The benchmark parts, in the order they print."""
 
-PARTS: list = []
+from waitlist.benchmarks import pages, signup
 
-from waitlist.benchmarks import signup  # noqa: E402
-
-PARTS.append(signup.figures)
+PARTS: list = [
+    pages.figures,  # the SQL queries per page at 10 and 1,000 entries (queries_*)
+    signup.figures,  # a burst of concurrent sign-ups over HTTP (signup_*)
+]

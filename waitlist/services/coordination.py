@@ -213,11 +213,11 @@ def entry_note_add(*, acting_user: User, entry: Entry, text: str) -> EntryNote:
 
 
 def _same_person_key(member: HouseholdMember) -> tuple:
-    def plain(text: str) -> str:
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-        return " ".join("".join(c if c.isalnum() else " " for c in text).split())
-
-    return plain(member.family_name), plain(member.given_names), member.birth_date
+    """Two members are one person when born the same day with the same first given name: the family name is
+    where the typos of a duplicate are (« Durand », « Durant »)."""
+    text = unicodedata.normalize("NFKD", member.given_names).encode("ascii", "ignore").decode().lower()
+    words = "".join(c if c.isalnum() else " " for c in text).split()
+    return (words[0] if words else ""), member.birth_date
 
 
 def _open_suspicions_of(entry: Entry):
@@ -256,7 +256,12 @@ def entries_merge(*, acting_user: User, keep: Entry, drop: Entry) -> Entry:
     now = timezone.now()
     kept_members = list(keep.members.order_by("position"))
     known = {_same_person_key(member) for member in kept_members}
-    incoming = [member for member in drop.members.order_by("position") if _same_person_key(member) not in known]
+    # The main members are the one person the suspicion is about; the others move unless already there.
+    incoming = [
+        member
+        for member in drop.members.order_by("position")
+        if member.position != 0 and _same_person_key(member) not in known
+    ]
     if len(kept_members) + len(incoming) > MAX_HOUSEHOLD_SIZE:
         raise ApplicationError(
             _("Le foyer fusionné compterait plus de %(max)d personnes.") % {"max": MAX_HOUSEHOLD_SIZE}, field="into"

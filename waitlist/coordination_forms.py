@@ -5,6 +5,7 @@ import datetime
 import re
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from directory.selectors import entries as directory_entries
@@ -146,7 +147,7 @@ class PriorityRulesForm(forms.Form):
         super().__init__(data, **kwargs)
         for key, label in CRITERIA.items():
             self.fields[f"weight_{key}"] = forms.IntegerField(
-                label=label,
+                label=capfirst(label),
                 min_value=0,
                 max_value=MAX_WEIGHT,
                 initial=rules.weights.get(key, 0),

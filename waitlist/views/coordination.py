@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.access import permission_required
 from core.errors import ApplicationError
 from core.pages import fetch_or_404, raise_for_access, refuse_on_form
+from directory.contact_values import display_value
 from waitlist.coordination_forms import (
     DismissForm,
     EntryNoteForm,
@@ -27,6 +28,7 @@ from waitlist.coordination_forms import (
     PriorityRulesForm,
     QueueFilterForm,
 )
+from waitlist.models import Entry
 from waitlist.permissions import can_coordinate_waitlist
 from waitlist.priority import CRITERIA, PersonFacts, Rules, priority_of, rules_checked
 from waitlist.scope import waitlist_actor_for
@@ -50,7 +52,9 @@ def queue(request):
     """The entries of the coordinated lists in the draw's order, filtered (the waiting ones by default)."""
     actor = waitlist_actor_for(request.user)
     rules = selectors.rules_by_list(actor.coordinated_list_ids)
-    form = QueueFilterForm(request.GET, rules=_first_rules(rules))
+    data = request.GET.copy()
+    data.setdefault("statut", Entry.Status.WAITING)  # the waiting entries unless asked otherwise
+    form = QueueFilterForm(data, rules=_first_rules(rules))
     filters = form.filters()
     page = Paginator(selectors.coordination_queue(actor, filters), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     selectors.queue_rows_labelled(page, rules)
@@ -70,7 +74,11 @@ def _entry_page(request, public_id, *, override_form=None, note_form=None, statu
         "detail": detail,
         "entry": entry,
         "override_form": override_form
-        or LevelOverrideForm(rules=detail.rules, initial={"level": str(entry.priority_level)}),
+        or LevelOverrideForm(
+            rules=detail.rules,
+            initial={"level": str(entry.priority_level), "reason": entry.level_override_reason},
+        ),
+        "phone_display": display_value("phone", entry.phone) if entry.phone else "",
         "note_form": note_form or EntryNoteForm(),
         "criteria": CRITERIA,
         "reasons": [CRITERIA.get(key, key) for key in entry.priority_reasons],

@@ -4,9 +4,11 @@ plans read-only, without any name, birth date or contact (those are read through
 log each read)."""
 
 from django.contrib import admin
+from django.core.cache import cache
 
 from core.admin import ReadOnlyAdmin
 from waitlist.models import Entry, HandoverPlan, PriorityRules, WaitingList, WaitingListTerritory
+from waitlist.selectors.coordination import rules_cache_key
 
 
 class WaitingListTerritoryInline(admin.TabularInline):
@@ -27,6 +29,10 @@ class WaitingListAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [WaitingListTerritoryInline, PriorityRulesInline]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        cache.delete(rules_cache_key(form.instance.pk))
+
     @admin.display(description="territoires")
     def territory_names(self, waiting_list):
         return ", ".join(t.name for t in waiting_list.territories.all())
@@ -37,8 +43,15 @@ class WaitingListAdmin(admin.ModelAdmin):
 
 @admin.register(PriorityRules)
 class PriorityRulesAdmin(admin.ModelAdmin):
+    """Weights and levels as JSON; the coordination's page checks them and recomputes the queue, which a save
+    here does not (the levels follow at the next save there or at each entry's next change)."""
+
     list_display = ["waiting_list", "version", "updated_at", "updated_by"]
     readonly_fields = ["version", "updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        cache.delete(rules_cache_key(obj.waiting_list_id))
 
 
 @admin.register(Entry)

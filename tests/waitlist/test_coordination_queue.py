@@ -143,3 +143,18 @@ def test_the_queue_makes_the_same_queries_for_10_and_1000_entries(
     entries_bulk(waiting_list, communes["la_roche"], 990)
     at_1000 = _queries_of_the_queue(client, django_assert_max_num_queries)
     assert at_10 == at_1000 <= 12
+
+
+def test_the_entries_api_makes_the_same_queries_for_10_and_1000_entries(
+    coordinator, waiting_list, communes, signed_in, django_assert_max_num_queries
+):
+    client = signed_in(coordinator)
+    entries_bulk(waiting_list, communes["la_roche"], 10)
+    client.get("/api/v1/waitlist/entries/")
+    counts = []
+    for more in (0, 990):
+        entries_bulk(waiting_list, communes["la_roche"], more)
+        with django_assert_max_num_queries(12) as captured:
+            assert client.get("/api/v1/waitlist/entries/").status_code == 200
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]

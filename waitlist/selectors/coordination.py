@@ -12,6 +12,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, TextField, Value
 from django.db.models.functions import Coalesce, Concat
 from django.http import HttpRequest
@@ -57,13 +58,37 @@ def coordinated_entries(actor: WaitlistActor) -> QuerySet[Entry]:
     return Entry.objects.filter(waiting_list_id__in=sorted(actor.coordinated_list_ids))
 
 
+RULES_CACHE_SECONDS = 300
+
+
+def rules_cache_key(list_id: int) -> str:
+    return f"waitlist:rules:{list_id}"
+
+
 def rules_by_list(list_ids) -> dict[int, Rules]:
-    """Each list's rules in one query (the defaults for a list that kept them)."""
-    rules = dict.fromkeys(list_ids, DEFAULT_RULES)
-    for row in PriorityRules.objects.filter(waiting_list_id__in=sorted(list_ids)):
-        rules[row.waiting_list_id] = Rules(
-            weights=row.weights or DEFAULT_RULES.weights, levels=row.levels or DEFAULT_RULES.levels
+    """Each list's rules (the defaults for a list that kept them), from the cache, else in one query. The
+    cache is emptied when the rules are saved (``priority_rules_save``, the admin) and kept five minutes at most,
+    so that the queue page costs no query for them."""
+    list_ids = sorted(list_ids)
+    cached = cache.get_many([rules_cache_key(list_id) for list_id in list_ids])
+    rules = {}
+    missing = []
+    for list_id in list_ids:
+        found = cached.get(rules_cache_key(list_id))
+        if found is None:
+            missing.append(list_id)
+        else:
+            rules[list_id] = Rules(weights=found[0], levels=found[1])
+    if missing:
+        fetched = dict.fromkeys(missing, DEFAULT_RULES)
+        for row in PriorityRules.objects.filter(waiting_list_id__in=missing):
+            fetched[row.waiting_list_id] = Rules(
+                weights=row.weights or DEFAULT_RULES.weights, levels=row.levels or DEFAULT_RULES.levels
+            )
+        cache.set_many(
+            {rules_cache_key(k): (dict(v.weights), list(v.levels)) for k, v in fetched.items()}, RULES_CACHE_SECONDS
         )
+        rules.update(fetched)
     return rules
 
 

@@ -6,6 +6,7 @@ an ``EntryEvent`` (never a name in it) and records the change in the access log.
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -27,7 +28,7 @@ from waitlist.models import (
 )
 from waitlist.priority import PersonFacts, Rules, priority_of, rules_checked
 from waitlist.scope import waitlist_actor_for
-from waitlist.selectors.coordination import ENTRY_SUBJECT
+from waitlist.selectors.coordination import ENTRY_SUBJECT, rules_cache_key
 from waitlist.services.common import entry_event_record, entry_priority, entry_priority_refresh, rules_of
 
 MAX_REASON_LENGTH = 300
@@ -127,6 +128,9 @@ def priority_rules_save(
     row.version += 1
     row.updated_by = acting_user
     row.save()
+    key = rules_cache_key(waiting_list.pk)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
     changed = waiting_entries_recompute(waiting_list=waiting_list, rules=rules, actor=acting_user)
     return row, changed
 

@@ -5,6 +5,7 @@ log each read)."""
 
 from django.contrib import admin
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from waitlist.models import Entry, HandoverPlan, PriorityRules, WaitingList, WaitingListTerritory
@@ -33,7 +34,7 @@ class WaitingListAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         cache.delete(rules_cache_key(form.instance.pk))
 
-    @admin.display(description="territoires")
+    @admin.display(description=_("territoires"))
     def territory_names(self, waiting_list):
         return ", ".join(t.name for t in waiting_list.territories.all())
 

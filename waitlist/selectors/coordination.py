@@ -289,6 +289,8 @@ class DuplicatePair:
 
 
 MASK = "••"
+# A suspicion about an entry merged or erased since has nothing left to decide.
+CLOSED_FOR_GOOD = (Entry.Status.MERGED, Entry.Status.ERASED)
 
 
 def masked_contact(entry: Entry) -> str:
@@ -313,6 +315,8 @@ def duplicate_pairs(
             entry__waiting_list_id__in=lists,
             other__waiting_list_id__in=lists,
         )
+        .exclude(entry__status__in=CLOSED_FOR_GOOD)
+        .exclude(other__status__in=CLOSED_FOR_GOOD)
         .select_related("entry__commune", "other__commune")
         .order_by("created_at", "id")[:limit]
     )

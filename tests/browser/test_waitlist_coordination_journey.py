@@ -17,6 +17,10 @@ from waitlist.models import HandoverAllocation, HandoverPlan
 from waitlist.services.handover import handover_import
 
 QUEUE = "/liste-attente/coordination/"
+UPLOAD = (
+    "\ufeffnom;prenom;date_naissance;sexe;commune;telephone\n"
+    "Blanc;Éva;03/03/1990;F;85191;0612345678\nFutur;Léo;01/01/2090;M;85191;0612345678\n"
+).encode()
 
 
 def test_the_coordinator_opens_the_queue_an_entry_and_fixes_its_level(
@@ -107,3 +111,13 @@ def test_the_coordinator_opens_the_queue_an_entry_and_fixes_its_level(
     page.get_by_role("button", name=re.compile("^Proposer")).first.click()
     expect(page.get_by_role("status")).to_contain_text("3 propositions faites")
     shot("reprise")
+    page.get_by_role("button", name="Inscrire des patients (CSV)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Inscrire les patients du médecin qui part")
+    page.get_by_label("Fichier CSV des patients").set_input_files(
+        files=[{"name": "patients.csv", "mimeType": "text/csv", "buffer": UPLOAD}]
+    )
+    page.get_by_label(re.compile("Je confirme que chaque patient")).check()
+    page.get_by_role("button", name="Inscrire ces patients").click()
+    expect(page.get_by_role("status")).to_contain_text("1 foyer inscrit")
+    expect(page.get_by_role("region", name="Lignes refusées")).to_contain_text("Date de naissance dans le futur")
+    shot("reprise-envoi")

@@ -331,3 +331,62 @@ def test_gps_and_observers_do_not_open_the_plans(gp, observer, plan, signed_in, 
         client.force_login(user)
         assert client.get(PLANS).status_code == 403
         assert client.get(f"{PLANS}{plan.public_id}/").status_code == 403
+
+
+# --- The practice's upload --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def gp_plan(waiting_list, gp, coordinator):
+    """Alice (the GP persona) is the one leaving: her practice sends the file."""
+    return HandoverPlan.objects.create(
+        waiting_list=waiting_list,
+        departing_practitioner=gp.role_grants.get(role="professional").practitioner,
+        departure_on=next_month() + datetime.timedelta(days=60),
+        first_month=next_month(),
+        months=6,
+        created_by=coordinator,
+    )
+
+
+@pytest.fixture
+def gp_secretary(gp_practice):
+    from accounts.roles import Role
+    from directory.services import role_grant_create
+    from tests.conftest import enrol_totp
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="sarah@cpts.test", first_name="Sarah", last_name="Blanc")
+    role_grant_create(user=user, role=Role.SECRETARY, practices=[gp_practice])
+    enrol_totp(user)
+    return user
+
+
+def test_the_departing_gps_secretary_uploads_the_file_but_sees_nothing_else(gp_secretary, gp_plan, communes, signed_in):
+    client = signed_in(gp_secretary)
+    url = f"{PLANS}{gp_plan.public_id}/patients/"
+    page = client.get(url).content.decode()
+    assert "Inscrire les patients du médecin qui part" in page and "Retour au plan" not in page
+    response = _upload(client, gp_plan, _csv("Durand;Jeanne;04/05/1950;F;85191;;;0612345678;;oui;"))
+    assert response.status_code == 200 and "1 foyer inscrit" in response.content.decode()
+    consent = ConsentRecord.objects.get(entry__handover_plan=gp_plan)
+    assert (consent.given_by, consent.recorded_by) == ("handover", gp_secretary)
+    assert client.get(f"{PLANS}{gp_plan.public_id}/").status_code == 403  # the plan itself is the coordination's
+    assert client.get(PLANS).status_code == 403
+
+
+def test_the_departing_gp_uploads_too_and_another_practice_cannot(
+    gp, gp2, other_secretary, gp_plan, communes, signed_in, client
+):
+    url = f"{PLANS}{gp_plan.public_id}/patients/"
+    assert signed_in(gp).get(url).status_code == 200
+    for outsider in (gp2, other_secretary):
+        client.force_login(outsider)
+        assert client.get(url).status_code == 404
+        assert _upload(client, gp_plan, _csv("Durand;Jeanne;04/05/1950;F;85191;;;0612345678;;;")).status_code == 404
+    assert not Entry.objects.filter(handover_plan=gp_plan).exists()
+
+
+def test_the_plan_page_gives_the_link_for_the_practice(coordinator, plan, signed_in):
+    page = signed_in(coordinator).get(f"{PLANS}{plan.public_id}/").content.decode()
+    assert f"http://testserver{PLANS}{plan.public_id}/patients/" in page

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from accounts.services import access_log_record, access_log_record_many
 from core.errors import ApplicationError
 from directory.models import Practitioner, SearchText
+from directory.selectors import practices_served_by
 from waitlist.models import (
     ConsentRecord,
     DuplicateSuspicion,
@@ -381,6 +382,30 @@ def handover_plans_of(actor: WaitlistActor) -> QuerySet[HandoverPlan]:
 
 def handover_plan_for_coordinator(actor: WaitlistActor, public_id) -> HandoverPlan:
     plan = handover_plans_of(actor).filter(public_id=public_id).first()
+    if plan is None:
+        raise ApplicationError(
+            _("Ce plan de reprise n'existe pas ou ne relève pas de votre coordination."), code="not_found"
+        )
+    return plan
+
+
+def handover_plans_uploadable_by(actor: WaitlistActor) -> QuerySet[HandoverPlan]:
+    """The plans whose patients the user may send in a CSV: those of the lists they coordinate, and those of a
+    departing GP working at a practice they serve (its secretaries, its practitioners, the GP themselves)."""
+    served = practices_served_by(actor.user).values("pk")
+    return (
+        HandoverPlan.objects.filter(
+            Q(waiting_list_id__in=sorted(actor.coordinated_list_ids))
+            | Q(departing_practitioner__activities__practice__in=served)
+            | Q(departing_practitioner_id=actor.entry_id or 0)
+        )
+        .select_related("departing_practitioner", "waiting_list")
+        .distinct()
+    )
+
+
+def handover_plan_for_uploader(actor: WaitlistActor, public_id) -> HandoverPlan:
+    plan = handover_plans_uploadable_by(actor).filter(public_id=public_id).first()
     if plan is None:
         raise ApplicationError(
             _("Ce plan de reprise n'existe pas ou ne relève pas de votre coordination."), code="not_found"

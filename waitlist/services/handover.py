@@ -63,6 +63,7 @@ from waitlist.scope import waitlist_actor_for
 from waitlist.selectors.coordination import (
     ENTRY_SUBJECT,
     TAKEN_PROPOSALS,
+    handover_plans_uploadable_by,
     plan_months,
     pledge_runs_in,
     receiving_pledges,
@@ -389,8 +390,10 @@ def handover_import(*, acting_user: User, plan: HandoverPlan, content: bytes, co
     """Signs up the patients of a CSV as waiting entries of the plan; see the module's docstring. A line sharing a
     ``household`` value with others joins their entry (the first valid one is the main member, whose commune
     and contact the household keeps). Lines already in the plan (same names and birth date) are rejected, so a
-    file sent twice adds nobody."""
-    _plan_checked(acting_user, plan)
+    file sent twice adds nobody. The coordination uploads, or the departing GP's practice (its secretaries, its
+    practitioners)."""
+    if not handover_plans_uploadable_by(waitlist_actor_for(acting_user)).filter(pk=plan.pk).exists():
+        raise _not_found()
     if not consent_confirmed:
         raise ApplicationError(
             _("Confirmez que chaque patient du fichier a donné son accord au texte ci-dessus."), field="consent"

@@ -4,6 +4,7 @@ proposals), and the CSV upload of the departing GP's patients with its report. C
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -18,7 +19,7 @@ from waitlist.coordination_forms import (
     MonthProposeForm,
     allocation_field_name,
 )
-from waitlist.permissions import can_coordinate_waitlist
+from waitlist.permissions import can_coordinate_waitlist, can_upload_handover_patients
 from waitlist.scope import waitlist_actor_for
 from waitlist.selectors import coordination as selectors
 from waitlist.services import handover as services
@@ -72,7 +73,16 @@ def _plan_page(request, plan, *, form=None, status=200):
         }
         for row in board.months
     ]
-    context = {"plan": plan, "board": board, "form": form, "rows": rows, "summer_weight": services.MONTH_WEIGHTS[7]}
+    context = {
+        "plan": plan,
+        "board": board,
+        "form": form,
+        "rows": rows,
+        "summer_weight": services.MONTH_WEIGHTS[7],
+        "upload_url": request.build_absolute_uri(
+            reverse("waitlist:coordination_handover_import", kwargs={"public_id": plan.public_id})
+        ),
+    }
     return render(request, "waitlist/coordination_handover_detail.html", context, status=status)
 
 
@@ -137,12 +147,14 @@ def plan_propose(request, public_id):
     return redirect("waitlist:coordination_handover_detail", public_id=plan.public_id)
 
 
-@permission_required(can_coordinate_waitlist)
+@permission_required(can_upload_handover_patients)
 @require_http_methods(["GET", "POST"])
 def plan_import(request, public_id):
-    """The upload page: the columns expected, the consent text the practice confirms, and after an upload the
-    report (how many signed up, each rejected line with its reason)."""
-    plan = _plan(request, public_id)
+    """The upload page, for the coordination and the departing GP's practice: the columns expected, the consent
+    text the practice confirms, and after an upload the report (how many signed up, each rejected line with its
+    reason)."""
+    actor = waitlist_actor_for(request.user)
+    plan = fetch_or_404(selectors.handover_plan_for_uploader, actor, public_id)
     form = HandoverImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -168,5 +180,6 @@ def plan_import(request, public_id):
         "report": report,
         "consent_text": services.HANDOVER_CONSENT_TEXT,
         "columns": services.COLUMNS,
+        "coordinates": plan.waiting_list_id in actor.coordinated_list_ids,
     }
     return render(request, "waitlist/coordination_handover_import.html", context, status=400 if form.errors else 200)

@@ -109,3 +109,27 @@ def test_a_large_list_is_recomputed_in_batches(coordinator, waiting_list, commun
         coordination.RECOMPUTE_BATCH = old_batch
     # Every bulk entry is one adult without any criterion: level 0, whatever it was stored with.
     assert set(Entry.objects.filter(waiting_list=waiting_list).values_list("priority_level", flat=True)) == {0}
+
+
+def test_a_list_too_large_to_wait_for_is_recomputed_by_a_task_after_the_commit(
+    coordinator, waiting_entry, signed_in, monkeypatch, django_capture_on_commit_callbacks
+):
+    from waitlist import tasks
+    from waitlist.services import coordination
+
+    pregnant = waiting_entry(family_name="Enceinte", pregnancy=True)
+    waiting_entry(family_name="Autre")
+    monkeypatch.setattr(coordination, "RECOMPUTE_INLINE_LIMIT", 1)
+    queued = []
+    monkeypatch.setattr(tasks.recompute_levels, "delay", lambda *args: queued.append(args))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(coordinator).post(RULES, _form(weights={"pregnancy": 6}), follow=True)
+    assert "recalculés en arrière-plan" in response.content.decode()
+    pregnant.refresh_from_db()
+    assert pregnant.priority_level == 1  # not yet
+    assert queued == [(pregnant.waiting_list_id, 2)]
+    assert tasks.recompute_levels.run(*queued[0]) == 1
+    pregnant.refresh_from_db()
+    assert pregnant.priority_level == 2
+    # A task of rules replaced since does nothing: the newer save queued its own.
+    assert tasks.recompute_levels.run(pregnant.waiting_list_id, 1) == 0

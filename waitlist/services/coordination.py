@@ -3,6 +3,7 @@ the rules, the rules themselves (each save recomputes the waiting entries' level
 or dismissed. Each service checks that the acting user coordinates the entry's list (else "not found"), writes
 an ``EntryEvent`` (never a name in it) and records the change in the access log."""
 
+import logging
 import unicodedata
 from collections.abc import Mapping, Sequence
 
@@ -34,6 +35,8 @@ from waitlist.services.common import entry_event_record, entry_priority, entry_p
 MAX_REASON_LENGTH = 300
 MAX_NOTE_LENGTH = 2000
 RECOMPUTE_BATCH = 2000
+RECOMPUTE_INLINE_LIMIT = 20_000  # about 10 s of recompute: beyond, the save returns and a task recomputes
+logger = logging.getLogger(__name__)
 # Entries a merge may involve: not those closed for good (merged, erased) nor those matched with a GP.
 MERGEABLE = (Entry.Status.UNVERIFIED, Entry.Status.WAITING, Entry.Status.PROPOSED, Entry.Status.INACTIVE)
 
@@ -119,7 +122,8 @@ def priority_rules_save(
     *, acting_user: User, waiting_list: WaitingList, weights: Mapping[str, object], levels: Sequence[Mapping]
 ) -> tuple[PriorityRules, int]:
     """Checks and stores the list's rules (the version goes up by one: the defaults are version 1), then
-    recomputes the levels of its waiting entries; returns the row and how many entries changed level."""
+    recomputes the levels of its waiting entries; returns the row and how many entries changed level, or None
+    when the list is too large to wait for (over ``RECOMPUTE_INLINE_LIMIT``): a task does it after the commit."""
     coordination_checked(acting_user, waiting_list.pk)
     rules = rules_checked(weights=weights, levels=levels)
     row, _created = PriorityRules.objects.select_for_update().get_or_create(waiting_list=waiting_list)
@@ -131,8 +135,35 @@ def priority_rules_save(
     key = rules_cache_key(waiting_list.pk)
     cache.delete(key)
     transaction.on_commit(lambda: cache.delete(key))
-    changed = waiting_entries_recompute(waiting_list=waiting_list, rules=rules, actor=acting_user)
-    return row, changed
+    waiting = Entry.objects.filter(waiting_list=waiting_list, status=Entry.Status.WAITING).count()
+    if waiting <= RECOMPUTE_INLINE_LIMIT:
+        return row, waiting_entries_recompute(waiting_list=waiting_list, rules=rules, actor=acting_user)
+    version = row.version
+    transaction.on_commit(lambda: _recompute_queue(waiting_list.pk, version))
+    return row, None
+
+
+def _recompute_queue(waiting_list_id: int, version: int) -> None:
+    from waitlist.tasks import recompute_levels
+
+    try:
+        recompute_levels.delay(waiting_list_id, version)
+    except Exception:  # the broker is down: the levels follow at the next save
+        logger.exception("Recalcul des niveaux de la liste %s non lancé", waiting_list_id)
+
+
+def rules_version_recompute(*, waiting_list_id: int, version: int) -> int:
+    """The background recompute of a large list (``recompute_levels``): only while the rules are still at
+    ``version`` (a later save queued its own). Safe to run twice: the second run changes nothing."""
+    row = (
+        PriorityRules.objects.filter(waiting_list_id=waiting_list_id, version=version)
+        .select_related("waiting_list", "updated_by")
+        .first()
+    )
+    if row is None:
+        return 0
+    rules = Rules(weights=row.weights, levels=row.levels)
+    return waiting_entries_recompute(waiting_list=row.waiting_list, rules=rules, actor=row.updated_by)
 
 
 def waiting_entries_recompute(*, waiting_list: WaitingList, rules: Rules, actor: User | None = None) -> int:

@@ -206,11 +206,16 @@ def rules(request):
                 row, changed = services.priority_rules_save(
                     acting_user=request.user, waiting_list=waiting_list, weights=weights, levels=levels
                 )
-                messages.success(
-                    request,
-                    _("Règles enregistrées (version %(version)d) : %(changed)d inscriptions ont changé de niveau.")
-                    % {"version": row.version, "changed": changed},
-                )
+                if changed is None:
+                    message = _(
+                        "Règles enregistrées (version %(version)d) : les niveaux des inscriptions en attente sont "
+                        "recalculés en arrière-plan, en quelques minutes."
+                    ) % {"version": row.version}
+                else:
+                    message = _(
+                        "Règles enregistrées (version %(version)d) : %(changed)d inscriptions ont changé de niveau."
+                    ) % {"version": row.version, "changed": changed}
+                messages.success(request, message)
                 url = reverse("waitlist:coordination_rules")
                 return redirect(f"{url}?liste={waiting_list.slug}" if len(lists) > 1 else url)
         except ApplicationError as error:

@@ -4,7 +4,7 @@ a save that bumps the version and recomputes the waiting entries' levels, a leve
 
 import pytest
 
-from tests.waitlist.coordination_helpers import RULES
+from tests.waitlist.coordination_helpers import RULES, fixture_marais, fixture_marais_list  # noqa: F401
 from waitlist.models import Entry, EntryEvent, PriorityRules
 from waitlist.priority import CRITERIA, DEFAULT_WEIGHTS
 
@@ -133,3 +133,25 @@ def test_a_list_too_large_to_wait_for_is_recomputed_by_a_task_after_the_commit(
     assert pregnant.priority_level == 2
     # A task of rules replaced since does nothing: the newer save queued its own.
     assert tasks.recompute_levels.run(pregnant.waiting_list_id, 1) == 0
+
+
+def test_a_coordinator_of_two_lists_chooses_which_rules_to_edit(
+    coordinator, waiting_list, marais, marais_list, signed_in
+):
+    from django.utils.html import escape
+
+    from accounts.roles import Role
+    from directory.services import role_grant_create
+    from waitlist.scope import forget_waitlist_actor
+
+    role_grant_create(user=coordinator, role=Role.COORDINATOR, territory=marais)
+    forget_waitlist_actor(coordinator)
+    client = signed_in(coordinator)
+    page = client.get(RULES).content.decode()
+    assert escape(waiting_list.name) in page and escape(marais_list.name) in page
+    response = client.post(
+        f"{RULES}?liste={marais_list.slug}", {**_form(weights={"ald": 5}), "liste": marais_list.slug}
+    )
+    assert response.status_code == 302 and response["Location"].endswith(f"?liste={marais_list.slug}")
+    assert PriorityRules.objects.get().waiting_list == marais_list
+    assert client.get(RULES, {"liste": "inconnue"}).status_code == 404

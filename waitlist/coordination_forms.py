@@ -69,7 +69,6 @@ class QueueFilterForm(forms.Form):
         self.fields["statut"].choices = [("", _("Tous")), *Entry.Status.choices]
         self.fields["statut"].initial = Entry.Status.WAITING
         self.fields["niveau"].choices = [("", _("Tous")), *level_choices(rules)]
-        self.commune_found = None
 
     def clean_commune(self):
         typed = self.cleaned_data["commune"].strip()

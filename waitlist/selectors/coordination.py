@@ -13,8 +13,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, TextField, Value
-from django.db.models.functions import Coalesce, Concat
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Concat
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,7 +31,6 @@ from waitlist.models import (
     EntryNote,
     HandoverAllocation,
     HandoverPlan,
-    HandoverProposal,
     HouseholdMember,
     Pledge,
     PriorityRules,
@@ -343,19 +342,6 @@ def duplicate_pairs(
     return pairs
 
 
-def duplicate_suspicion_between(actor: WaitlistActor, first: Entry, second: Entry) -> DuplicateSuspicion | None:
-    return (
-        DuplicateSuspicion.objects.filter(
-            Q(entry=first, other=second) | Q(entry=second, other=first), status=DuplicateSuspicion.Status.OPEN
-        )
-        .filter(entry__waiting_list_id__in=sorted(actor.coordinated_list_ids))
-        .first()
-    )
-
-
-# --- Handover plans ---------------------------------------------------------------------------------------------
-
-
 def coordinated_territory_ids_of_lists(actor: WaitlistActor) -> list[int]:
     return list(
         WaitingListTerritory.objects.filter(waiting_list_id__in=sorted(actor.coordinated_list_ids))
@@ -524,11 +510,3 @@ def handover_plan_board(plan: HandoverPlan) -> PlanBoard:
         planned_total=planned_total,
         unplanned=max(waiting - (planned_total - proposed_total), 0),
     )
-
-
-def allocations_planned_of(plan: HandoverPlan) -> int:
-    return HandoverAllocation.objects.filter(plan=plan).aggregate(total=Coalesce(Sum("planned"), 0))["total"]
-
-
-def handover_proposals_of(allocation: HandoverAllocation) -> QuerySet[HandoverProposal]:
-    return HandoverProposal.objects.filter(allocation=allocation)

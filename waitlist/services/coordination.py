@@ -197,7 +197,9 @@ def waiting_entries_recompute(*, waiting_list: WaitingList, rules: Rules, actor:
         updated, events = [], []
         for entry in batch:
             priority = priority_of(facts[entry.pk], flagged=bool(entry.flagged_by), rules=rules, today=today)
-            level = priority.level if entry.level_override is None else entry.level_override
+            # A level fixed by hand stays, within the levels the rules still have.
+            top = len(rules.levels) - 1
+            level = priority.level if entry.level_override is None else min(entry.level_override, top)
             if (entry.priority_level, entry.priority_score, list(entry.priority_reasons)) == (
                 level,
                 priority.score,

@@ -787,10 +787,3 @@ def handover_month_propose(*, acting_user: User, plan: HandoverPlan, month: date
         HandoverPlan.objects.filter(pk=plan.pk).update(status=HandoverPlan.Status.ACTIVE, updated_at=now)
         plan.status = HandoverPlan.Status.ACTIVE
     return made
-
-
-def handover_plan_close(*, acting_user: User, plan: HandoverPlan) -> HandoverPlan:
-    _plan_checked(acting_user, plan)
-    plan.status = HandoverPlan.Status.DONE
-    plan.save(update_fields=["status", "updated_at"])
-    return plan

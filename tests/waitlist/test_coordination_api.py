@@ -5,8 +5,17 @@ bad input: a French 400 on its field)."""
 import datetime
 
 import pytest
+import schemathesis
+from django.core import signals
+from django.core.cache import cache
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework.throttling import UserRateThrottle
+from schemathesis.checks import not_a_server_error
 
 from accounts.models import AccessLog
+from accounts.services import api_token_create
 from tests.waitlist.conftest import make_waiting_entry
 from tests.waitlist.coordination_helpers import (  # noqa: F401 (fixtures)
     fixture_departing_gp,
@@ -155,3 +164,35 @@ def test_handover_plans_create_list_and_detail(coordinator, waiting_list, depart
         content_type="application/json",
     )
     assert bad.status_code == 400 and bad.json()["field"] in ("first_month", "months")
+
+
+# --- Fuzzing: whatever the input, never a server error ----------------------------------------------------------
+
+
+@pytest.fixture
+def api_schema(db):
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_setup(coordinator, waiting_entry, plan):
+    _token, key = api_token_create(user=coordinator, name="fuzz")
+    return {"key": key, "entry": waiting_entry(), "plan": plan, "user": coordinator}
+
+
+@(
+    schemathesis.pytest.from_fixture("api_schema")
+    .include(path_regex=r"^/api/v1/waitlist/(entries|handover-plans)/")
+    .parametrize()
+)
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_the_coordination_api_never_answers_a_server_error(case, fuzz_setup):
+    cache.delete(UserRateThrottle.cache_format % {"scope": "user", "ident": fuzz_setup["user"].pk})
+    if "public_id" in (case.path_parameters or {}):
+        target = fuzz_setup["entry"] if "/entries/" in case.path else fuzz_setup["plan"]
+        case.path_parameters = {"public_id": str(target.public_id)}
+    case.call_and_validate(headers={"Authorization": f"Token {fuzz_setup['key']}"}, checks=[not_a_server_error])

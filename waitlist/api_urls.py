@@ -4,6 +4,7 @@ namespace)."""
 from django.urls import path
 
 from core.access import public
+from waitlist.api import coordination as coordination_api
 from waitlist.api import erasure as erasure_api
 from waitlist.api import signups as signup_api
 from waitlist.api import statistics as statistics_api
@@ -17,6 +18,24 @@ urlpatterns = [
         name="waitlist-signup-verify",
     ),
     path("waitlist/statistics/", statistics_api.StatisticsView.as_view(), name="waitlist-statistics"),
-    # The coordination.
+    # The coordination: entries (list, detail, override, merge, erase) and handover plans.
+    path("waitlist/entries/", coordination_api.EntryListView.as_view(), name="waitlist-entries"),
+    path("waitlist/entries/<uuid:public_id>/", coordination_api.EntryDetailView.as_view(), name="waitlist-entry"),
+    path(
+        "waitlist/entries/<uuid:public_id>/override/",
+        coordination_api.EntryOverrideView.as_view(),
+        name="waitlist-entry-override",
+    ),
+    path(
+        "waitlist/entries/<uuid:public_id>/merge/",
+        coordination_api.EntryMergeView.as_view(),
+        name="waitlist-entry-merge",
+    ),
+    path("waitlist/handover-plans/", coordination_api.HandoverPlanListView.as_view(), name="waitlist-handover-plans"),
+    path(
+        "waitlist/handover-plans/<uuid:public_id>/",
+        coordination_api.HandoverPlanDetailView.as_view(),
+        name="waitlist-handover-plan",
+    ),
     path("waitlist/entries/<uuid:public_id>/erase/", erasure_api.EntryEraseView.as_view(), name="waitlist-entry-erase"),
 ]

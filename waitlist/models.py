@@ -459,3 +459,18 @@ class EntryNote(models.Model):
 
     def __str__(self):
         return f"Note du {self.at:%d/%m/%Y}"
+
+
+class HandoverProposal(models.Model):
+    """Which month's allocation of a handover plan a proposal was made for: the plan page counts, per month and
+    receiving pledge, what was planned, proposed and accepted."""
+
+    proposal = models.OneToOneField(Proposal, on_delete=models.CASCADE, related_name="handover")
+    allocation = models.ForeignKey(HandoverAllocation, on_delete=models.PROTECT, related_name="proposals")
+
+    class Meta:
+        verbose_name = _("proposition d'un plan de reprise")
+        verbose_name_plural = _("propositions des plans de reprise")
+
+    def __str__(self):
+        return f"{self.allocation} : proposition {self.proposal_id}"

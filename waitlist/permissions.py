@@ -26,3 +26,9 @@ def can_see_accepting_gps(user: User) -> bool:
     """Professionals (pharmacists, midwives, nurses first) and coordinators: which GPs take new patients, with
     no patient data."""
     return has_role(user, Role.PROFESSIONAL) or waitlist_actor_for(user).coordinates
+
+
+def can_upload_handover_patients(user: User) -> bool:
+    """The coordination, and the professionals and secretaries of a departing GP's practice: the CSV of the
+    patients of a handover plan (``waitlist.selectors.coordination.handover_plans_uploadable_by`` says which)."""
+    return waitlist_actor_for(user).coordinates or has_role(user, Role.PROFESSIONAL, Role.SECRETARY)

@@ -11,3 +11,11 @@ def send_reconfirmations() -> dict[str, int]:
     """The six-monthly "toujours sans médecin traitant ?", its two reminders, then inactive (see
     ``waitlist.services.retention``)."""
     return reconfirmations_send()
+
+
+@shared_task(acks_late=True)
+def recompute_levels(waiting_list_id: int, version: int) -> int:
+    """The levels of a large list's waiting entries after its rules changed (``rules_version_recompute``)."""
+    from waitlist.services.coordination import rules_version_recompute
+
+    return rules_version_recompute(waiting_list_id=waiting_list_id, version=version)

@@ -1,8 +1,9 @@
 """The benchmark parts, in the order they print."""
 
-from waitlist.benchmarks import pages, signup
+from waitlist.benchmarks import coordination, pages, signup
 
 PARTS: list = [
-    pages.figures,  # the SQL queries per page at 10 and 1,000 entries (queries_*)
+    pages.figures,  # the SQL queries of the public report and the statistics at 10 and 1,000 entries (queries_*)
+    coordination.figures,  # the same for the coordinator's queue and entry (queries_coordination_*)
     signup.figures,  # a burst of concurrent sign-ups over HTTP (signup_*)
 ]

@@ -1,0 +1,1 @@
+"""Reads of the waiting list, scoped to the user through ``waitlist.scope``: one module per part."""

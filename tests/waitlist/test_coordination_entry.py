@@ -6,6 +6,7 @@ list's entry is 404 for every action."""
 import datetime
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import AccessLog
 from tests.waitlist.coordination_helpers import (  # noqa: F401 (fixtures)
@@ -37,7 +38,7 @@ def test_the_entry_shows_its_household_contact_consent_and_history_and_the_read_
     assert "DURAND Jeanne" in page and "DURAND Léo" in page and "+33612345678" in page and "jeanne@example.org" in page
     assert "Prioritaire" in page and "ALD" in page
     assert "J&#x27;accepte que la CPTS" in page or "J'accepte que la CPTS" in page  # the consent text shown
-    assert "Effacer à la demande" not in page  # the erasure page comes with its own part
+    assert reverse("waitlist:coordination_entry_erase", args=[entry.public_id]) in page  # erasure on request
     row = AccessLog.objects.get(user=coordinator, subject_type="waitlist_entry")
     assert (row.action, row.subject_id, row.via) == ("read", str(entry.public_id), url)
 

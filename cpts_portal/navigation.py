@@ -27,6 +27,7 @@ from referrals.selectors import referrals_overdue_in_territories
 from snp.permissions import can_book_snp_slots, can_coordinate_snp, can_publish_snp_slots, can_see_snp_statistics
 from snp.scope import snp_actor_for
 from snp.selectors import recalls_to_do_count
+from waitlist.permissions import shows_waitlist_coordination, shows_waitlist_statistics
 
 
 def _signed_in(user) -> bool:
@@ -157,6 +158,20 @@ NAVIGATION = [
         "graph-up",
         can_see_snp_statistics,
         _("Créneaux offerts et pourvus, appels et leur issue, absences : les chiffres du mois, sans patient."),
+    ),
+    NavEntry(
+        _("Liste d'attente (coordination)"),
+        "waitlist:coordination_queue",
+        "person-heart",
+        shows_waitlist_coordination,
+        _("Les patients sans médecin traitant : la file, les priorités, les doublons, les reprises de patientèle."),
+    ),
+    NavEntry(
+        _("Statistiques liste d'attente"),
+        "waitlist:statistics",
+        "pie-chart",
+        shows_waitlist_statistics,
+        _("Inscrits, patients accueillis et délais d'attente par commune et par priorité, sans patient."),
     ),
     NavEntry(
         _("Journal des accès"),

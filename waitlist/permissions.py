@@ -32,3 +32,13 @@ def can_upload_handover_patients(user: User) -> bool:
     """The coordination, and the professionals and secretaries of a departing GP's practice: the CSV of the
     patients of a handover plan (``waitlist.selectors.coordination.handover_plans_uploadable_by`` says which)."""
     return waitlist_actor_for(user).coordinates or has_role(user, Role.PROFESSIONAL, Role.SECRETARY)
+
+
+# The menu's predicates: asked on every page, so they read the memoised roles only (no query of their own); the
+# pages themselves check the scope above.
+def shows_waitlist_coordination(user: User) -> bool:
+    return has_role(user, Role.COORDINATOR)
+
+
+def shows_waitlist_statistics(user: User) -> bool:
+    return has_role(user, Role.COORDINATOR, Role.OBSERVER)

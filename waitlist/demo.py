@@ -26,7 +26,6 @@ from waitlist.models import (
     Entry,
     EntryEvent,
     EntryNote,
-    HandoverAllocation,
     HandoverPlan,
     HouseholdMember,
     Pledge,
@@ -36,6 +35,7 @@ from waitlist.models import (
 )
 from waitlist.priority import PersonFacts, priority_of
 from waitlist.services.common import rules_of, waiting_list_of_territory
+from waitlist.services.handover import handover_allocations_spread
 
 ENTRIES = 320
 HANDOVER_PATIENTS = 48
@@ -141,19 +141,28 @@ def seed_waitlist_demo(territory: Territory, people: WaitlistDemoPeople) -> int:
         families_welcome=False,
         discreet=True,
     )
-    receiving = [
+    for practitioner in others[1:]:  # two GPs of the territory who take some of the departing GP's patients
         _gp_pledge(
             practitioner,
             waiting_list,
             None,
-            capacity=rng.choice([10, 15, 20]),
+            capacity=rng.choice([25, 30]),
             radius_km=rng.choice([10, 15]),
             starts_on=today,
             until=today + datetime.timedelta(days=210),
             families_welcome=True,
         )
-        for practitioner in others[1:]
-    ]
+    # Last year's pledge of the demo GP, closed: the patients matched so far were taken through it.
+    past_pledge = Pledge.objects.create(
+        practitioner=gp_entry,
+        waiting_list=waiting_list,
+        created_by=people.gp,
+        capacity=60,
+        radius_km=15,
+        starts_on=today - datetime.timedelta(days=330),
+        until=today - datetime.timedelta(days=25),
+        status=Pledge.Status.CLOSED,
+    )
     statuses = [status for status, share in STATUS_MIX for _ in range(round(share * ENTRIES))]
     plan = None
     if others:
@@ -259,7 +268,7 @@ def seed_waitlist_demo(territory: Territory, people: WaitlistDemoPeople) -> int:
         elif entry.status == Entry.Status.MATCHED:
             proposals.append(
                 Proposal(
-                    pledge=rng.choice([pledge, *receiving]) if receiving else pledge,
+                    pledge=past_pledge,
                     entry=entry,
                     batch=uuid.uuid4(),
                     status=Proposal.Status.ACCEPTED,
@@ -306,7 +315,7 @@ def seed_waitlist_demo(territory: Territory, people: WaitlistDemoPeople) -> int:
     )
     EntryEvent.objects.create(entry=erased, kind=EntryEvent.Kind.ERASED, by_patient=True)
     if plan is not None:
-        _allocate(plan, receiving or [pledge])
+        handover_allocations_spread(acting_user=people.coordinator, plan=plan)  # the summer rule applies
     return Entry.objects.filter(waiting_list=waiting_list).count()
 
 
@@ -343,29 +352,3 @@ def _twin(waiting_list, original: Entry, first: HouseholdMember, *, index: int, 
     )
     EntryEvent.objects.create(entry=twin, kind=EntryEvent.Kind.SIGNED_UP, details={"source": "relative"})
     return twin
-
-
-# July and August count half: the receiving GPs and their secretaries take their holidays then.
-SUMMER_WEIGHT = 0.5
-
-
-def _allocate(plan: HandoverPlan, pledges: list[Pledge]) -> None:
-    months = []
-    month = plan.first_month
-    for _step in range(plan.months):
-        months.append(month)
-        month = (month + datetime.timedelta(days=32)).replace(day=1)
-    weights = [SUMMER_WEIGHT if month.month in (7, 8) else 1.0 for month in months]
-    total = HANDOVER_PATIENTS
-    planned = [int(total * weight / sum(weights)) for weight in weights]
-    planned[0] += total - sum(planned)
-    rows = []
-    for month, count in zip(months, planned, strict=True):
-        shares = [count // len(pledges)] * len(pledges)
-        shares[0] += count - sum(shares)
-        rows += [
-            HandoverAllocation(plan=plan, month=month, pledge=pledge, planned=share)
-            for pledge, share in zip(pledges, shares, strict=True)
-            if share
-        ]
-    HandoverAllocation.objects.bulk_create(rows)

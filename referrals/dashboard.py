@@ -229,7 +229,7 @@ def dashboard_chart_data(dashboard: Dashboard) -> dict:
     holds no French."""
     specialties = sorted(dashboard.totals, key=lambda row: (-row.sent, row.specialty or "\uffff"))
     return {
-        "months": [date_format(row.month, "M Y") for row in dashboard.monthly],
+        "months": [date_format(row.month, "N Y") for row in dashboard.monthly],  # "M": "Jui" and "Jul"
         "sent": [row.sent for row in dashboard.monthly],
         "accepted": [row.accepted for row in dashboard.monthly],
         "declined": [row.declined for row in dashboard.monthly],

@@ -9,7 +9,7 @@ CHART_COMMUNES = 15  # the communes drawn on the statistics' bar chart (all are 
 
 
 def _month_label(month) -> str:
-    return date_format(month, "M Y")
+    return date_format(month, "N Y")  # "juin 2026", "juil. 2026": "M" gives "Jui" and "Jul"
 
 
 def public_chart_data(report) -> dict:

@@ -92,9 +92,10 @@ def _once_accepted(column: str):
 
 
 def proposals_for_gp(actor: WaitlistActor, *, pledge: Pledge | None = None, status: str = "") -> QuerySet[Proposal]:
-    """The proposals made to the GP's pledges (one pledge's, or of one status), the pending ones first, then the
-    latest; each with the main member's ``main_birth_date`` and, once accepted, ``main_family_name`` and
-    ``main_given_names``. One query. The caller logs the rows it shows (``proposal_reads_record``)."""
+    """The proposals made to the GP's pledges (one pledge's, or of one status): those awaiting an answer first, the
+    most urgent then the oldest, then the answered ones, the latest first; each with the main member's
+    ``main_birth_date`` and, once accepted, ``main_family_name`` and ``main_given_names``. One query.
+    The caller logs the rows it shows (``proposal_reads_record``)."""
     if actor.entry_id is None:
         return Proposal.objects.none()
     proposals = Proposal.objects.filter(pledge__practitioner_id=actor.entry_id)
@@ -113,8 +114,10 @@ def proposals_for_gp(actor: WaitlistActor, *, pledge: Pledge | None = None, stat
         )
         .order_by(
             Case(When(status=Proposal.Status.PENDING, then=Value(0)), default=Value(1)),
-            "-created_at",
+            F("answered_at").desc(nulls_first=True),
             "-priority_level",
+            "entry__waiting_since",
+            "pk",
         )
     )
 
@@ -140,11 +143,18 @@ def proposal_reads_record(actor: WaitlistActor, proposals, *, request: HttpReque
     )
 
 
-def proposal_for_user(actor: WaitlistActor, public_id, *, request: HttpRequest | None = None) -> Proposal:
-    """One proposal made to the GP's pledges (logged), else "not found": another GP's, an entry never proposed."""
+def proposal_of_gp(actor: WaitlistActor, public_id) -> Proposal:
+    """One proposal made to the GP's pledges, to answer it (the answer's service logs it), else "not found"."""
     proposal = proposals_for_gp(actor).filter(public_id=public_id).first()
     if proposal is None:
         raise ApplicationError(_("Cette proposition n'existe pas ou ne vous est pas accessible."), code="not_found")
+    return proposal
+
+
+def proposal_for_user(actor: WaitlistActor, public_id, *, request: HttpRequest | None = None) -> Proposal:
+    """One proposal made to the GP's pledges, read (logged), else "not found": another GP's, an entry never
+    proposed to them."""
+    proposal = proposal_of_gp(actor, public_id)
     proposal_reads_record(actor, [proposal], request=request)
     return proposal
 

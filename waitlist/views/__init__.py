@@ -1,0 +1,1 @@
+"""The waiting-list pages, one module per part."""

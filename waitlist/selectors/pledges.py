@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
-from accounts.services import access_log_record, access_log_record_many
+from accounts.services import access_log_record_many
 from core.errors import ApplicationError
 from directory.models import Activity, Practitioner, RoleGrant
 from waitlist.models import HouseholdMember, Pledge, Proposal, WaitingList
@@ -125,22 +125,15 @@ def proposals_for_gp(actor: WaitlistActor, *, pledge: Pledge | None = None, stat
 def proposal_reads_record(actor: WaitlistActor, proposals, *, request: HttpRequest | None) -> None:
     """One access-log row per proposal shown: the GP read what the waiting list says of that entry."""
     subjects = [(proposal.entry.public_id, proposal.entry.public_id) for proposal in proposals]
-    if not subjects:
-        return
-    if request is None:
-        for subject_id, patient_ref in subjects:
-            access_log_record(
-                user=actor.user,
-                action=AccessLog.Action.READ,
-                subject_type=ACCESS_SUBJECT,
-                subject_id=subject_id,
-                patient_ref=patient_ref,
-                via="waitlist.selectors.pledges",
-            )
-        return
-    access_log_record_many(
-        user=actor.user, action=AccessLog.Action.READ, subject_type=ACCESS_SUBJECT, subjects=subjects, request=request
-    )
+    if subjects:
+        access_log_record_many(
+            user=actor.user,
+            action=AccessLog.Action.READ,
+            subject_type=ACCESS_SUBJECT,
+            subjects=subjects,
+            request=request,
+            via="waitlist.selectors.pledges",
+        )
 
 
 def proposal_of_gp(actor: WaitlistActor, public_id) -> Proposal:

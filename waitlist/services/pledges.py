@@ -261,17 +261,14 @@ def _log(acting_user: User, action: str, entry: Entry, request=None) -> None:
 
 
 def _log_many(acting_user: User, action: str, entries, request=None) -> None:
-    """What the GP is shown of each entry drawn (age, commune, household, level): one row each."""
-    if request is None:
-        for entry in entries:
-            _log(acting_user, action, entry)
-        return
+    """What the GP is shown of each entry drawn (age, commune, household, level): one row each, one query."""
     access_log_record_many(
         user=acting_user,
         action=action,
         subject_type=ACCESS_SUBJECT,
         subjects=[(entry.public_id, entry.public_id) for entry in entries],
         request=request,
+        via="waitlist.services.pledges",
     )
 
 
@@ -330,9 +327,8 @@ def pledge_draw(*, pledge: Pledge, acting_user: User, request=None) -> list[Prop
         )
         for entry in chosen
     ]
-    try:
-        with transaction.atomic():
-            Proposal.objects.bulk_create(proposals)
+    try:  # no savepoint: a refusal rolls the whole draw back
+        Proposal.objects.bulk_create(proposals)
     except IntegrityError:  # the unique index: another draw proposed one of them meanwhile (never seen: locked)
         raise ApplicationError(
             _("Un autre médecin vient de recevoir une partie de ces inscriptions : relancez le tirage."), code=CONFLICT

@@ -129,3 +129,12 @@ def test_an_expired_proposal_can_no_longer_be_accepted(gp, proposal):
     with pytest.raises(ApplicationError) as refusal:
         proposal_accept(proposal=proposal, acting_user=gp)
     assert refusal.value.code == "conflict"
+
+
+def test_an_entry_withdrawn_meanwhile_cannot_be_accepted(gp, proposal):
+    Entry.objects.filter(pk=proposal.entry_id).update(status=Entry.Status.WITHDRAWN)
+    with pytest.raises(ApplicationError) as refusal:
+        proposal_accept(proposal=proposal, acting_user=gp)
+    assert refusal.value.code == "conflict" and "retirée" in refusal.value.message
+    assert Entry.objects.get(pk=proposal.entry_id).status == "withdrawn"
+    assert not OutboundMessage.objects.filter(template="waitlist_proposal_accepted").exists()

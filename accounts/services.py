@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -125,15 +126,31 @@ def access_log_record(
     )
 
 
+def _compiled_once(expression) -> RawSQL:
+    """``expression`` as the SQL it compiles to, so that the rows of one INSERT share it instead of each compiling
+    its own copy (a third of a list page's logging time otherwise)."""
+    query = AccessLog.objects.all().query
+    compiler = query.get_compiler(connection=connection)
+    sql, params = compiler.compile(expression.resolve_expression(query))
+    return RawSQL(sql, params, output_field=AccessLog._meta.get_field("territory_ids"))  # noqa: S611 - compiled by Django
+
+
 def access_log_record_many(
-    *, user: User, action: str, subject_type: str, subjects: list[tuple[str, str]], request: HttpRequest
+    *,
+    user: User,
+    action: str,
+    subject_type: str,
+    subjects: list[tuple[str, str]],
+    request: HttpRequest | None,
+    via: str = "",
 ) -> None:
     """``access_log_record`` for a list page that shows several patients: one row per ``(subject_id,
-    patient_ref)``, written in one query whatever their number."""
+    patient_ref)``, written in one query whatever their number. Outside a request (a service run by a task or
+    a benchmark), ``via`` names the caller."""
     if action not in AccessLog.Action.values:
         raise ValueError(f"Unknown access-log action {action!r}")
     ip_address = _client_ip(request)
-    territory_ids = territory_ids_of_roles(user)
+    territory_ids = _compiled_once(territory_ids_of_roles(user))
     AccessLog.objects.bulk_create(
         AccessLog(
             user=user,
@@ -142,8 +159,8 @@ def access_log_record_many(
             subject_type=subject_type,
             subject_id=str(subject_id),
             patient_ref=str(patient_ref or ""),
-            via=request.path[:255],
-            method=request.method,
+            via=(via or (request.path if request is not None else ""))[:255],
+            method=request.method if request is not None else "",
             ip_address=ip_address,
             territory_ids=territory_ids,
         )

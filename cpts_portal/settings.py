@@ -328,6 +328,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "snp.tasks.send_recall_digests",
         "schedule": crontab(day_of_week="mon-fri", hour=8, minute=30),
     },
+    # Waiting-list proposals a GP left unanswered for 7 days go back to the queue, hourly: an entry waits at most an
+    # hour past its deadline; each proposal is claimed by a conditional update, so reruns give nothing back twice.
+    "waitlist-proposals-expire": {"task": "waitlist.tasks.expire_proposals", "schedule": crontab(minute=41)},
 }
 # The waiting list's re-confirmations ("toujours sans médecin traitant ?"), their reminders and the move to inactive:
 # daily at 10:10 (Paris), a time to read an SMS, not to be woken by one; each step is claimed once, so a missed

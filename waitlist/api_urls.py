@@ -6,6 +6,7 @@ from django.urls import path
 from core.access import public
 from waitlist.api import coordination as coordination_api
 from waitlist.api import erasure as erasure_api
+from waitlist.api import pledges as pledges_api
 from waitlist.api import signups as signup_api
 from waitlist.api import statistics as statistics_api
 
@@ -16,6 +17,25 @@ urlpatterns = [
         "waitlist/signups/<uuid:public_id>/verify/",
         public(signup_api.SignupVerifyView.as_view()),
         name="waitlist-signup-verify",
+    ),
+    # The GP's pledges, draws and proposals.
+    path("waitlist/pledges/", pledges_api.PledgeListView.as_view(), name="waitlist-pledges"),
+    path("waitlist/pledges/<uuid:public_id>/", pledges_api.PledgeDetailView.as_view(), name="waitlist-pledge"),
+    path("waitlist/pledges/<uuid:public_id>/draw/", pledges_api.PledgeDrawView.as_view(), name="waitlist-pledge-draw"),
+    path(
+        "waitlist/pledges/<uuid:public_id>/close/", pledges_api.PledgeCloseView.as_view(), name="waitlist-pledge-close"
+    ),
+    path("waitlist/proposals/", pledges_api.ProposalListView.as_view(), name="waitlist-proposals"),
+    path("waitlist/proposals/<uuid:public_id>/", pledges_api.ProposalDetailView.as_view(), name="waitlist-proposal"),
+    path(
+        "waitlist/proposals/<uuid:public_id>/accept/",
+        pledges_api.ProposalAcceptView.as_view(),
+        name="waitlist-proposal-accept",
+    ),
+    path(
+        "waitlist/proposals/<uuid:public_id>/decline/",
+        pledges_api.ProposalDeclineView.as_view(),
+        name="waitlist-proposal-decline",
     ),
     path("waitlist/statistics/", statistics_api.StatisticsView.as_view(), name="waitlist-statistics"),
     # The coordination: entries (list, detail, override, merge, erase) and handover plans.

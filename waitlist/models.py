@@ -188,15 +188,18 @@ class Entry(TimestampedModel):
             ),
         ]
         indexes = [
-            # The draw: waiting entries of the communes within reach, highest level first, then oldest.
+            models.Index(fields=["waiting_list", "status"], name="waitlist_entry_list_status"),
+            # The draw, read in the queue's order: the list's waiting entries, highest level first, then oldest (then
+            # id, the draw's last key). A GP's draw stops after a batch of entries in reach, a few rows into the
+            # index (0.6 ms at 1 million sign-ups against 212 ms sorting every entry of the communes in reach).
             models.Index(
-                "commune",
+                "waiting_list",
                 models.F("priority_level").desc(),
                 "waiting_since",
-                name="waitlist_entry_draw",
+                "id",
+                name="waitlist_entry_queue",
                 condition=Q(status="waiting"),
             ),
-            models.Index(fields=["waiting_list", "status"], name="waitlist_entry_list_status"),
         ]
 
     def __str__(self):

@@ -3,6 +3,7 @@ work with a conditional update and keys its outbox rows). Their schedules are in
 
 from celery import shared_task
 
+from waitlist.services.pledges import proposals_expire
 from waitlist.services.retention import reconfirmations_send
 
 
@@ -19,3 +20,9 @@ def recompute_levels(waiting_list_id: int, version: int) -> int:
     from waitlist.services.coordination import rules_version_recompute
 
     return rules_version_recompute(waiting_list_id=waiting_list_id, version=version)
+
+
+@shared_task(acks_late=True)
+def expire_proposals() -> int:
+    """Proposals a GP left unanswered for ``PROPOSAL_TIMEOUT_DAYS`` go back to the queue (``proposals_expire``)."""
+    return proposals_expire()

@@ -6,6 +6,7 @@ from django.urls import path
 from waitlist import statistics_views
 from waitlist.views import coordination as coordination_views
 from waitlist.views import erasure as erasure_views
+from waitlist.views import gp as gp_views
 from waitlist.views import handover as handover_views
 from waitlist.views import patient as patient_views
 from waitlist.views import signup as signup_views
@@ -26,6 +27,16 @@ urlpatterns = [
     path("suivi/<str:token>/effacer/", patient_views.follow_erase, name="follow_erase"),
     path("suivi/<str:token>/confirmer/", patient_views.follow_confirm, name="follow_confirm"),
     path("lien-perdu/", patient_views.link_resend, name="link_resend"),
+    # The GP's pledges and proposals; who accepts new patients (pharmacists, midwives, nurses, coordination).
+    path("medecin/", gp_views.gp_home, name="gp_home"),
+    path("medecin/engagements/<uuid:public_id>/", gp_views.gp_pledge, name="gp_pledge"),
+    path("medecin/engagements/<uuid:public_id>/tirage/", gp_views.gp_pledge_draw, name="gp_pledge_draw"),
+    path("medecin/engagements/<uuid:public_id>/clore/", gp_views.gp_pledge_close, name="gp_pledge_close"),
+    path("medecin/propositions/", gp_views.gp_proposals, name="gp_proposals"),
+    path("medecin/propositions/<uuid:public_id>/", gp_views.gp_proposal, name="gp_proposal"),
+    path("medecin/propositions/<uuid:public_id>/accepter/", gp_views.gp_proposal_accept, name="gp_proposal_accept"),
+    path("medecin/propositions/<uuid:public_id>/refuser/", gp_views.gp_proposal_decline, name="gp_proposal_decline"),
+    path("medecins-qui-acceptent/", gp_views.accepting_gps, name="accepting_gps"),
     # Statistics, the public monthly report, the coordinator's aggregated exports.
     path("rapport/", statistics_views.public_report_page, name="public_report"),
     path("statistiques/", statistics_views.statistics, name="statistics"),

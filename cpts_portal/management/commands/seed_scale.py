@@ -6,13 +6,14 @@ from core.errors import ApplicationError
 from directory.scale import is_benchmark_database, seed_scale
 from referrals.scale import seed_referrals
 from snp.scale import seed_slots
+from waitlist.scale import seed_waitlist
 
 
 class Command(BaseCommand):
     help = (
         "Crée des données synthétiques à l'échelle nationale (professionnels, cabinets, activités, moyens de "
-        "contact ; demandes d'avis entre eux ; créneaux de soins non programmés) par COPY, pour mesurer les "
-        "performances. Ajoute à ce qui existe, sans collision."
+        "contact ; demandes d'avis entre eux ; créneaux de soins non programmés ; liste d'attente) par COPY, pour "
+        "mesurer les performances. Ajoute à ce qui existe, sans collision."
     )
 
     def add_arguments(self, parser):
@@ -31,6 +32,13 @@ class Command(BaseCommand):
             "professionnels exerçant dans un territoire (une partie réservés).",
         )
         parser.add_argument(
+            "--waitlist",
+            type=int,
+            default=None,
+            help="Nombre d'inscriptions sur la liste d'attente du territoire (--territory, sinon le premier), "
+            "foyers et priorités compris, réparties sur ses communes selon leur population.",
+        )
+        parser.add_argument(
             "--activities-per-practitioner",
             type=float,
             default=1.2,
@@ -45,7 +53,17 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, practitioners, referrals, slots, activities_per_practitioner, territory, seed, force, **options
+        self,
+        *args,
+        practitioners,
+        referrals,
+        slots,
+        waitlist,
+        activities_per_practitioner,
+        territory,
+        seed,
+        force,
+        **options,
     ):
         database = connection.settings_dict["NAME"]
         if not (settings.DEMO_MODE or is_benchmark_database(database) or force):
@@ -53,8 +71,10 @@ class Command(BaseCommand):
                 f"La base « {database} » n'est ni une base de démonstration (DEMO_MODE) ni une base de mesure : "
                 "des professionnels fictifs s'y mêleraient aux vrais. Passez --force en connaissance de cause."
             )
-        if practitioners is None and referrals is None and slots is None:
-            raise CommandError("Indiquez --practitioners N, --referrals N, --slots N, ou plusieurs d'entre eux.")
+        if practitioners is None and referrals is None and slots is None and waitlist is None:
+            raise CommandError(
+                "Indiquez --practitioners N, --referrals N, --slots N, --waitlist N, ou plusieurs d'entre eux."
+            )
         verbose = options["verbosity"] > 1
         if practitioners is not None:
             self._practitioners(practitioners, activities_per_practitioner, territory, seed, verbose)
@@ -72,6 +92,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Créés en {report.seconds:.1f} s : {report.slots} créneaux pour {report.practitioners} "
                 f"professionnels, dont {report.booked} réservés."
+            )
+        if waitlist is not None:
+            try:
+                report = seed_waitlist(count=waitlist, territory_slug=territory, seed=seed)
+            except ApplicationError as error:
+                raise CommandError(error.message) from None
+            self.stdout.write(
+                f"Créées en {report.seconds:.1f} s : {report.entries} inscriptions ({report.members} personnes, "
+                f"{report.waiting} en attente) sur {report.communes} communes."
             )
 
     def _practitioners(self, practitioners, activities_per_practitioner, territory, seed, verbose):

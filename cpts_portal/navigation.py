@@ -27,7 +27,11 @@ from referrals.selectors import referrals_overdue_in_territories
 from snp.permissions import can_book_snp_slots, can_coordinate_snp, can_publish_snp_slots, can_see_snp_statistics
 from snp.scope import snp_actor_for
 from snp.selectors import recalls_to_do_count
-from waitlist.permissions import shows_waitlist_coordination, shows_waitlist_statistics
+from waitlist.permissions import (
+    shows_waitlist_coordination,
+    shows_waitlist_for_professionals,
+    shows_waitlist_statistics,
+)
 
 
 def _signed_in(user) -> bool:
@@ -158,6 +162,16 @@ NAVIGATION = [
         "graph-up",
         can_see_snp_statistics,
         _("Créneaux offerts et pourvus, appels et leur issue, absences : les chiffres du mois, sans patient."),
+    ),
+    NavEntry(
+        _("Liste d'attente"),
+        "waitlist:gp_home",
+        "person-plus",
+        shows_waitlist_for_professionals,
+        _(
+            "Médecin généraliste : dire combien de nouveaux patients vous pouvez prendre et les recevoir de la liste ; "
+            "les autres : les médecins qui acceptent de nouveaux patients."
+        ),
     ),
     NavEntry(
         _("Liste d'attente (coordination)"),

@@ -42,3 +42,8 @@ def shows_waitlist_coordination(user: User) -> bool:
 
 def shows_waitlist_statistics(user: User) -> bool:
     return has_role(user, Role.COORDINATOR, Role.OBSERVER)
+
+
+def shows_waitlist_for_professionals(user: User) -> bool:
+    """« Liste d'attente »: a GP's pledges, for other professionals the GPs who accept new patients."""
+    return has_role(user, Role.PROFESSIONAL)

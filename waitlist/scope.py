@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from accounts.models import User
 from accounts.roles import Role
-from directory.models import RoleGrant
+from directory.models import RoleGrant, Territory
 from waitlist.models import WaitingListTerritory
+from waitlist.services.common import waiting_list_of_territory
 
 GENERAL_PRACTICE_SPECIALTIES = frozenset({"SM54"})
 # Pharmacists, midwives and nurses: they point patients to GPs who take new ones (RPPS professions 21, 50, 60).
@@ -80,6 +81,12 @@ def waitlist_actor_for(user: User) -> WaitlistActor:
         if wanted
         else []
     )
+    missing = wanted - set(list_of)
+    if missing:
+        # A territory's own list is created on first use (``waiting_list_of_territory``): its coordinator's menu
+        # leads to it before anyone has signed up there.
+        for territory in Territory.objects.filter(pk__in=sorted(missing)):
+            list_of[territory.pk] = waiting_list_of_territory(territory).pk
     actor = WaitlistActor(
         user=user,
         entry_id=entry_id,

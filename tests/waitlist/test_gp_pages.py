@@ -54,8 +54,10 @@ def test_a_pledge_of_ten_thousand_is_a_french_400_keeping_what_was_typed(gp, gp_
 
 
 def test_others_cannot_open_the_gp_pages(cardiologist, pharmacist, coordinator, observer, signed_in, client):
-    for user in (cardiologist, pharmacist, coordinator, observer):
-        assert signed_in(user).get(HOME).status_code == 403
+    # The menu leads every professional to the GP's page: who does not pledge goes on to the GPs who accept.
+    for user in (cardiologist, pharmacist, coordinator):
+        assert signed_in(user).get(HOME).url == reverse("waitlist:accepting_gps")
+    assert signed_in(observer).get(HOME).status_code == 403
     client.logout()
     assert client.get(HOME).status_code == 302  # to the sign-in page
 

@@ -37,11 +37,15 @@ def _page_errors(form) -> list[dict]:
     return errors
 
 
-@permission_required(can_pledge)
+@permission_required(can_see_accepting_gps)
 @require_http_methods(["GET", "POST"])
 @never_cache
 def gp_home(request):
-    """The GP's pledges (capacity left, proposals waiting for an answer) and the form to make one."""
+    """The GP's pledges (capacity left, proposals waiting for an answer) and the form to make one. The menu's
+    « Liste d'attente » leads every professional here (the menu asks roles only): those who do not pledge are
+    sent on to the GPs who accept new patients."""
+    if not can_pledge(request.user):
+        return redirect("waitlist:accepting_gps")
     actor = waitlist_actor_for(request.user)
     form = PledgeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -235,5 +239,9 @@ def accepting_gps(request):
     return render(
         request,
         "waitlist/accepting_gps.html",
-        {"gps": selectors.accepting_gps(request.user), "directory_url": reverse("directory:search")},
+        {
+            "gps": selectors.accepting_gps(request.user),
+            "directory_url": reverse("directory:search"),
+            "pledges": can_pledge(request.user),
+        },
     )

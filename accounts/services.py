@@ -6,7 +6,6 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,13 +125,11 @@ def access_log_record(
     )
 
 
-def _compiled_once(expression) -> RawSQL:
-    """``expression`` as the SQL it compiles to, so that the rows of one INSERT share it instead of each compiling
-    its own copy (a third of a list page's logging time otherwise)."""
+def _compiled(expression) -> tuple[str, list]:
     query = AccessLog.objects.all().query
     compiler = query.get_compiler(connection=connection)
     sql, params = compiler.compile(expression.resolve_expression(query))
-    return RawSQL(sql, params, output_field=AccessLog._meta.get_field("territory_ids"))  # noqa: S611 - compiled by Django
+    return sql, list(params)
 
 
 def access_log_record_many(
@@ -146,26 +143,39 @@ def access_log_record_many(
 ) -> None:
     """``access_log_record`` for a list page that shows several patients: one row per ``(subject_id,
     patient_ref)``, written in one query whatever their number. Outside a request (a service run by a task or
-    a benchmark), ``via`` names the caller."""
+    a benchmark), ``via`` names the caller.
+
+    One ``INSERT … SELECT`` over the subjects unnested from two arrays: the territories of the reader's roles are
+    an uncorrelated subquery, which PostgreSQL runs once for all the rows (an InitPlan), where a multi-row
+    ``VALUES`` ran it once per row (5 ms for 5 rows, a third of a GP's draw)."""
     if action not in AccessLog.Action.values:
         raise ValueError(f"Unknown access-log action {action!r}")
-    ip_address = _client_ip(request)
-    territory_ids = _compiled_once(territory_ids_of_roles(user))
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            user=user,
-            user_email=user.email,
-            action=action,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            patient_ref=str(patient_ref or ""),
-            via=(via or (request.path if request is not None else ""))[:255],
-            method=request.method if request is not None else "",
-            ip_address=ip_address,
-            territory_ids=territory_ids,
-        )
-        for subject_id, patient_ref in subjects
+    if not subjects:
+        return
+    territories_sql, territories_params = _compiled(territory_ids_of_roles(user))
+    column = {field.name: field.column for field in AccessLog._meta.concrete_fields}
+    names = ["at", "user", "user_email", "action", "subject_type", "via", "method", "ip_address", "territory_ids"]
+    columns = ", ".join(connection.ops.quote_name(column[name]) for name in [*names, "subject_id", "patient_ref"])
+    statement = (
+        f"INSERT INTO {connection.ops.quote_name(AccessLog._meta.db_table)} ({columns}) "  # noqa: S608 - names from the model
+        f"SELECT %s, %s, %s, %s, %s, %s, %s, %s::inet, ({territories_sql}), subject.id, subject.ref "
+        "FROM unnest(%s::varchar[], %s::varchar[]) AS subject(id, ref)"
     )
+    params = [
+        timezone.now(),
+        user.pk,
+        user.email,
+        action,
+        subject_type,
+        (via or (request.path if request is not None else ""))[:255],
+        request.method if request is not None else "",
+        _client_ip(request),
+        *territories_params,
+        [str(subject_id) for subject_id, _ref in subjects],
+        [str(patient_ref or "") for _id, patient_ref in subjects],
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
 
 
 def access_log_purge(*, older_than_days: int) -> int:

@@ -58,7 +58,7 @@ STATUS_MIX = [
 
 @dataclass(frozen=True)
 class WaitlistDemoPeople:
-    gp: User  # pledges 12 patients within 10 km, a batch proposed to them
+    gp: User  # pledges 30 new patients within 10 km; a dozen households await their answer
     gp2: User  # pledges discreetly
     coordinator: User
 
@@ -124,7 +124,7 @@ def seed_waitlist_demo(territory: Territory, people: WaitlistDemoPeople) -> int:
         gp_entry,
         waiting_list,
         people.gp,
-        capacity=12,
+        capacity=30,  # the batch proposed to them below leaves a few places for the next draw
         radius_km=10,
         starts_on=today - datetime.timedelta(days=20),
         until=today + datetime.timedelta(days=70),

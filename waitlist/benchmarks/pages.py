@@ -27,7 +27,7 @@ from accounts.roles import Role
 from core.benchmarks import at_most, figure
 from directory.benchmarks.databases import throwaway_database
 from directory.benchmarks.search import UnusedRpps, rolled_back
-from directory.models import Commune, Practitioner, Territory
+from directory.models import Activity, Commune, Practice, Practitioner, Specialty, Territory
 from directory.scale import measured_user
 from waitlist.models import Entry, HouseholdMember, Pledge, Proposal
 from waitlist.services.common import waiting_list_of_territory
@@ -42,6 +42,10 @@ FEW, MANY = 10, 1_000
 PAGES: list[tuple[str, str, str | None]] = [
     ("public_report", "/liste-attente/rapport/?liste={list}&mois={month}", None),
     ("statistics", "/liste-attente/statistiques/?liste={list}&mois={month}", "coordinator"),
+    ("gp_proposals", "/liste-attente/medecin/propositions/", "gp"),  # a tenth of the entries, accepted by the GP
+    ("gp_pledge", "/liste-attente/medecin/engagements/{pledge}/", "gp"),
+    ("gp_home", "/liste-attente/medecin/", "gp"),
+    ("signup", "/liste-attente/", None),
 ]
 PERSONAS = {"coordinator": Role.COORDINATOR, "observer": Role.OBSERVER}
 
@@ -133,7 +137,15 @@ def _query_figures() -> Iterator[dict]:
         waiting_list = waiting_list_of_territory(territory)
         communes = list(territory.communes.order_by("insee_code")[:40])
         users = {name: measured_user(role, territory=territory) for name, role in PERSONAS.items()}
-        gp = Practitioner.objects.create(rpps=UnusedRpps()(), first_name="Mesure", last_name="Généraliste")
+        gp = Practitioner.objects.create(
+            rpps=UnusedRpps()(), first_name="Mesure", last_name="Généraliste", territory=territory
+        )
+        gp.specialties.add(Specialty.objects.get_or_create(code="SM54", defaults={"label": "Médecine générale"})[0])
+        practice = Practice.objects.create(
+            name="Cabinet mesuré", territory=territory, commune=communes[0], latitude=46.67, longitude=-1.43
+        )
+        Activity.objects.create(practitioner=gp, practice=practice)
+        users["gp"] = measured_user(Role.PROFESSIONAL, practitioner=gp)
         today = timezone.localdate()
         pledge = Pledge.objects.create(
             practitioner=gp,
@@ -144,7 +156,7 @@ def _query_figures() -> Iterator[dict]:
             until=today + datetime.timedelta(days=60),
         )
         month = first_of_month(today, 1)
-        fill = {"list": waiting_list.slug, "month": f"{month:%Y-%m}"}
+        fill = {"list": waiting_list.slug, "month": f"{month:%Y-%m}", "pledge": pledge.public_id}
         forget_report = lambda: cache.delete(public_report_cache_key(waiting_list, month))  # noqa: E731
         made = 0
         for size in (FEW, MANY):

@@ -390,3 +390,25 @@ def test_the_departing_gp_uploads_too_and_another_practice_cannot(
 def test_the_plan_page_gives_the_link_for_the_practice(coordinator, plan, signed_in):
     page = signed_in(coordinator).get(f"{PLANS}{plan.public_id}/").content.decode()
     assert f"http://testserver{PLANS}{plan.public_id}/patients/" in page
+
+
+def test_each_imported_patient_receives_their_follow_link_and_a_duplicate_is_flagged(
+    coordinator, plan, communes, waiting_entry
+):
+    from notifications.models import OutboundMessage
+
+    already = waiting_entry(family_name="Lefèvre", given_names="Héloïse", birth_date=datetime.date(1948, 7, 14))
+    content = _csv(
+        "Lefevre;Heloise;14/07/1948;F;85191;;;0612345670;;oui;",
+        "Martin;Paul;02/03/1961;M;85191;;;;paul@example.org;;",
+    )
+    report = handover_import(acting_user=coordinator, plan=plan, content=content, consent_confirmed=True)
+    assert report.entries == 2
+    welcomes = OutboundMessage.objects.filter(template="waitlist_handover_welcome")
+    assert sorted(welcomes.values_list("channel", "recipient")) == [
+        ("email", "paul@example.org"),
+        ("sms", "+33612345670"),
+    ]
+    assert all("/liste-attente/suivi/" in message.context["follow_url"] for message in welcomes)
+    twin = Entry.objects.get(handover_plan=plan, members__family_name="Lefevre")
+    assert twin.duplicate_suspected and twin.duplicate_suspicions.get().other == already

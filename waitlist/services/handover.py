@@ -69,10 +69,14 @@ from waitlist.selectors.coordination import (
     receiving_pledges,
 )
 from waitlist.services.common import entry_event_record, rules_of
+from waitlist.services.duplicates import entry_duplicates_flag
+from waitlist.services.signup import entry_welcome_send
 
 # The summer rule: how much of a full month each calendar month takes (July and August: half).
 MONTH_WEIGHTS = {7: 0.5, 8: 0.5}
 HANDOVER_CONSENT_VERSION = "reprise-1"
+# The follow link sent to each imported patient: it says their GP's practice signed them up.
+HANDOVER_WELCOME_TEMPLATE = "waitlist_handover_welcome"
 HANDOVER_CONSENT_TEXT = gettext_lazy(
     "Votre médecin traitant cesse son activité. Avec votre accord, son cabinet transmet à la CPTS votre nom, "
     "vos prénoms, votre date de naissance, votre sexe, votre commune, votre téléphone ou votre adresse e-mail et, "
@@ -519,6 +523,10 @@ def handover_import(*, acting_user: User, plan: HandoverPlan, content: bytes, co
     ConsentRecord.objects.bulk_create(consents, batch_size=1000)
     EntryEvent.objects.bulk_create(events, batch_size=1000)
     for entry, _people in created:
+        # As at a public sign-up: a suspected duplicate is flagged for the coordination, and the patient receives
+        # their follow link (the practice holds the contact; the message says who signed them up).
+        entry_duplicates_flag(entry=entry)
+        entry_welcome_send(entry=entry, template=HANDOVER_WELCOME_TEMPLATE)
         access_log_record(
             user=acting_user,
             action="create",

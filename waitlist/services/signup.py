@@ -367,17 +367,27 @@ def entry_verify(*, entry: Entry, code: str) -> Entry:
     return entry
 
 
-def _welcome(entry: Entry, *, channel: str, address: str) -> None:
+def _welcome(entry: Entry, *, channel: str, address: str, template: str = WELCOME_TEMPLATE) -> None:
     """The follow link, to the contact just proven only (an unproven address must not receive it)."""
     message_enqueue(
         channel=channel,
         recipient=address,
-        template=WELCOME_TEMPLATE,
+        template=template,
         context={"follow_url": entry_follow_link(entry), "household_size": entry.household_size},
-        idempotency_key=f"{WELCOME_TEMPLATE}:{entry.public_id}:{channel}",
+        idempotency_key=f"{template}:{entry.public_id}:{channel}",
         recipient_kind=OutboundMessage.RecipientKind.PATIENT,
         territory_id=_territory_id(entry),
     )
+
+
+def entry_welcome_send(*, entry: Entry, template: str) -> bool:
+    """The follow link sent to an entry signed up by someone else who holds its contact (a departing GP's
+    practice): to its mobile, else its e-mail, as a code would be. False when it has neither."""
+    channel, address = _code_address(entry)
+    if not address:
+        return False
+    _welcome(entry, channel=channel, address=address, template=template)
+    return True
 
 
 def masked_contact(entry: Entry) -> tuple[str, str]:

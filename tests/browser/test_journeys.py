@@ -110,6 +110,8 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
             "Tarifs de télé-expertise",
             "Rappels SNP",
             "Statistiques SNP",
+            "Liste d'attente (coordination)",
+            "Statistiques liste d'attente",
             "Journal des accès",
             "Envois en échec",
             "Comptes et rôles",

@@ -20,13 +20,14 @@ demo-steps:
 	@scripts/run-demo.sh
 
 ## test: lint, then the whole suite (browser journeys included) against the real PostgreSQL and Redis, in
-## TEST_WORKERS processes (pytest-xdist), each with its own test database; TEST_WORKERS=0 runs it in one.
+## TEST_WORKERS processes (pytest-xdist, a worker that runs out of tests takes some of the other's), each with its own
+## test database; TEST_WORKERS=0 runs it in one.
 TEST_WORKERS ?= 2
 test: $(VENV)/.installed $(VENDOR)/.installed messages
 	@scripts/check-services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

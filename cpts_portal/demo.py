@@ -335,15 +335,23 @@ ABSENCES = [
     (("lab-yon", "biologist", 1), 0, 4, ("lab-yon", "biologist", 2), "Congés"),
 ]
 # What happened lately: (practice key, role, index), kind, days ago, note.
+# (entry, kind, months before the current one, day of that month, note): the newsletter's draft of this month and
+# of the last one find events whatever the day the demo is loaded (a current month's event is on its 1st).
 CHANGES = [
-    (("msp-essarts", "gp", 3), ChangeEvent.Kind.ARRIVAL, 15, "Installation à la maison de santé des Essarts."),
-    (("cabinet-gare", "gp", 2), ChangeEvent.Kind.ARRIVAL, 40, "Nouvelle collaboratrice au cabinet de la Gare."),
-    (("kine-sports", "physio", 2), ChangeEvent.Kind.ARRIVAL, 75, ""),
-    (("msp-essarts", "gp", 3), ChangeEvent.Kind.NEW_CPTS_MEMBER, 10, ""),
-    (("rhumato", "rhumato", 2), ChangeEvent.Kind.NEW_CPTS_MEMBER, 30, ""),
-    (("cabinet-pyramides", "gp", 1), ChangeEvent.Kind.DEPARTURE, 5, "Quitte le territoire ; patientèle reprise."),
-    (("cabinet-bourg", "gp", 1), ChangeEvent.Kind.RETIREMENT, 60, "Départ en retraite ; pas de successeur à ce jour."),
-    (("kine-chaize", "physio", 0), ChangeEvent.Kind.MOVED_PRACTICE, 20, "Nouveau cabinet rue du Centre."),
+    (("msp-essarts", "gp", 3), ChangeEvent.Kind.ARRIVAL, 0, 1, "Installation à la maison de santé des Essarts."),
+    (("cabinet-gare", "gp", 2), ChangeEvent.Kind.ARRIVAL, 1, 12, "Nouvelle collaboratrice au cabinet de la Gare."),
+    (("kine-sports", "physio", 2), ChangeEvent.Kind.ARRIVAL, 2, 20, ""),
+    (("msp-essarts", "gp", 3), ChangeEvent.Kind.NEW_CPTS_MEMBER, 0, 1, ""),
+    (("rhumato", "rhumato", 2), ChangeEvent.Kind.NEW_CPTS_MEMBER, 1, 5, ""),
+    (("cabinet-pyramides", "gp", 1), ChangeEvent.Kind.DEPARTURE, 0, 1, "Quitte le territoire ; patientèle reprise."),
+    (
+        ("cabinet-bourg", "gp", 1),
+        ChangeEvent.Kind.RETIREMENT,
+        1,
+        28,
+        "Départ en retraite ; pas de successeur à ce jour.",
+    ),
+    (("kine-chaize", "physio", 0), ChangeEvent.Kind.MOVED_PRACTICE, 1, 18, "Nouveau cabinet rue du Centre."),
 ]
 DEMO_MSSANTE_DOMAIN = "demo-bocage.mssante.fr"
 DEMO_LINKS = "https://rdv.demo-bocage.test"
@@ -546,10 +554,20 @@ def _directory_plan(now: datetime.datetime) -> tuple[list[_Entry], dict[str, lis
                 _entry_channels_and_tools(entry, rng, phone)
                 entries.append(entry)
     for entry in entries:
-        joined = [days for ref, kind, days, _note in CHANGES if ref == entry.ref and kind == "new_cpts_member"]
+        joined = [
+            _day_of_month_before(now.date(), months_before, day)
+            for ref, kind, months_before, day, _note in CHANGES
+            if ref == entry.ref and kind == "new_cpts_member"
+        ]
         if joined:
-            entry.fields["cpts_member_since"] = (now - datetime.timedelta(days=joined[0])).date()
+            entry.fields["cpts_member_since"] = joined[0]
     return entries, site_channels
+
+
+def _day_of_month_before(today: datetime.date, months_before: int, day: int) -> datetime.date:
+    """``day`` of the month ``months_before`` months before today's (every month has a 28th)."""
+    month_index = today.year * 12 + today.month - 1 - months_before
+    return datetime.date(month_index // 12, month_index % 12 + 1, min(day, 28))
 
 
 def _reference_rows() -> tuple[dict[str, Profession], dict[str, Specialty], dict[str, DigitalTool]]:
@@ -736,11 +754,11 @@ def _seed_directory(territory: Territory, practices: dict[str, Practice]) -> Non
             ChangeEvent(
                 practitioner=by_ref[ref],
                 kind=kind,
-                happened_on=today - datetime.timedelta(days=days_ago),
+                happened_on=_day_of_month_before(today, months_before, day),
                 territory=territory,
                 note=note,
             )
-            for ref, kind, days_ago, note in CHANGES
+            for ref, kind, months_before, day, note in CHANGES
             if (by_ref[ref].pk, kind) not in happened
         ]
     )

@@ -219,6 +219,12 @@ def test_demo_has_members_stale_entries_and_recent_changes(demo_directory):
     assert 5 <= sum(entry.is_stale for entry in entries) <= 30
     kinds = set(ChangeEvent.objects.filter(territory=demo_directory).values_list("kind", flat=True))
     assert {ChangeEvent.Kind.ARRIVAL, ChangeEvent.Kind.DEPARTURE, ChangeEvent.Kind.NEW_CPTS_MEMBER} <= kinds
+    # The newsletter's drafts of this month and the last one have events, whatever the day the demo is loaded.
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+    events = ChangeEvent.objects.filter(territory=demo_directory)
+    assert events.filter(happened_on__gte=this_month, happened_on__lte=timezone.localdate()).count() >= 3
+    assert events.filter(happened_on__gte=last_month, happened_on__lt=this_month).count() >= 3
 
 
 def test_seed_demo_run_twice_creates_nothing_new(demo_directory):

@@ -43,6 +43,7 @@ from directory.models import (
 from directory.scale import FIRST_NAMES, LAST_NAMES
 from directory.selectors import communes_within
 from directory.services import role_grant_create
+from newsletter.demo import seed_newsletter_demo
 from referrals.demo import DemoPeople, seed_referrals_demo
 from snp.demo import SnpDemoPeople, seed_snp_demo
 from waitlist.demo import WaitlistDemoPeople, seed_waitlist_demo
@@ -902,10 +903,12 @@ def seed_demo() -> dict[str, int]:
         territory,
         WaitlistDemoPeople(gp=users["generaliste"], gp2=users["generaliste2"], coordinator=users["coordinateur"]),
     )
+    subscribers = seed_newsletter_demo(territory)
     return {
         "referrals": referrals,
         "snp_slots": slots,
         "waitlist_entries": waitlist_entries,
+        "newsletter_subscribers": subscribers,
         "accounts": len(users),
         "practitioners": Practitioner.objects.filter(territory=territory).count(),
         "practices": Practice.objects.filter(territory=territory).count(),

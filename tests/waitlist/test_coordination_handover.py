@@ -314,6 +314,26 @@ def test_a_pledge_closed_to_families_gets_no_household(coordinator, plan, gp_ent
     assert [p.entry.members.get(position=0).family_name for p in made] == ["Seul"]
 
 
+def test_a_patient_beyond_the_receiving_gps_radius_or_their_own_distance_is_left_for_another(
+    coordinator, plan, gp_entry, waiting_list, communes
+):
+    # Saint-Jean-de-Monts (85234) is about 50 km from Alice's practice in La Roche-sur-Yon; Venansault about 6 km.
+    handover_import(
+        acting_user=coordinator,
+        plan=plan,
+        content=_csv(
+            "Cote;Anne;01/01/1940;F;85234;;;0612345678;;oui;",
+            "Bocage;Marc;01/01/1980;M;85300;;;0612345679;;;",
+        ),
+        consent_confirmed=True,
+    )
+    pledge = make_pledge(gp_entry, waiting_list)
+    HandoverAllocation.objects.create(plan=plan, month=plan.first_month, pledge=pledge, planned=2)
+    made = handover_month_propose(acting_user=coordinator, plan=plan, month=plan.first_month)
+    assert [p.entry.members.get(position=0).family_name for p in made] == ["Bocage"]
+    assert Entry.objects.get(members__family_name="Cote").status == Entry.Status.WAITING
+
+
 # --- Refusals ---------------------------------------------------------------------------------------------------
 
 

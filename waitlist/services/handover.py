@@ -718,7 +718,8 @@ def _distance_km(origin: tuple[float, float] | None, commune: Commune) -> float:
 def handover_month_propose(*, acting_user: User, plan: HandoverPlan, month: datetime.date) -> list[Proposal]:
     """For each receiving pledge of ``month``: as many of the plan's waiting entries as its allocation still
     has room for (and the pledge free places), highest level first, then the oldest, each proposed to that
-    pledge (a household only to a pledge that welcomes families). An entry another draw took in the meantime is
+    pledge (a household only to a pledge that welcomes families, a patient only within both the pledge's radius
+    and their own distance of the GP's practice, as in a draw). An entry another draw took in the meantime is
     skipped: the partial unique index keeps it to one pending proposal."""
     _plan_checked(acting_user, plan)
     month = month.replace(day=1)
@@ -751,24 +752,31 @@ def handover_month_propose(*, acting_user: User, plan: HandoverPlan, month: date
         candidates = (
             candidates.select_related("commune")
             .order_by("-priority_level", "waiting_since", "pk")
-            .select_for_update(skip_locked=True, of=("self",))[:wanted]
+            .select_for_update(skip_locked=True, of=("self",))
         )
         origin = _practice_position(pledge.practitioner_id)
         batch = uuid.uuid4()
-        for entry in candidates:
+        proposed_here = 0
+        for entry in candidates:  # a plan's patients: a few hundred at most, read once in the queue's order
+            if proposed_here >= wanted:
+                break
+            distance = _distance_km(origin, entry.commune)
+            if origin is not None and distance > min(pledge.radius_km, entry.max_distance_km):
+                continue  # out of the receiving GP's reach, or farther than the patient can go: another pledge's
             try:
                 with transaction.atomic():
                     proposal = Proposal.objects.create(
                         pledge=pledge,
                         entry=entry,
                         batch=batch,
-                        distance_km=_distance_km(origin, entry.commune),
+                        distance_km=distance,
                         priority_level=entry.priority_level,
                         household_size=entry.household_size,
                         expires_at=now + datetime.timedelta(days=PROPOSAL_TIMEOUT_DAYS),
                     )
             except IntegrityError:
                 continue  # proposed elsewhere meanwhile
+            proposed_here += 1
             HandoverProposal.objects.create(proposal=proposal, allocation=allocation)
             Entry.objects.filter(pk=entry.pk).update(status=Entry.Status.PROPOSED, updated_at=now)
             entry_event_record(

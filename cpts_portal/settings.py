@@ -392,3 +392,6 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Public newsletter subscriptions (the page and the API) per client address and hour; 0 turns the limit off.
+NEWSLETTER_SUBSCRIBES_PER_HOUR = env_int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=20, minimum=0)
+NEWSLETTER_SUBSCRIBE_RATE = f"{NEWSLETTER_SUBSCRIBES_PER_HOUR}/hour" if NEWSLETTER_SUBSCRIBES_PER_HOUR else None

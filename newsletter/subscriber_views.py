@@ -294,5 +294,10 @@ def coordination_import(request):
                 status = 200
             except ApplicationError as error:
                 refuse_on_form(form, error)
-    context = {"territory": territory, "form": form, "report": report}
+    context = {
+        "territory": territory,
+        "territories": selectors.newsletter_territories_of(request.user),
+        "form": form,
+        "report": report,
+    }
     return render(request, "newsletter/coordination_import.html", context, status=status)

@@ -271,3 +271,22 @@ def test_an_account_without_a_professional_role_is_offered_the_public_edition(si
 
     assert page.status_code == 200 and "édition grand public" in page_text(page)
     assert not Subscriber.objects.exists()
+
+
+def test_the_daily_task_subscribes_the_professional_accounts(gp, territory):
+    from newsletter.tasks import subscribe_professional_accounts
+
+    assert subscribe_professional_accounts() == 1
+    assert Subscriber.objects.get().user == gp
+
+
+def test_a_coordinator_of_two_territories_switches_between_them(signed_in, coordinator, territory):
+    other = TerritoryFactory(name="CPTS du Marais", slug="marais")
+    role_grant_create(user=coordinator, role=Role.COORDINATOR, territory=other)
+    services.subscription_request(territory=other, email="m@exemple.fr", editions=["public"])
+    client = signed_in(coordinator)
+
+    page = client.get(SUBSCRIBERS, {"territoire": "marais"})
+
+    assert page.context["territory"] == other and "CPTS du Bocage" in page_text(page)
+    assert [row.email for row in page.context["rows"]] == ["m@exemple.fr"]

@@ -2,9 +2,13 @@
 the services'."""
 
 from django import forms
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from newsletter.models import Edition
+
+# A list of a hundred thousand addresses weighs a few megabytes: more is not a subscriber list.
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
 class SubscribeForm(forms.Form):
@@ -46,3 +50,12 @@ class ImportForm(forms.Form):
     consent_source = forms.CharField(
         label=_("Origine des consentements"), max_length=200, help_text=_("L'outil d'où viennent les abonnés.")
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(
+                gettext_now("Le fichier dépasse %(limit)s Mo : coupez-le en plusieurs fichiers.")
+                % {"limit": MAX_IMPORT_BYTES // (1024 * 1024)}
+            )
+        return upload

@@ -290,3 +290,15 @@ def test_a_coordinator_of_two_territories_switches_between_them(signed_in, coord
 
     assert page.context["territory"] == other and "CPTS du Bocage" in page_text(page)
     assert [row.email for row in page.context["rows"]] == ["m@exemple.fr"]
+
+
+def test_the_import_page_refuses_a_file_too_large_in_french(signed_in, coordinator, territory, monkeypatch):
+    from newsletter import subscriber_forms
+
+    monkeypatch.setattr(subscriber_forms, "MAX_IMPORT_BYTES", 10)
+    response = signed_in(coordinator).post(
+        IMPORT, {"file": upload("email,consented_at\na@exemple.fr,\n"), "edition": "public", "consent_source": "X"}
+    )
+
+    assert response.status_code == 400 and "Le fichier dépasse" in page_text(response)
+    assert not Subscriber.objects.exists()

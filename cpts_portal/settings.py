@@ -392,3 +392,12 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+# Public newsletter subscriptions (the page and the API) per client address and hour; 0 turns the limit off.
+NEWSLETTER_SUBSCRIBES_PER_HOUR = env_int("NEWSLETTER_SUBSCRIBES_PER_HOUR", default=20, minimum=0)
+NEWSLETTER_SUBSCRIBE_RATE = f"{NEWSLETTER_SUBSCRIBES_PER_HOUR}/hour" if NEWSLETTER_SUBSCRIBES_PER_HOUR else None
+# New professional accounts get the professional edition of the newsletter by default: once a day is soon enough
+# (the next issue is monthly); each account is subscribed once, and one that left the edition is left alone.
+CELERY_BEAT_SCHEDULE["newsletter-professional-accounts"] = {
+    "task": "newsletter.tasks.subscribe_professional_accounts",
+    "schedule": crontab(hour=5, minute=40),
+}

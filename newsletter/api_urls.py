@@ -1,0 +1,16 @@
+"""The newsletter's routes under /api/v1/newsletter/ (included by the project's api_v1 list, names in the "api"
+namespace)."""
+
+from django.urls import path
+
+from core.access import public
+from newsletter import subscriber_api
+
+urlpatterns = [
+    # Anonymous by design (AllowAny), throttled per address: marked public for tests/test_access_rules.py.
+    path(
+        "newsletter/subscriptions/",
+        public(subscriber_api.SubscriptionCreateView.as_view()),
+        name="newsletter-subscriptions",
+    ),
+]

@@ -1,0 +1,9 @@
+"""Who may do what with the newsletter: named predicates for ``permission_required``, the API and the menu."""
+
+from accounts.models import User
+from directory.permissions import coordinated_territory_ids
+
+
+def can_manage_newsletter(user: User) -> bool:
+    """A coordinator of a territory: its issues, its subscribers, their import."""
+    return bool(coordinated_territory_ids(user))

@@ -1,0 +1,5 @@
+"""Every change to the newsletter's data goes through these modules.
+
+- ``subscriptions``: subscribing (double opt-in), confirming, unsubscribing in one click, the professionals'
+  accounts, the import from another tool, a subscriber's export and erasure, the ``List-Unsubscribe`` headers.
+"""

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from accounts.permissions import can_search_access_log, can_see_outbox_failures
 from directory.permissions import can_follow_directory, can_manage_accounts
 from directory.selectors.upkeep import entries_to_reconfirm_for
+from newsletter.permissions import can_manage_newsletter
 from referrals.permissions import (
     can_follow_overdue_referrals,
     can_list_teleexpertise_acts,
@@ -186,6 +187,13 @@ NAVIGATION = [
         "pie-chart",
         shows_waitlist_statistics,
         _("Inscrits, patients accueillis et délais d'attente par commune et par priorité, sans patient."),
+    ),
+    NavEntry(
+        _("Abonnés à la lettre"),
+        "newsletter:coordination_subscribers",
+        "envelope",
+        can_manage_newsletter,
+        _("Les abonnés de la lettre d'information par édition, et l'import depuis un autre outil."),
     ),
     NavEntry(
         _("Journal des accès"),

@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from core.csp import csp_override
 from cpts_portal import health, views
 from directory import api_urls as directory_api_urls
+from newsletter import api_urls as newsletter_api_urls
 from referrals import api_urls as referrals_api_urls
 from snp import api_urls as snp_api_urls
 from waitlist import api_urls as waitlist_api_urls
@@ -20,6 +21,7 @@ api_v1 = [
     *referrals_api_urls.urlpatterns,
     *snp_api_urls.urlpatterns,
     *waitlist_api_urls.urlpatterns,
+    *newsletter_api_urls.urlpatterns,
 ]
 
 urlpatterns = [
@@ -31,6 +33,7 @@ urlpatterns = [
     path("demandes/", include("referrals.urls")),
     path("soins-non-programmes/", include("snp.urls")),
     path("liste-attente/", include("waitlist.urls")),
+    path("lettre/", include("newsletter.urls")),
     path("", include("directory.urls")),  # the directory search and the coordination of accounts
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,1 @@
+"""The newsletter's writes: issues and their items (``issues``), images (``images``)."""

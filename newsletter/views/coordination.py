@@ -57,9 +57,10 @@ def _issue_page(request, issue, *, edit_form=None, create_form=None, image_form=
         {
             "issue": issue,
             "items": list(issue.items.all()),
-            "edit_form": edit_form or IssueEditForm(initial={"title": issue.title, "editorial": issue.editorial}),
-            "create_form": create_form or ItemCreateForm(),
-            "image_form": image_form or ImageForm(),
+            "edit_form": edit_form
+            or IssueEditForm(initial={"title": issue.title, "editorial": issue.editorial}, auto_id="issue-%s"),
+            "create_form": create_form or ItemCreateForm(auto_id="new-%s"),
+            "image_form": image_form or ImageForm(auto_id="image-%s"),
             "sibling": issues.sibling_issue(issue),
         },
         status=status,
@@ -72,7 +73,7 @@ def coordination_issue(request, public_id):
     issue = fetch_or_404(issue_for_coordinator, request.user, public_id)
     if request.method == "GET":
         return _issue_page(request, issue)
-    form = IssueEditForm(request.POST)
+    form = IssueEditForm(request.POST, auto_id="issue-%s")
     if form.is_valid():
         try:
             issues.issue_update(acting_user=request.user, issue=issue, **form.cleaned_data)
@@ -86,14 +87,13 @@ def coordination_issue(request, public_id):
 @require_POST
 def coordination_item_create(request, public_id):
     issue = fetch_or_404(issue_for_coordinator, request.user, public_id)
-    form = ItemCreateForm(request.POST)
+    form = ItemCreateForm(request.POST, auto_id="new-%s")
     if form.is_valid():
         try:
             issues.item_create(acting_user=request.user, issue=issue, **form.cleaned_data)
             return redirect(reverse("newsletter:coordination_issue", args=[issue.public_id]) + "#elements")
         except ApplicationError as error:
             refuse_on_form(form, error)
-    form.cleaned_data.pop("included", None)
     return _issue_page(request, issue, create_form=form, status=400)
 
 
@@ -126,8 +126,10 @@ def coordination_item(request, public_id, item_id):
     item = fetch_or_404(item_for_coordinator, request.user, issue, item_id)
     if request.method == "GET":
         editing = request.GET.get("modifier") == "1"
-        return _item_fragment(request, issue, item, ItemForm(initial=_item_initial(item)), editing=editing)
-    form = ItemForm(request.POST)
+        return _item_fragment(
+            request, issue, item, ItemForm(initial=_item_initial(item), auto_id=f"item-{item.pk}-%s"), editing=editing
+        )
+    form = ItemForm(request.POST, auto_id=f"item-{item.pk}-%s")
     if form.is_valid():
         try:
             item = issues.item_update(acting_user=request.user, item=item, **form.cleaned_data)
@@ -162,7 +164,7 @@ def coordination_item_move(request, public_id, item_id):
 @require_POST
 def coordination_image_upload(request, public_id):
     issue = fetch_or_404(issue_for_coordinator, request.user, public_id)
-    form = ImageForm(request.POST, request.FILES)
+    form = ImageForm(request.POST, request.FILES, auto_id="image-%s")
     if form.is_valid():
         try:
             item = fetch_or_404(item_for_coordinator, request.user, issue, form.cleaned_data["item"])

@@ -219,7 +219,7 @@ def issue_fill(*, acting_user, issue: Issue) -> int:
 
 
 def _default_title(territory: Territory, month: datetime.date, edition: str) -> str:
-    return _("La lettre de %(territory)s — %(month)s") % {
+    return _("%(territory)s — la lettre de %(month)s") % {
         "territory": territory.name,
         "month": formats.date_format(month, "F Y"),
     }

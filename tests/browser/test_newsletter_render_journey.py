@@ -54,7 +54,7 @@ def test_the_coordinator_opens_next_months_issue_edits_an_item_and_previews(
     issue = Issue.objects.get(month=next_month, edition=Edition.PROFESSIONAL)
     assert issue.items.filter(title="Bienvenue au Dr Léa Moreau").exists()
 
-    page.get_by_role("button", name="Aperçu de l'e-mail").click()
+    page.get_by_role("link", name="Aperçu de l'e-mail").click()
     width = "telephone" if viewport == "phone" else "bureau"
     page.get_by_role("link", name="Téléphone (390 px)" if viewport == "phone" else "Ordinateur").click()
     expect(page).to_have_url(re.compile(f"largeur={width}"))

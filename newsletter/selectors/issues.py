@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from core.errors import ApplicationError
 from core.pages import NOT_FOUND
 from directory.permissions import coordinated_territory_ids
-from newsletter.models import Edition, Issue, Item
+from newsletter.models import Edition, Issue, Item, Section
 
 
 def issues_for_coordinator(user) -> QuerySet[Issue]:
@@ -31,6 +31,12 @@ def issue_for_coordinator(user, public_id) -> Issue:
     if found is None:
         raise ApplicationError(_("Numéro introuvable."), code=NOT_FOUND)
     return found
+
+
+def items_in_letter_order(issue: Issue) -> list[Item]:
+    """The issue's items as the letter shows them: by section, then by position (from the prefetch)."""
+    order = {key: index for index, key in enumerate(Section.values)}
+    return sorted(issue.items.all(), key=lambda item: (order[item.section], item.position, item.pk))
 
 
 def item_for_coordinator(user, issue: Issue, item_id: int) -> Item:

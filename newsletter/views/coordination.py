@@ -15,7 +15,12 @@ from core.pages import CONFLICT, fetch_or_404, page_or_fragment, raise_for_acces
 from newsletter import rendering
 from newsletter.forms import ImageForm, IssueEditForm, IssueOpenForm, ItemCreateForm, ItemForm
 from newsletter.permissions import can_edit_newsletter
-from newsletter.selectors.issues import issue_for_coordinator, issues_for_coordinator, item_for_coordinator
+from newsletter.selectors.issues import (
+    issue_for_coordinator,
+    issues_for_coordinator,
+    item_for_coordinator,
+    items_in_letter_order,
+)
 from newsletter.services import images, issues
 
 
@@ -56,7 +61,7 @@ def _issue_page(request, issue, *, edit_form=None, create_form=None, image_form=
         "newsletter/coordination_issue.html",
         {
             "issue": issue,
-            "items": list(issue.items.all()),
+            "items": items_in_letter_order(issue),
             "edit_form": edit_form
             or IssueEditForm(initial={"title": issue.title, "editorial": issue.editorial}, auto_id="issue-%s"),
             "create_form": create_form or ItemCreateForm(auto_id="new-%s"),
@@ -154,7 +159,7 @@ def coordination_item_move(request, public_id, item_id):
         return HttpResponse(error.message, status=409 if error.code == CONFLICT else 400)
     if request.htmx:
         issue = fetch_or_404(issue_for_coordinator, request.user, public_id)
-        response = render(request, "newsletter/_items.html", {"issue": issue, "items": list(issue.items.all())})
+        response = render(request, "newsletter/_items.html", {"issue": issue, "items": items_in_letter_order(issue)})
         response["Vary"] = "HX-Request"
         return response
     return redirect(reverse("newsletter:coordination_issue", args=[issue.public_id]) + "#elements")

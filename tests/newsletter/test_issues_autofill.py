@@ -73,7 +73,7 @@ def test_items_are_reordered_within_their_section(coordinator, month_events):
     assert list(issue.items.filter(section=Section.DEPARTURES).order_by("position")) == departures[::-1]
 
 
-def test_figures_block_absent_without_figures_present_with_snp_slots(coordinator, territory, month_events):
+def test_figures_block_is_absent_when_no_app_has_figures_for_the_month(coordinator, territory, month_events):
     issue = issue_open(acting_user=coordinator, month=MONTH, edition=Edition.PUBLIC)
     assert not issue.items.filter(section=Section.FIGURES).exists()
 
@@ -143,3 +143,17 @@ def test_gp_gets_403_and_other_territory_coordinator_404(
     item = Item.objects.filter(issue=issue).first()
     move = reverse("newsletter:coordination_item_move", args=[issue.public_id, item.pk])
     assert signed_in(neighbour_coordinator).post(move, {"direction": "up"}).status_code == 404
+
+
+def test_coordinator_moves_and_leaves_out_items_with_htmx(signed_in, coordinator, month_events):
+    issue = issue_open(acting_user=coordinator, month=MONTH, edition=Edition.PUBLIC)
+    first, second = issue.items.filter(section=Section.DEPARTURES).order_by("position")
+    client = signed_in(coordinator)
+    url = reverse("newsletter:coordination_item_move", args=[issue.public_id, second.pk])
+    moved = client.post(url, {"direction": "up"}, HTTP_HX_REQUEST="true")
+    assert moved.status_code == 200 and 'id="elements"' in moved.content.decode()
+    assert list(issue.items.filter(section=Section.DEPARTURES).order_by("position")) == [second, first]
+    left_out = client.post(url, {"included": "0"}, HTTP_HX_REQUEST="true")
+    assert "laissé hors de la lettre" in left_out.content.decode()
+    second.refresh_from_db()
+    assert not second.included

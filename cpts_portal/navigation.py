@@ -189,6 +189,13 @@ NAVIGATION = [
         _("Inscrits, patients accueillis et délais d'attente par commune et par priorité, sans patient."),
     ),
     NavEntry(
+        _("Lettre d'information"),
+        "newsletter:coordination_issues",
+        "newspaper",
+        can_manage_newsletter,
+        _("Le numéro du mois : arrivées, départs et chiffres déjà rédigés, l'éditorial, l'agenda, les aperçus."),
+    ),
+    NavEntry(
         _("Abonnés à la lettre"),
         "newsletter:coordination_subscribers",
         "envelope",

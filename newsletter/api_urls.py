@@ -5,6 +5,7 @@ from django.urls import path
 
 from core.access import public
 from newsletter import subscriber_api
+from newsletter.api import issues as issues_api
 
 urlpatterns = [
     # Anonymous by design (AllowAny), throttled per address: marked public for tests/test_access_rules.py.
@@ -13,4 +14,7 @@ urlpatterns = [
         public(subscriber_api.SubscriptionCreateView.as_view()),
         name="newsletter-subscriptions",
     ),
+    # The coordinator's issues.
+    path("newsletter/issues/", issues_api.IssueCreateView.as_view(), name="newsletter-issues"),
+    path("newsletter/issues/<uuid:public_id>/", issues_api.IssueDetailView.as_view(), name="newsletter-issue"),
 ]

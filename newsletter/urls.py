@@ -3,6 +3,8 @@
 from django.urls import path
 
 from newsletter import subscriber_views
+from newsletter.views import coordination as c
+from newsletter.views import public
 
 app_name = "newsletter"
 
@@ -18,4 +20,37 @@ urlpatterns = [
     path("compte/", subscriber_views.account_subscription, name="account_subscription"),
     path("coordination/abonnes/", subscriber_views.coordination_subscribers, name="coordination_subscribers"),
     path("coordination/abonnes/import/", subscriber_views.coordination_import, name="coordination_import"),
+    # The public archive, its feed and PDFs; the coordinator's issues, items and previews.
+    path("", public.archive, name="archive"),
+    path("feed.atom", public.feed, name="feed"),
+    path("numeros/<uuid:public_id>/", public.issue_public, name="issue_public"),
+    path("numeros/<uuid:public_id>/pdf/", public.issue_pdf, name="issue_pdf"),
+    path("coordination/", c.coordination_issues, name="coordination_issues"),
+    path("coordination/<uuid:public_id>/", c.coordination_issue, name="coordination_issue"),
+    path(
+        "coordination/<uuid:public_id>/elements/",
+        c.coordination_item_create,
+        name="coordination_item_create",
+    ),
+    path(
+        "coordination/<uuid:public_id>/elements/<int:item_id>/",
+        c.coordination_item,
+        name="coordination_item",
+    ),
+    path(
+        "coordination/<uuid:public_id>/elements/<int:item_id>/ordre/",
+        c.coordination_item_move,
+        name="coordination_item_move",
+    ),
+    path(
+        "coordination/<uuid:public_id>/images/",
+        c.coordination_image_upload,
+        name="coordination_image_upload",
+    ),
+    path("coordination/<uuid:public_id>/apercu/", c.coordination_preview, name="coordination_preview"),
+    path(
+        "coordination/<uuid:public_id>/apercu.pdf",
+        c.coordination_preview_pdf,
+        name="coordination_preview_pdf",
+    ),
 ]

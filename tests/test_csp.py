@@ -81,8 +81,11 @@ def test_api_docs_start_swagger_from_a_file_and_allow_only_inline_styles(client,
 
 
 # Served pages only: e-mails are not pages (their inline styles are what mail clients need), nor are the letter, the
-# appointment slip and the written answer, which WeasyPrint turns into PDFs.
-NOT_SERVED = re.compile(r"notifications/email/|referrals/(letter|appointment_slip|written_answer)\.html$")
+# appointment slip and the written answer, which WeasyPrint turns into PDFs; nor the newsletter's e-mail and PDF (its
+# preview page shows the e-mail in a sandboxed srcdoc, under a policy loosened for styles on that page only).
+NOT_SERVED = re.compile(
+    r"notifications/email/|referrals/(letter|appointment_slip|written_answer)\.html$|newsletter/render/(email|pdf)\.html$"
+)
 INLINE = {
     "inline script": re.compile(r"<script(?![^>]*\b(src=|type=\"application/json\"))[^>]*>", re.I),
     "inline handler": re.compile(r"\son[a-z]+\s*=", re.I),

@@ -112,6 +112,7 @@ def test_coordinator_reaches_the_access_log_and_the_outbox_from_the_menu(
             "Statistiques SNP",
             "Liste d'attente (coordination)",
             "Statistiques liste d'attente",
+            "Lettre d'information",
             "Abonnés à la lettre",
             "Journal des accès",
             "Envois en échec",

@@ -1,0 +1,1 @@
+"""The newsletter API under /api/v1/newsletter/."""

@@ -1,0 +1,11 @@
+"""The newsletter's measures (``manage.py benchmark newsletter``): one dict per figure (``metric``, ``value``,
+``unit``, ``target``). The rendering's figures (``render_*``, ``queries_*``) are in
+``newsletter.rendering_benchmarks``."""
+
+from collections.abc import Iterator
+
+from newsletter import rendering_benchmarks
+
+
+def run() -> Iterator[dict]:
+    yield from rendering_benchmarks.run()

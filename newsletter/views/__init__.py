@@ -1,0 +1,1 @@
+"""The newsletter's pages: the coordinator's issues (``coordination``), the public archive and feed (``public``)."""

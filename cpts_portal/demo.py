@@ -903,7 +903,7 @@ def seed_demo() -> dict[str, int]:
         territory,
         WaitlistDemoPeople(gp=users["generaliste"], gp2=users["generaliste2"], coordinator=users["coordinateur"]),
     )
-    subscribers = seed_newsletter_demo(territory)
+    subscribers = seed_newsletter_demo(territory, users["coordinateur"])
     return {
         "referrals": referrals,
         "snp_slots": slots,

@@ -1,4 +1,7 @@
-"""The demo newsletter of the demo territory (``seed_demo`` calls ``seed_newsletter_demo``): a few hundred
+"""The demo newsletter of the demo territory (``seed_demo`` calls ``seed_newsletter_demo``): the public issues of
+the two months before the last one, marked sent (with an editorial), next to this month's professional and
+public drafts filled from the demo directory's events and the apps' figures through the service the page uses; a
+few hundred
 subscribers of both editions, most confirmed (by the form, by an import from the CPTS's former mailing tool, or
 through a professional account), some waiting for their confirmation, a few unsubscribed and one whose address
 bounced for good.
@@ -13,9 +16,11 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from directory.models import Territory
 from directory.scale import FIRST_NAMES, LAST_NAMES
-from newsletter.models import Edition, Subscriber, SubscriptionConsent
+from newsletter.models import Edition, Issue, Subscriber, SubscriptionConsent
+from newsletter.services.issues import issue_open, issue_open_both, issue_update
 
 SUBSCRIBERS = 320
 DEMO_DOMAIN = "lecteurs.demo.cpts.test"
@@ -31,8 +36,39 @@ def _editions(rng: random.Random) -> list[str]:
     return [Edition.PROFESSIONAL, Edition.PUBLIC]
 
 
+PAST_EDITORIALS = [
+    "Bienvenue aux nouveaux membres de la CPTS. Ce mois-ci : la ligne de soins non programmés ouvre le samedi "
+    "matin, et la liste d'attente des patients sans médecin traitant a trouvé un médecin à ses premiers inscrits.",
+    "La campagne de vaccination contre la grippe commence : les pharmacies et les infirmiers du territoire "
+    "vaccinent sans rendez-vous. Merci aux médecins qui ont pris un engagement d'accueil.",
+]
+
+
+def _month_before(month, count: int):
+    for _step in range(count):
+        month = (month - datetime.timedelta(days=1)).replace(day=1)
+    return month
+
+
+def _seed_issues(territory: Territory, coordinator: User) -> None:
+    """Two past public issues marked sent, then this month's drafts (the services fill them)."""
+    if Issue.objects.filter(territory=territory).exists():
+        return
+    this_month = timezone.localdate().replace(day=1)
+    for months_back, editorial in zip((3, 2), PAST_EDITORIALS, strict=True):
+        month = _month_before(this_month, months_back)
+        issue = issue_open(acting_user=coordinator, month=month, edition=Edition.PUBLIC, territory=territory)
+        issue_update(acting_user=coordinator, issue=issue, title=issue.title, editorial=editorial)
+        sent_at = timezone.make_aware(
+            datetime.datetime.combine(_month_before(this_month, months_back - 1), datetime.time(9))
+        )
+        Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.SENT, sending_started_at=sent_at, sent_at=sent_at)
+    issue_open_both(acting_user=coordinator, month=this_month, territory=territory)
+
+
 @transaction.atomic
-def seed_newsletter_demo(territory: Territory) -> int:
+def seed_newsletter_demo(territory: Territory, coordinator: User) -> int:
+    _seed_issues(territory, coordinator)
     existing = Subscriber.objects.filter(territory=territory).count()
     if existing:
         return existing

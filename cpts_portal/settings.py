@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "SnpSlotKindEnum": "snp.models.SlotKind",
         "WaitlistSexEnum": "waitlist.models.Sex",
         "WaitlistEntryStatusEnum": "waitlist.models.Entry.Status",
+        "NewsletterEditionEnum": "newsletter.models.Edition",
     },
 }
 

@@ -1,5 +1,5 @@
-"""What keeps robots off the public subscription form, without any third-party service (the ideas of
-``waitlist.signup_protection``, written again here so that neither app imports the other):
+"""What keeps robots off the public subscription form, without any third-party service (``core.robots``,
+shared with the waiting list's sign-up):
 
 - a rate limit per client address shared by the page and the API (``SubscribeThrottle``, DRF's throttle over the
   project's cache, ``NEWSLETTER_SUBSCRIBE_RATE``; it fails open while Redis is down like every throttle);
@@ -8,31 +8,25 @@
 """
 
 import hashlib
-import time
 
 from django.conf import settings
-from django.core import signing
 from django.core.cache import cache
 from django.utils.translation import gettext as _
-from rest_framework.throttling import SimpleRateThrottle
 
-HONEYPOT_FIELD = "site_web"
-STARTED_FIELD = "form_started"
+from core.robots import HONEYPOT_FIELD, STARTED_FIELD, ClientAddressThrottle, FormTimer
+
+__all__ = ["HONEYPOT_FIELD", "STARTED_FIELD"]
+
 MIN_FILL_SECONDS = 3
 CONFIRMATIONS_PER_HOUR_PER_ADDRESS = 3
-_STARTED_SALT = "newsletter.subscribe.started"
+_TIMER = FormTimer(salt="newsletter.subscribe.started")
 
 
-class SubscribeThrottle(SimpleRateThrottle):
+class SubscribeThrottle(ClientAddressThrottle):
     """Subscriptions per client address (the same budget for the page and the API)."""
 
     scope = "newsletter_subscribe"
-
-    def get_rate(self):
-        return settings.NEWSLETTER_SUBSCRIBE_RATE
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    rate_setting = "NEWSLETTER_SUBSCRIBE_RATE"
 
 
 def client_allowed(request) -> bool:
@@ -57,17 +51,16 @@ def too_many_message() -> str:
 
 
 def form_started_token() -> str:
-    return signing.dumps(time.time(), salt=_STARTED_SALT)
+    return _TIMER.token()
 
 
 def robot_refusal(data) -> str | None:
     """Why a posted form looks sent by a robot (in French, saying what to do), or None."""
-    if data.get(HONEYPOT_FIELD):
+    reason = _TIMER.refusal(data, min_seconds=MIN_FILL_SECONDS)
+    if reason == "honeypot":
         return _("L'abonnement n'a pas pu être enregistré. Rechargez la page puis envoyez le formulaire à nouveau.")
-    try:
-        started = float(signing.loads(data.get(STARTED_FIELD, ""), salt=_STARTED_SALT))
-    except (signing.BadSignature, TypeError, ValueError):
+    if reason == "stale":
         return _("Ce formulaire n'est plus valable : vérifiez votre adresse puis envoyez-le à nouveau.")
-    if time.time() - started < MIN_FILL_SECONDS:
+    if reason == "too_fast":
         return _("Le formulaire a été envoyé trop vite : vérifiez votre adresse puis envoyez-le à nouveau.")
     return None

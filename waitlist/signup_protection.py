@@ -8,31 +8,23 @@
   carries the time it was shown, signed, and a form sent back sooner than a person could is refused.
 """
 
-import time
-
-from django.conf import settings
-from django.core import signing
 from django.utils.translation import gettext as _
-from rest_framework.throttling import SimpleRateThrottle
 
-HONEYPOT_FIELD = "site_web"
-STARTED_FIELD = "form_started"
+from core.robots import HONEYPOT_FIELD, STARTED_FIELD, ClientAddressThrottle, FormTimer
+
+__all__ = ["HONEYPOT_FIELD", "STARTED_FIELD"]
+
 # No person reads the consent and types a name, a birth date and a phone number in less.
 MIN_FILL_SECONDS = 4
-_STARTED_SALT = "waitlist.signup.started"
+_TIMER = FormTimer(salt="waitlist.signup.started")
 
 
-class SignupThrottle(SimpleRateThrottle):
-    """Sign-ups and codes typed per client address (the same budget for the page and the API)."""
+class SignupThrottle(ClientAddressThrottle):
+    """Sign-ups and codes typed per client address (the same budget for the page and the API; a signed-in
+    professional signing patients up shares their practice's budget)."""
 
     scope = "waitlist_signup"
-
-    def get_rate(self):
-        return settings.WAITLIST_SIGNUP_RATE
-
-    def get_cache_key(self, request, view):
-        # By address for everyone: a signed-in professional signing patients up shares their practice's budget.
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+    rate_setting = "WAITLIST_SIGNUP_RATE"
 
 
 def address_allowed(request) -> tuple[bool, int | None]:
@@ -52,28 +44,20 @@ def too_many_message(wait: int | None) -> str:
 
 
 def form_started_token() -> str:
-    return signing.dumps(time.time(), salt=_STARTED_SALT)
+    return _TIMER.token()
 
 
 def robot_refusal(data) -> str | None:
     """Why a posted sign-up form looks sent by a robot (in French, saying what to do), or None."""
-    if data.get(HONEYPOT_FIELD):
+    reason = _TIMER.refusal(data, min_seconds=MIN_FILL_SECONDS)
+    if reason == "honeypot":
         return _("L'inscription n'a pas pu être enregistrée. Rechargez la page puis envoyez le formulaire à nouveau.")
-    try:
-        started = float(signing.loads(data.get(STARTED_FIELD, ""), salt=_STARTED_SALT))
-    except (signing.BadSignature, TypeError, ValueError):
+    if reason == "stale":
         return _("Ce formulaire n'est plus valable : vérifiez vos réponses puis envoyez-le à nouveau.")
-    if time.time() - started < MIN_FILL_SECONDS:
+    if reason == "too_fast":
         return _("Le formulaire a été envoyé trop vite : vérifiez vos réponses puis envoyez-le à nouveau.")
     return None
 
 
 def started_token_kept(data) -> str:
-    """The token a re-shown form carries: the one it came with when it is genuine (a person who fixes a typo is
-    not made to wait again), a new one otherwise."""
-    token = data.get(STARTED_FIELD, "")
-    try:
-        signing.loads(token, salt=_STARTED_SALT)
-    except signing.BadSignature:
-        return form_started_token()
-    return token
+    return _TIMER.kept(data)

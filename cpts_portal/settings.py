@@ -402,3 +402,14 @@ CELERY_BEAT_SCHEDULE["newsletter-professional-accounts"] = {
     "task": "newsletter.tasks.subscribe_professional_accounts",
     "schedule": crontab(hour=5, minute=40),
 }
+# Sending an issue: batches of this many messages over one SMTP connection, at most this many messages a minute
+# (0: as fast as the mail server takes them). Ask your relay what it accepts; 600 a minute is a safe start.
+NEWSLETTER_SEND_BATCH_SIZE = env_int("NEWSLETTER_SEND_BATCH_SIZE", default=100, minimum=1)
+NEWSLETTER_SEND_RATE_PER_MINUTE = env_int("NEWSLETTER_SEND_RATE_PER_MINUTE", default=600, minimum=0)
+# A send whose chain of batches gave no sign of life for this long is resumed by the next sweep (a worker that
+# starts resumes at once).
+NEWSLETTER_SEND_STALE_SECONDS = env_int("NEWSLETTER_SEND_STALE_SECONDS", default=180, minimum=10)
+CELERY_BEAT_SCHEDULE["newsletter-sends"] = {
+    "task": "newsletter.tasks.resume_sends",
+    "schedule": 60.0,
+}

@@ -30,6 +30,12 @@ class Edition(models.TextChoices):
     PUBLIC = "public", _("Édition grand public")
 
 
+# The weekly "what changed in the directory" digest is an issue of its own kind, sent on the same machinery to the
+# subscribers who chose it (professionals only); ``month`` is then the Monday of its week.
+DIGEST = "digest"
+ISSUE_KINDS = [*Edition.choices, (DIGEST, _("Récapitulatif hebdomadaire de l'annuaire"))]
+
+
 class Issue(TimestampedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Brouillon")
@@ -39,12 +45,16 @@ class Issue(TimestampedModel):
 
     territory = models.ForeignKey(Territory, on_delete=models.PROTECT, related_name="newsletter_issues")
     month = models.DateField(_("mois"))  # the first day of the month
-    edition = models.CharField(_("édition"), max_length=12, choices=Edition.choices)
+    edition = models.CharField(_("édition"), max_length=12, choices=ISSUE_KINDS)
     status = models.CharField(_("statut"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     title = models.CharField(_("titre"), max_length=200, blank=True)
     editorial = models.TextField(_("éditorial (Markdown)"), blank=True)
     scheduled_for = models.DateTimeField(_("envoi programmé le"), null=True, blank=True)
     sending_started_at = models.DateTimeField(null=True, blank=True)
+    # The sending runs as a chain of batch tasks that carries this token: a resumed send gets a new one, and a
+    # step of the old chain that still comes along stops. The heartbeat tells the resume whether a chain lives.
+    send_chain = models.UUIDField(null=True, blank=True)
+    send_heartbeat_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -56,7 +66,9 @@ class Issue(TimestampedModel):
         ordering = ["-month", "edition"]
         constraints = [
             models.UniqueConstraint(fields=["territory", "month", "edition"], name="newsletter_one_issue_per_month"),
-            models.CheckConstraint(condition=Q(month__day=1), name="newsletter_issue_month_first_day"),
+            models.CheckConstraint(
+                condition=Q(month__day=1) | Q(edition=DIGEST), name="newsletter_issue_month_first_day"
+            ),
         ]
 
     def __str__(self):
@@ -145,7 +157,7 @@ class Subscriber(TimestampedModel):
     email = models.EmailField(_("adresse e-mail"))
     name = models.CharField(_("nom"), max_length=200, blank=True)
     editions = ArrayField(
-        models.CharField(max_length=12, choices=Edition.choices), verbose_name=_("éditions"), default=list
+        models.CharField(max_length=12, choices=ISSUE_KINDS), verbose_name=_("éditions"), default=list
     )
     source = models.CharField(_("origine"), max_length=8, choices=Source.choices)
     confirmed_at = models.DateTimeField(_("confirmé le"), null=True, blank=True)
@@ -209,6 +221,8 @@ class Delivery(models.Model):
         PENDING = "pending", _("À envoyer")
         SENT = "sent", _("Envoyée")
         FAILED = "failed", _("En échec")
+        # The subscriber left (unsubscribed, erased, a hard bounce) between the start of the send and its turn.
+        SKIPPED = "skipped", _("Non envoyée (désinscrit entre-temps)")
 
     issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")

@@ -10,3 +10,21 @@ def subscribe_professional_accounts() -> int:
     from newsletter.services.subscriptions import professional_accounts_subscribe
 
     return professional_accounts_subscribe()
+
+
+@shared_task(acks_late=True)
+def send_issue_batch(issue_id: int, chain: str) -> dict:
+    """One batch of an issue's send; the step queues the next one itself (see ``newsletter.services.sending``)."""
+    from dataclasses import asdict
+
+    from newsletter.services.sending import send_batch
+
+    return asdict(send_batch(issue_id=issue_id, chain=chain))
+
+
+@shared_task(acks_late=True)
+def resume_sends(after_restart: bool = False) -> dict:
+    """Every minute (and when a worker starts): scheduled issues that are due leave, dead sends go on."""
+    from newsletter.services.sending import sends_resume
+
+    return sends_resume(after_restart=after_restart)

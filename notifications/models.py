@@ -46,6 +46,9 @@ class OutboundMessage(TimestampedModel):
     last_error = models.TextField(_("dernière erreur"), blank=True)
     next_attempt_at = models.DateTimeField(_("prochaine tentative"), default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The receiving server refused the address for good (an SMTP 5xx on the recipient): never tried again, and
+    # the sender (the newsletter) counts it as a hard bounce.
+    recipient_refused = models.BooleanField(_("adresse refusée"), default=False)
     sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
 
     class Meta:

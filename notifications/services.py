@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
+import smtplib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,7 +19,6 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
@@ -70,6 +71,18 @@ def message_attachments(message: OutboundMessage) -> list[EmailAttachment]:
         EmailAttachment(filename=row["filename"], content=base64.b64decode(row["content"]), mimetype=row["mimetype"])
         for row in message.attachments or []
     ]
+
+
+# An app above the outbox (the newsletter) registers a renderer for its own template name: the row keeps ids and
+# the renderer builds the e-mail at each delivery attempt, as a template would, with headers of its own
+# (``List-Unsubscribe``). It returns ``{"subject", "text", "html", "headers"}``.
+EmailRenderer = Callable[[OutboundMessage], dict]
+_email_renderers: dict[str, EmailRenderer] = {}
+
+
+def email_renderer_register(template: str, renderer: EmailRenderer) -> None:
+    """Called from the app's ``AppConfig.ready``: rows of ``template`` are rendered by ``renderer``."""
+    _email_renderers[template] = renderer
 
 
 def _template_names(channel: str, template: str) -> dict[str, str]:
@@ -183,7 +196,8 @@ def message_enqueue(
     if recipient_kind not in OutboundMessage.RecipientKind.values:
         raise ValueError(f"Unknown recipient kind {recipient_kind!r}")
     recipient = _normalise_recipient(channel, recipient)
-    for part, name in _template_names(channel, template).items():
+    registered = channel == Channel.EMAIL and template in _email_renderers
+    for part, name in ({} if registered else _template_names(channel, template)).items():
         try:
             get_template(name)  # a missing template fails here, in the caller's test, not later in a worker
         except TemplateDoesNotExist:
@@ -234,6 +248,9 @@ def message_render(message: OutboundMessage) -> dict[str, str]:
     """The subject and bodies of a message as they are sent (what the tests and the admin read back)."""
     if message.template == PRERENDERED_TEMPLATE:
         return message.context
+    if message.channel == Channel.EMAIL and message.template in _email_renderers:
+        with translation.override(message.language):
+            return _email_renderers[message.template](message)
     context = {**message.context, "site_url": settings.SITE_URL}
     rendered = {}
     with translation.override(message.language):
@@ -248,7 +265,7 @@ def message_render(message: OutboundMessage) -> dict[str, str]:
     return rendered
 
 
-def _send(message: OutboundMessage) -> None:
+def _send(message: OutboundMessage, *, connection=None) -> None:
     rendered = message_render(message)
     if message.channel == Channel.SMS:
         get_sms_backend().send(to=message.recipient, text=rendered["text"])
@@ -259,8 +276,8 @@ def _send(message: OutboundMessage) -> None:
         from_email=rendered.get("from_email") or settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
         reply_to=rendered.get("reply_to") or None,
-        headers={"X-CPTS-Message": str(message.public_id)},
-        connection=get_connection(settings.OUTBOX_EMAIL_BACKEND),
+        headers={"X-CPTS-Message": str(message.public_id), **(rendered.get("headers") or {})},
+        connection=connection or get_connection(settings.OUTBOX_EMAIL_BACKEND),
     )
     if rendered.get("html"):
         email.attach_alternative(rendered["html"], "text/html")
@@ -273,40 +290,139 @@ def _backoff_seconds(attempts: int) -> int:
     return min(settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
-def message_deliver(*, message_id: int) -> str:
-    """Sends one pending message at most once; returns ``sent``, ``failed`` or ``skipped``.
+def refused_for_good(error: Exception) -> bool:
+    """The receiving server refused the address itself with a permanent (5xx) answer: trying again is useless."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return bool(error.recipients) and all(code >= 500 for code, _answer in error.recipients.values())
+    return False
 
-    The row is claimed with a conditional update (pending -> sending): a second worker, or the same task
-    delivered again after its worker died, changes no row and sends nothing. Raises DeliveryDeferred when
-    the send failed and attempts remain.
-    """
+
+def _claim(message_id: int) -> OutboundMessage | None:
+    """pending -> sending in one statement that also reads the row: a second claim of the same row gets None."""
+    table = OutboundMessage._meta.db_table
     now = timezone.now()
-    claimed = OutboundMessage.objects.filter(pk=message_id, status=Status.PENDING).update(
-        status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    claimed = list(
+        OutboundMessage.objects.raw(
+            f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608 (the table name is ours)
+            "WHERE id = %s AND status = %s RETURNING *",
+            [Status.SENDING, now, now, message_id, Status.PENDING],
+        )
     )
-    if claimed != 1:
-        return "skipped"
-    message = OutboundMessage.objects.get(pk=message_id)
+    return claimed[0] if claimed else None
+
+
+def _deliver_claimed(message: OutboundMessage, *, connection=None) -> str:
     try:
-        _send(message)
+        _send(message, connection=connection)
     except Exception as error:
-        logger.warning("Outbox message %s failed (attempt %s): %s", message_id, message.attempts, error)
-        final = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        refused = refused_for_good(error)
+        logger.warning("Outbox message %s failed (attempt %s): %s", message.pk, message.attempts, error)
+        final = refused or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         countdown = _backoff_seconds(message.attempts)
-        OutboundMessage.objects.filter(pk=message_id, status=Status.SENDING).update(
+        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
             status=Status.FAILED if final else Status.PENDING,
+            recipient_refused=refused,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             next_attempt_at=timezone.now() + timedelta(seconds=countdown),
             updated_at=timezone.now(),
         )
+        if refused:
+            return "refused"
         if final:
             return "failed"
         raise DeliveryDeferred(countdown) from error
     # FAILED too: a slow send may outlive the sweep's stale-claim limit; having left, the message is sent.
-    OutboundMessage.objects.filter(pk=message_id, status__in=[Status.SENDING, Status.FAILED]).update(
+    OutboundMessage.objects.filter(pk=message.pk, status__in=[Status.SENDING, Status.FAILED]).update(
         status=Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
     )
     return "sent"
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Sends one pending message at most once; returns ``sent``, ``failed``, ``refused`` or ``skipped``.
+
+    The row is claimed with a conditional update (pending -> sending): a second worker, or the same task
+    delivered again after its worker died, changes no row and sends nothing. Raises DeliveryDeferred when
+    the send failed and attempts remain. An address the server refuses for good (5xx) is not tried again.
+    """
+    message = _claim(message_id)
+    if message is None:
+        return "skipped"
+    return _deliver_claimed(message)
+
+
+def messages_deliver_batch(message_ids: Sequence[int]) -> dict[int, str]:
+    """Delivers many pending e-mails (a newsletter batch) over one SMTP connection, in the given order.
+
+    Each row is claimed on its own just before it leaves, never the batch at once: a worker killed mid-batch
+    leaves at most the one message it was sending in ``sending`` (the sweep reports it failed: it may have
+    left), and the rest pending for whoever resumes. Returns each id's outcome: ``sent``, ``deferred`` (back
+    to pending with a backoff; the sweep queues it again), ``failed``, ``refused`` or ``skipped`` (claimed by
+    someone else, or no longer pending).
+    """
+    outcomes: dict[int, str] = {}
+    connection = get_connection(settings.OUTBOX_EMAIL_BACKEND)
+    # Opened here, the session stays open across the batch (a backend closes only what send() itself opened).
+    with contextlib.suppress(Exception):
+        connection.open()
+    try:
+        for message_id in message_ids:
+            message = _claim(message_id)
+            if message is None:
+                outcomes[message_id] = "skipped"
+                continue
+            try:
+                outcomes[message_id] = _deliver_claimed(message, connection=connection)
+            except DeliveryDeferred:
+                outcomes[message_id] = "deferred"
+            if outcomes[message_id] in ("deferred", "failed"):
+                # The session may be broken (a dropped connection, a timeout): the next message opens a new one.
+                with contextlib.suppress(Exception):
+                    connection.close()
+                with contextlib.suppress(Exception):
+                    connection.open()
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
+    return outcomes
+
+
+@dataclass(frozen=True)
+class PlannedEmail:
+    """One e-mail of a bulk write (``messages_enqueue_many``), rendered at delivery by a registered renderer."""
+
+    recipient: str
+    template: str
+    context: dict
+    idempotency_key: str
+    recipient_kind: str = OutboundMessage.RecipientKind.PROFESSIONAL
+    territory_id: int | None = None
+    language: str = "fr"
+
+
+def messages_enqueue_many(messages: Sequence[PlannedEmail]) -> dict[str, int]:
+    """Writes many e-mails in one statement, in the caller's transaction, and queues no task: the caller delivers
+    them with ``messages_deliver_batch`` (if it dies first, the sweep queues them). A key already written keeps
+    its row. Returns the row id of every key."""
+    rows = []
+    for planned in messages:
+        if planned.template not in _email_renderers:
+            raise ValueError(f"No renderer registered for {planned.template!r}")
+        rows.append(
+            OutboundMessage(
+                channel=Channel.EMAIL,
+                recipient=_normalise_recipient(Channel.EMAIL, planned.recipient),
+                recipient_kind=planned.recipient_kind,
+                territory_id=planned.territory_id,
+                template=planned.template,
+                context=planned.context,
+                language=planned.language,
+                idempotency_key=planned.idempotency_key,
+            )
+        )
+    OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    keys = [planned.idempotency_key for planned in messages]
+    return dict(OutboundMessage.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk"))
 
 
 def outbox_sweep(*, grace: timedelta | None = None, stale_claim: timedelta | None = None) -> dict[str, int]:
@@ -347,7 +463,11 @@ def message_retry(*, acting_user, message_public_id) -> OutboundMessage:
     visible = OutboundMessage.objects.filter(outbox_scope_of(acting_user), public_id=message_public_id)
     with transaction.atomic():
         changed = visible.filter(status=Status.FAILED).update(
-            status=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, updated_at=timezone.now()
+            status=Status.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=0,
+            recipient_refused=False,
+            updated_at=timezone.now(),
         )
         message = visible.first()
         if message is None:
@@ -356,6 +476,26 @@ def message_retry(*, acting_user, message_public_id) -> OutboundMessage:
             raise ApplicationError(_("Seul un message en échec peut être relancé."))
         transaction.on_commit(lambda: _queue_delivery(message.pk))
     return message
+
+
+def messages_requeue_failed(message_ids: Sequence[int]) -> int:
+    """Sends again the failed rows among ``message_ids`` (a coordinator's "retry the failures" of a newsletter,
+    whose permission the caller checked). Returns how many were queued."""
+    with transaction.atomic():
+        requeued = list(
+            OutboundMessage.objects.filter(pk__in=list(message_ids), status=Status.FAILED)
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        OutboundMessage.objects.filter(pk__in=requeued).update(
+            status=Status.PENDING,
+            next_attempt_at=timezone.now(),
+            attempts=0,
+            recipient_refused=False,
+            updated_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: [_queue_delivery(message_id) for message_id in requeued])
+    return len(requeued)
 
 
 def delivery_check_send(*, acting_user, channel: str, recipient: str) -> OutboundMessage:

@@ -60,3 +60,9 @@ def public_issue(public_id) -> Issue:
     if found is None:
         raise ApplicationError(_("Numéro introuvable."), code=NOT_FOUND)
     return found
+
+
+def issue_for_rendering(issue_id: int) -> Issue:
+    """An issue with its items and territory, for the outbox's rendering of one of its messages (a worker, no
+    user: the message row names the issue)."""
+    return with_items(Issue.objects.filter(pk=issue_id)).select_related("territory").get()

@@ -65,6 +65,16 @@ def _coordinated_territory(acting_user, territory: Territory | None) -> Territor
     return territory
 
 
+def check_coordinates(acting_user, issue: Issue) -> None:
+    """The acting user coordinates the issue's territory: else a 403 (not a coordinator) or a 404 (another
+    territory's issue, as if it did not exist)."""
+    ids = coordinated_territory_ids(acting_user)
+    if not ids:
+        raise ApplicationError(_("Seul un coordinateur de la CPTS envoie la lettre."), code=FORBIDDEN)
+    if issue.territory_id not in ids:
+        raise ApplicationError(_("Ce numéro n'existe pas."), code=NOT_FOUND)
+
+
 def practitioner_label(practitioner) -> str:
     profession = practitioner.profession
     if profession is not None and profession.code in MEDICAL_PROFESSION_CODES:

@@ -36,6 +36,7 @@ from accounts.signed_links import patient_link_read, patient_link_token
 from core.errors import ApplicationError
 from directory.models import RoleGrant, Territory
 from newsletter.models import Delivery, Edition, Subscriber, SubscriptionConsent
+from newsletter.services.deliveries import deliveries_sync
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue, messages_erase_for
 
@@ -119,7 +120,14 @@ def confirm_url(subscriber: Subscriber) -> str:
 
 def unsubscribe_url(subscriber: Subscriber) -> str:
     """The footer link and the ``List-Unsubscribe`` target (the same URL takes the RFC 8058 POST)."""
-    return f"{settings.SITE_URL}{reverse('newsletter:unsubscribe', args=[_token(UNSUBSCRIBE_PURPOSE, subscriber)])}"
+    return unsubscribe_url_for(public_id=str(subscriber.public_id), link_version=subscriber.link_version)
+
+
+def unsubscribe_url_for(*, public_id: str, link_version: int) -> str:
+    """``unsubscribe_url`` from what an outbox row keeps (the link is signed when the message is rendered, so a
+    retry days later still carries a fresh one)."""
+    token = patient_link_token(purpose=UNSUBSCRIBE_PURPOSE, subject_id=public_id, version=link_version)
+    return f"{settings.SITE_URL}{reverse('newsletter:unsubscribe', args=[token])}"
 
 
 def manage_url(subscriber: Subscriber) -> str:
@@ -128,10 +136,11 @@ def manage_url(subscriber: Subscriber) -> str:
 
 def unsubscribe_headers(subscriber: Subscriber) -> dict[str, str]:
     """The headers every issue sent to ``subscriber`` carries (RFC 2369 and RFC 8058 one-click)."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(subscriber)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    return unsubscribe_headers_for(unsubscribe_url(subscriber))
+
+
+def unsubscribe_headers_for(url: str) -> dict[str, str]:
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 _MAX_AGES = {CONFIRM_PURPOSE: CONFIRM_MAX_AGE, UNSUBSCRIBE_PURPOSE: UNSUBSCRIBE_MAX_AGE, MANAGE_PURPOSE: MANAGE_MAX_AGE}
@@ -156,7 +165,7 @@ def _edition_labels(editions) -> list[str]:
     return [str(Edition(value).label) for value in editions if value in Edition.values]
 
 
-def _recipient_kind(subscriber: Subscriber) -> str:
+def recipient_kind_of(subscriber: Subscriber) -> str:
     # A member of the public is masked on the outbox page like a patient; an account's address is not.
     if subscriber.user_id is None:
         return OutboundMessage.RecipientKind.PATIENT
@@ -175,7 +184,7 @@ def _send_confirmation(subscriber: Subscriber) -> None:
             "valid_days": CONFIRM_MAX_AGE.days,
         },
         idempotency_key=f"newsletter-confirm:{subscriber.public_id}:{subscriber.link_version}:{uuid.uuid4().hex}",
-        recipient_kind=_recipient_kind(subscriber),
+        recipient_kind=recipient_kind_of(subscriber),
         territory_id=subscriber.territory_id,
     )
 
@@ -191,7 +200,7 @@ def _send_already_subscribed(subscriber: Subscriber) -> None:
             "manage_url": manage_url(subscriber),
         },
         idempotency_key=f"newsletter-already:{subscriber.public_id}:{uuid.uuid4().hex}",
-        recipient_kind=_recipient_kind(subscriber),
+        recipient_kind=recipient_kind_of(subscriber),
         territory_id=subscriber.territory_id,
     )
 
@@ -449,6 +458,7 @@ def subscriber_erase(*, subscriber: Subscriber) -> None:
     need: its deliveries' statuses), every link is revoked, and the outbox rows sent to it are deleted."""
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     address = subscriber.email
+    deliveries_sync(subscriber=subscriber)  # the issues' counts keep what the deleted outbox rows said
     messages_erase_for([address], about=[str(subscriber.public_id)])
     subscriber.consents.all().delete()
     subscriber.bounces.update(detail="")

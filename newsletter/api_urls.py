@@ -17,4 +17,10 @@ urlpatterns = [
     # The coordinator's issues.
     path("newsletter/issues/", issues_api.IssueCreateView.as_view(), name="newsletter-issues"),
     path("newsletter/issues/<uuid:public_id>/", issues_api.IssueDetailView.as_view(), name="newsletter-issue"),
+    path("newsletter/issues/<uuid:public_id>/send/", issues_api.IssueSendView.as_view(), name="newsletter-issue-send"),
+    path(
+        "newsletter/issues/<uuid:public_id>/progress/",
+        issues_api.IssueProgressView.as_view(),
+        name="newsletter-issue-progress",
+    ),
 ]

@@ -41,3 +41,15 @@ class ImageForm(forms.Form):
     file = forms.FileField(label=_("Image (JPEG, PNG, GIF, WebP)"))
     alt_text = forms.CharField(label=_("Texte alternatif"), max_length=300)
     item = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ScheduleForm(forms.Form):
+    scheduled_for = forms.DateTimeField(
+        label=_("Envoyer le"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+
+
+class SendForm(forms.Form):
+    """The coordinator confirms the number of recipients shown next to the button."""
+
+    confirm = forms.BooleanField(label=_("Je confirme l'envoi à tous les abonnés de cette édition"))

@@ -35,3 +35,10 @@ class IssueSerializer(serializers.ModelSerializer):
 
     def get_month(self, issue) -> str:
         return f"{issue.month:%Y-%m}"
+
+
+class IssueProgressSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Subscribers the issue goes to.")
+    sent = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Failed for good, or interrupted: retried by hand.")
+    pending = serializers.IntegerField()

@@ -5,6 +5,7 @@ from django.urls import path
 from newsletter import subscriber_views
 from newsletter.views import coordination as c
 from newsletter.views import public
+from newsletter.views import sending as s
 
 app_name = "newsletter"
 
@@ -47,6 +48,9 @@ urlpatterns = [
         c.coordination_image_upload,
         name="coordination_image_upload",
     ),
+    path("coordination/<uuid:public_id>/envoi/", s.coordination_send, name="coordination_send"),
+    path("coordination/<uuid:public_id>/progression/", s.coordination_progress, name="coordination_progress"),
+    path("coordination/<uuid:public_id>/envois/", s.coordination_deliveries, name="coordination_deliveries"),
     path("coordination/<uuid:public_id>/apercu/", c.coordination_preview, name="coordination_preview"),
     path(
         "coordination/<uuid:public_id>/apercu.pdf",

@@ -11,8 +11,9 @@ from core.errors import ApplicationError
 from core.pages import NOT_FOUND
 from directory.models import Territory
 from newsletter.selectors.issues import issue_for_coordinator
-from newsletter.serializers import IssueCreateSerializer, IssueSerializer
-from newsletter.services import issues
+from newsletter.selectors.sending import issue_progress
+from newsletter.serializers import IssueCreateSerializer, IssueProgressSerializer, IssueSerializer
+from newsletter.services import issues, sending
 
 _ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input: a French `detail`, the input at fault in `field`."),
@@ -55,3 +56,38 @@ class IssueDetailView(APIView):
         if not issues.coordinated_territory_ids(request.user):
             raise ApplicationError("Seul un coordinateur de la CPTS lit les numéros en préparation.", code="forbidden")
         return Response(IssueSerializer(issue_for_coordinator(request.user, public_id)).data)
+
+
+class IssueSendView(APIView):
+    @extend_schema(
+        operation_id="v1_newsletter_issues_send",
+        summary="Envoyer un numéro à tous les abonnés confirmés de son édition",
+        request=None,
+        responses={
+            202: IssueProgressSerializer,
+            **_ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="Already sending or sent: nothing is sent twice."),
+        },
+    )
+    def post(self, request, public_id):
+        _coordinates(request.user)
+        issue = issue_for_coordinator(request.user, public_id)
+        sending.issue_send(acting_user=request.user, issue=issue)
+        return Response(issue_progress(issue).as_dict(), status=202)
+
+
+class IssueProgressView(APIView):
+    @extend_schema(
+        operation_id="v1_newsletter_issues_progress",
+        summary="Où en est l'envoi d'un numéro",
+        responses={200: IssueProgressSerializer, **_ERRORS},
+    )
+    def get(self, request, public_id):
+        _coordinates(request.user)
+        return Response(issue_progress(issue_for_coordinator(request.user, public_id)).as_dict())
+
+
+def _coordinates(user) -> bool:
+    if not issues.coordinated_territory_ids(user):
+        raise ApplicationError("Seul un coordinateur de la CPTS envoie la lettre.", code="forbidden")
+    return True

@@ -13,7 +13,7 @@ from core.csp import csp_override
 from core.errors import ApplicationError
 from core.pages import CONFLICT, fetch_or_404, page_or_fragment, raise_for_access, refuse_on_form
 from newsletter import rendering
-from newsletter.forms import ImageForm, IssueEditForm, IssueOpenForm, ItemCreateForm, ItemForm
+from newsletter.forms import ImageForm, IssueEditForm, IssueOpenForm, ItemCreateForm, ItemForm, ScheduleForm, SendForm
 from newsletter.permissions import can_edit_newsletter
 from newsletter.selectors.issues import (
     issue_for_coordinator,
@@ -21,7 +21,9 @@ from newsletter.selectors.issues import (
     item_for_coordinator,
     items_in_letter_order,
 )
+from newsletter.selectors.sending import issue_progress
 from newsletter.services import images, issues
+from newsletter.services.sending import recipients_of
 
 
 def _issues_page(request, form, status=200):
@@ -56,6 +58,13 @@ def coordination_issues(request):
 
 
 def _issue_page(request, issue, *, edit_form=None, create_form=None, image_form=None, status=200):
+    return issue_page(
+        request, issue, edit_form=edit_form, create_form=create_form, image_form=image_form, status=status
+    )
+
+
+def issue_page(request, issue, *, edit_form=None, create_form=None, image_form=None, status=200):
+    """The issue's page: its editing forms while a draft, its sending panel always."""
     return render(
         request,
         "newsletter/coordination_issue.html",
@@ -67,6 +76,10 @@ def _issue_page(request, issue, *, edit_form=None, create_form=None, image_form=
             "create_form": create_form or ItemCreateForm(auto_id="new-%s"),
             "image_form": image_form or ImageForm(auto_id="image-%s"),
             "sibling": issues.sibling_issue(issue),
+            "progress": issue_progress(issue),
+            "recipient_count": recipients_of(issue).count(),
+            "schedule_form": ScheduleForm(auto_id="schedule-%s"),
+            "send_form": SendForm(auto_id="send-%s"),
         },
         status=status,
     )

@@ -12,6 +12,7 @@ Addresses are invented, on a test domain.
 
 import datetime
 import random
+import unicodedata
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,13 @@ from newsletter.services.issues import issue_open, issue_open_both, issue_update
 
 SUBSCRIBERS = 320
 DEMO_DOMAIN = "lecteurs.demo.cpts.test"
+
+
+def _ascii(address: str) -> str:
+    """« hervé » as « herve »: an address must be one the subscription form accepts (ASCII before the @)."""
+    return unicodedata.normalize("NFKD", address).encode("ascii", "ignore").decode("ascii")
+
+
 IMPORT_SOURCE = "import : ancien outil d'envoi de la CPTS (consentements de 2024)"
 
 
@@ -84,7 +92,7 @@ def seed_newsletter_demo(territory: Territory, coordinator: User) -> int:
         subscribers.append(
             Subscriber(
                 territory=territory,
-                email=f"{first}.{last}.{index}@{DEMO_DOMAIN}".lower().replace(" ", "-"),
+                email=_ascii(f"{first}.{last}.{index}@{DEMO_DOMAIN}".lower().replace(" ", "-")),
                 name=f"{first} {last}",
                 editions=[Edition.PROFESSIONAL] if source == Subscriber.Source.ACCOUNT else _editions(rng),
                 source=source,
@@ -131,4 +139,24 @@ def seed_newsletter_demo(territory: Territory, coordinator: User) -> int:
                 )
             )
     SubscriptionConsent.objects.bulk_create(consents)
+    _deliver_past_issues(territory)
     return len(subscribers)
+
+
+def _deliver_past_issues(territory: Territory) -> None:
+    """The past issues went through the real sending (deliveries, outbox rows), to a mail backend that drops
+    the messages (the demo's subscribers are invented), then dated back to their month."""
+    from django.test.utils import override_settings
+
+    from newsletter.services.sending import send_batch, start_sending
+
+    dummy = "django.core.mail.backends.dummy.EmailBackend"
+    for issue in Issue.objects.filter(territory=territory, status=Issue.Status.SENT, deliveries__isnull=True):
+        sent_at = issue.sent_at
+        with override_settings(OUTBOX_EMAIL_BACKEND=dummy, NEWSLETTER_SEND_RATE_PER_MINUTE=0):
+            Issue.objects.filter(pk=issue.pk).update(status=Issue.Status.DRAFT)
+            issue = start_sending(Issue.objects.select_for_update().get(pk=issue.pk))
+            while send_batch(issue_id=issue.pk, chain=str(issue.send_chain)).more:
+                pass
+        Issue.objects.filter(pk=issue.pk).update(sending_started_at=sent_at, sent_at=sent_at)
+        issue.deliveries.update(sent_at=sent_at)

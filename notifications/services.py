@@ -403,15 +403,21 @@ class PlannedEmail:
 def messages_enqueue_many(messages: Sequence[PlannedEmail]) -> dict[str, int]:
     """Writes many e-mails in one statement, in the caller's transaction, and queues no task: the caller delivers
     them with ``messages_deliver_batch`` (if it dies first, the sweep queues them). A key already written keeps
-    its row. Returns the row id of every key."""
+    its row. Returns the row id of every key written; an address that cannot be sent to is left out (logged),
+    so that one bad address never stops a batch."""
     rows = []
     for planned in messages:
         if planned.template not in _email_renderers:
             raise ValueError(f"No renderer registered for {planned.template!r}")
+        try:
+            recipient = _normalise_recipient(Channel.EMAIL, planned.recipient)
+        except ApplicationError:
+            logger.warning("Not written to the outbox, invalid address: %s", planned.idempotency_key)
+            continue
         rows.append(
             OutboundMessage(
                 channel=Channel.EMAIL,
-                recipient=_normalise_recipient(Channel.EMAIL, planned.recipient),
+                recipient=recipient,
                 recipient_kind=planned.recipient_kind,
                 territory_id=planned.territory_id,
                 template=planned.template,
@@ -421,7 +427,7 @@ def messages_enqueue_many(messages: Sequence[PlannedEmail]) -> dict[str, int]:
             )
         )
     OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    keys = [planned.idempotency_key for planned in messages]
+    keys = [row.idempotency_key for row in rows]
     return dict(OutboundMessage.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk"))
 
 

@@ -132,11 +132,12 @@ def issue_send(*, acting_user, issue: Issue) -> Issue:
     check_coordinates(acting_user, issue)
     issue = _locked(issue)
     _check_sendable(issue)
-    return _start(issue)
+    return start_sending(issue)
 
 
-def _start(issue: Issue) -> Issue:
-    """Writes every delivery in one statement and starts the chain (the issue row is locked by the caller)."""
+def start_sending(issue: Issue) -> Issue:
+    """Writes every delivery in one statement and starts the chain (the issue row is locked by the caller, who
+    checked it may leave)."""
     recipients_sql, params = recipients_of(issue).values("id").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -269,7 +270,13 @@ def _take_batch(issue: Issue, size: int) -> list[Delivery]:
             ]
         )
         for delivery in handed:
-            delivery.message_id = ids[issue_message_key(issue, delivery.subscriber.public_id)]
+            delivery.message_id = ids.get(issue_message_key(issue, delivery.subscriber.public_id))
+        unsendable = [delivery for delivery in handed if delivery.message_id is None]
+        if unsendable:
+            Delivery.objects.filter(pk__in=[delivery.pk for delivery in unsendable]).update(
+                status=Delivery.Status.FAILED, error=_("Adresse e-mail invalide : le message ne peut pas partir.")
+            )
+        handed = [delivery for delivery in handed if delivery.message_id is not None]
         Delivery.objects.bulk_update(handed, ["message_id"])
     return resumable + handed
 
@@ -331,7 +338,7 @@ def sends_resume(*, after_restart: bool = False) -> dict[str, int]:
             if issue.status != Status.SCHEDULED:
                 continue
             if recipients_of(issue).exists():
-                _start(issue)
+                start_sending(issue)
                 started += 1
             else:
                 logger.warning("Scheduled issue %s has no subscriber any more; back to draft", issue.pk)

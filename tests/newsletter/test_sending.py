@@ -222,3 +222,13 @@ def test_erasing_a_subscriber_deletes_their_copy_but_keeps_the_count(coordinator
     subscriber_erase(subscriber=audience["readers"][0])
     assert not OutboundMessage.objects.filter(recipient="lecteur0@exemple.fr").exists()
     assert issue_progress(draft).as_dict() == {"total": 3, "sent": 3, "failed": 0, "pending": 0}
+
+
+def test_an_address_that_cannot_be_sent_to_fails_alone(coordinator, draft, audience, sink):
+    subscriber(draft.territory, "hervé@exemple.fr")  # written by an old import; the form refuses it
+    sending.issue_send(acting_user=coordinator, issue=draft)
+    run_chain(draft)
+    failed = Delivery.objects.get(issue=draft, subscriber__email="hervé@exemple.fr")
+    assert failed.status == Delivery.Status.FAILED and "Adresse e-mail invalide" in failed.error
+    assert sink.total() == 3 and draft.status == Issue.Status.SENT
+    assert issue_progress(draft).as_dict() == {"total": 4, "sent": 3, "failed": 1, "pending": 0}

@@ -413,3 +413,8 @@ CELERY_BEAT_SCHEDULE["newsletter-sends"] = {
     "task": "newsletter.tasks.resume_sends",
     "schedule": 60.0,
 }
+# The weekly digest of the directory's changes leaves on Monday morning for the week that ended (Paris time).
+CELERY_BEAT_SCHEDULE["newsletter-weekly-digest"] = {
+    "task": "newsletter.tasks.send_weekly_digests",
+    "schedule": crontab(day_of_week="mon", hour=7, minute=15),
+}

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_http_methods
 from accounts.roles import Role, has_role
 from core.access import authenticated, permission_required, public
 from core.errors import ApplicationError
-from core.pages import refuse_on_form
+from core.pages import raise_for_access, refuse_on_form
 from newsletter import protection
-from newsletter.models import Edition
+from newsletter.models import DIGEST, Edition
 from newsletter.permissions import can_manage_newsletter
 from newsletter.selectors import subscribers as selectors
 from newsletter.services import subscriptions as services
@@ -113,16 +113,23 @@ def confirm(request, token):
 
 
 def _unsubscribe(request, token):
+    # The weekly digest's link leaves the digest only; the letter's leaves everything.
+    only = DIGEST if request.GET.get(services.ONLY_PARAMETER) == DIGEST else ""
     try:
         subscriber = services.subscriber_for_link(purpose=services.UNSUBSCRIBE_PURPOSE, token=token)
         if request.method == "POST":
-            services.subscription_unsubscribe(subscriber=subscriber)
-            return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
-        if subscriber.unsubscribed_at is not None:
-            services.subscription_unsubscribe(subscriber=subscriber)  # refuses: already unsubscribed
+            services.subscription_unsubscribe(subscriber=subscriber, only=only)
+            return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber, "only": only})
+        if subscriber.unsubscribed_at is not None or (only and DIGEST not in subscriber.editions):
+            services.subscription_unsubscribe(subscriber=subscriber, only=only)  # refuses: already unsubscribed
     except ApplicationError as error:
         return _link_refused(request, error)
-    context = {"subscriber": subscriber, "token": token, "manage_url": services.manage_url(subscriber)}
+    context = {
+        "subscriber": subscriber,
+        "token": token,
+        "only": only,
+        "manage_url": services.manage_url(subscriber),
+    }
     return render(request, "newsletter/unsubscribe.html", context)
 
 
@@ -214,6 +221,19 @@ def manage_erase(request, token):
 @require_http_methods(["GET", "POST"])
 def account_subscription(request):
     """A professional's professional edition: received by default, left or taken again here."""
+    if request.method == "POST" and "digest" in request.POST:
+        receive = request.POST.get("digest") == "1"
+        try:
+            services.account_digest_set(user=request.user, receive=receive)
+        except ApplicationError as error:
+            raise_for_access(error)
+        messages.success(
+            request,
+            _("Vous recevrez chaque lundi le récapitulatif des changements de l'annuaire.")
+            if receive
+            else _("Vous ne recevrez plus le récapitulatif de l'annuaire."),
+        )
+        return redirect("newsletter:account_subscription")
     if request.method == "POST":
         receive = request.POST.get("receive") == "1"
         services.account_subscription_set(user=request.user, receive=receive)
@@ -229,6 +249,7 @@ def account_subscription(request):
     context = {
         "rows": rows,
         "receives": receives,
+        "receives_digest": services.account_receives_digest(request.user),
         "professional": has_role(request.user, Role.PROFESSIONAL),
     }
     return render(request, "newsletter/account_subscription.html", context)

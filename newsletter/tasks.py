@@ -28,3 +28,11 @@ def resume_sends(after_restart: bool = False) -> dict:
     from newsletter.services.sending import sends_resume
 
     return sends_resume(after_restart=after_restart)
+
+
+@shared_task(acks_late=True)
+def send_weekly_digests() -> dict:
+    """Monday morning: last week's directory changes to the professionals who asked for them (once per week)."""
+    from newsletter.services.digest import weekly_digests_send
+
+    return weekly_digests_send()

@@ -13,6 +13,12 @@ def change_events_of_month(*, territory: Territory, month: datetime.date) -> Que
     their profession and their practices (two queries)."""
     start = month.replace(day=1)
     end = (start + datetime.timedelta(days=32)).replace(day=1)
+    return change_events_between(territory=territory, start=start, end=end)
+
+
+def change_events_between(*, territory: Territory, start: datetime.date, end: datetime.date) -> QuerySet[ChangeEvent]:
+    """The territory's events from ``start`` (included) to ``end`` (excluded), oldest first, as above (the
+    weekly digest reads a week)."""
     return (
         ChangeEvent.objects.filter(territory=territory, happened_on__gte=start, happened_on__lt=end)
         .select_related("practitioner__profession")

@@ -101,7 +101,9 @@ def render_delivery(message: OutboundMessage) -> dict:
             "html": html.replace(_UNSUBSCRIBE_PLACEHOLDER, url),
             "text": text.replace(_UNSUBSCRIBE_PLACEHOLDER, url),
         }
-    url = unsubscribe_url_for(public_id=context["subscriber"], link_version=context.get("link_version", 0))
+    url = unsubscribe_url_for(
+        public_id=context["subscriber"], link_version=context.get("link_version", 0), only=context.get("only", "")
+    )
     return {
         "subject": subject,
         "html": html.replace(_UNSUBSCRIBE_PLACEHOLDER, url),
@@ -261,6 +263,7 @@ def _take_batch(issue: Issue, size: int) -> list[Delivery]:
                         "issue": issue.pk,
                         "subscriber": str(delivery.subscriber.public_id),
                         "link_version": delivery.subscriber.link_version,
+                        **({"only": DIGEST} if issue.edition == DIGEST else {}),
                     },
                     idempotency_key=issue_message_key(issue, delivery.subscriber.public_id),
                     recipient_kind=recipient_kind_of(delivery.subscriber),

@@ -35,13 +35,14 @@ from accounts.roles import Role, has_role
 from accounts.signed_links import patient_link_read, patient_link_token
 from core.errors import ApplicationError
 from directory.models import RoleGrant, Territory
-from newsletter.models import Delivery, Edition, Subscriber, SubscriptionConsent
+from newsletter.models import DIGEST, Delivery, Edition, Subscriber, SubscriptionConsent
 from newsletter.services.deliveries import deliveries_sync
 from notifications.models import OutboundMessage
 from notifications.services import message_enqueue, messages_erase_for
 
 CONFIRM_PURPOSE = "newsletter-confirm"
 UNSUBSCRIBE_PURPOSE = "newsletter-unsubscribe"
+ONLY_PARAMETER = "seulement"  # ?seulement=digest on the digest's unsubscribe link
 MANAGE_PURPOSE = "newsletter-manage"
 CONFIRM_MAX_AGE = datetime.timedelta(days=7)
 # Links that sit in every issue sent: they must still work when a reader opens an old letter.
@@ -123,11 +124,12 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
     return unsubscribe_url_for(public_id=str(subscriber.public_id), link_version=subscriber.link_version)
 
 
-def unsubscribe_url_for(*, public_id: str, link_version: int) -> str:
+def unsubscribe_url_for(*, public_id: str, link_version: int, only: str = "") -> str:
     """``unsubscribe_url`` from what an outbox row keeps (the link is signed when the message is rendered, so a
-    retry days later still carries a fresh one)."""
+    retry days later still carries a fresh one). ``only=DIGEST``: the weekly digest's link leaves the digest only."""
     token = patient_link_token(purpose=UNSUBSCRIBE_PURPOSE, subject_id=public_id, version=link_version)
-    return f"{settings.SITE_URL}{reverse('newsletter:unsubscribe', args=[token])}"
+    suffix = f"?{ONLY_PARAMETER}={DIGEST}" if only == DIGEST else ""
+    return f"{settings.SITE_URL}{reverse('newsletter:unsubscribe', args=[token])}{suffix}"
 
 
 def manage_url(subscriber: Subscriber) -> str:
@@ -282,9 +284,22 @@ def subscription_confirm(*, subscriber: Subscriber) -> Subscriber:
 
 
 @transaction.atomic
-def subscription_unsubscribe(*, subscriber: Subscriber, how: str = HOW_SUBSCRIBER) -> Subscriber:
-    """Leaves every edition (the one-click link, the footer page). A reused link is refused (``link_used``)."""
+def subscription_unsubscribe(*, subscriber: Subscriber, how: str = HOW_SUBSCRIBER, only: str = "") -> Subscriber:
+    """Leaves every edition (the one-click link, the footer page), or only the weekly digest (``only=DIGEST``,
+    the digest's own link). A reused link is refused (``link_used``)."""
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if only == DIGEST and subscriber.unsubscribed_at is None:
+        if DIGEST not in subscriber.editions:
+            raise ApplicationError(
+                _("Vous êtes déjà désinscrit(e) du récapitulatif hebdomadaire de l'annuaire."), code="link_used"
+            )
+        now = timezone.now()
+        subscriber.editions = [value for value in subscriber.editions if value != DIGEST]
+        if not subscriber.editions:
+            subscriber.unsubscribed_at = now
+        subscriber.save(update_fields=["editions", "unsubscribed_at", "updated_at"])
+        _consent(subscriber, SubscriptionConsent.Action.WITHDRAWN, how=how, at=now, editions=[DIGEST])
+        return subscriber
     if subscriber.unsubscribed_at is not None:
         raise ApplicationError(_("Vous êtes déjà désinscrit(e) : vous ne recevez plus la lettre."), code="link_used")
     now = timezone.now()
@@ -408,6 +423,37 @@ def account_subscription_set(*, user, receive: bool) -> list[Subscriber]:
             subscriber.unsubscribed_at = timezone.now()
         subscriber.save()
         _consent(subscriber, SubscriptionConsent.Action.WITHDRAWN, how=HOW_ACCOUNT, editions=[Edition.PROFESSIONAL])
+    return rows
+
+
+def account_receives_digest(user) -> bool:
+    return Subscriber.objects.filter(
+        user=user, editions__contains=[DIGEST], confirmed_at__isnull=False, unsubscribed_at__isnull=True
+    ).exists()
+
+
+@transaction.atomic
+def account_digest_set(*, user, receive: bool) -> list[Subscriber]:
+    """The account page's second toggle: the weekly digest of the directory's changes (professionals only)."""
+    if not has_role(user, Role.PROFESSIONAL):
+        raise ApplicationError(_("Le récapitulatif de l'annuaire est réservé aux professionnels."), code="forbidden")
+    rows = list(Subscriber.objects.select_for_update().filter(user=user))
+    if receive and not rows:
+        rows = account_subscription_ensure(user=user)
+    now = timezone.now()
+    for subscriber in rows:
+        if receive and DIGEST not in subscriber.editions:
+            subscriber.editions = sorted({*subscriber.editions, DIGEST})
+            subscriber.unsubscribed_at = None
+            subscriber.confirmed_at = subscriber.confirmed_at or now
+            subscriber.save()
+            _consent(subscriber, SubscriptionConsent.Action.CONFIRMED, how=HOW_ACCOUNT, editions=[DIGEST])
+        elif not receive and DIGEST in subscriber.editions:
+            subscriber.editions = [value for value in subscriber.editions if value != DIGEST]
+            if not subscriber.editions:
+                subscriber.unsubscribed_at = now
+            subscriber.save()
+            _consent(subscriber, SubscriptionConsent.Action.WITHDRAWN, how=HOW_ACCOUNT, editions=[DIGEST])
     return rows
 
 

@@ -22,6 +22,7 @@ from directory.models import Territory
 from directory.scale import FIRST_NAMES, LAST_NAMES
 from newsletter.models import Edition, Issue, Subscriber, SubscriptionConsent
 from newsletter.services.issues import issue_open, issue_open_both, issue_update
+from newsletter.services.subscriptions import professional_accounts_subscribe
 
 SUBSCRIBERS = 320
 DEMO_DOMAIN = "lecteurs.demo.cpts.test"
@@ -140,6 +141,8 @@ def seed_newsletter_demo(territory: Territory, coordinator: User) -> int:
             )
     SubscriptionConsent.objects.bulk_create(consents)
     _deliver_past_issues(territory)
+    # What the nightly job does: the demo's professional accounts receive the professional edition already.
+    professional_accounts_subscribe()
     return len(subscribers)
 
 

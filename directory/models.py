@@ -638,6 +638,16 @@ class ChangeEvent(models.Model):
         Territory, on_delete=models.SET_NULL, null=True, blank=True, related_name="change_events"
     )
     note = models.CharField(_("remarque"), max_length=255, blank=True)
+    # Who takes over a departure or a retirement (the patients, the practice), when the coordination knows it:
+    # the newsletter says so, in both editions.
+    successor = models.ForeignKey(
+        Practitioner,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("qui prend la suite"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

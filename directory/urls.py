@@ -5,7 +5,7 @@ in ``directory.api_urls``, FHIR's in ``directory.fhir_urls``."""
 from django.urls import path
 
 from directory import views
-from directory.views import entries, upkeep
+from directory.views import changes, entries, upkeep
 
 app_name = "directory"
 
@@ -45,6 +45,7 @@ urlpatterns = [
     path("annuaire/<uuid:practitioner_id>/confirmer/", upkeep.entry_confirm, name="entry_confirm"),
     path("annuaire/confirmer/<str:token>/", upkeep.confirm_link, name="confirm_link"),
     path("coordination/annuaire/", upkeep.upkeep_feed, name="upkeep_feed"),
+    path("coordination/annuaire/mouvements/", changes.territory_changes, name="territory_changes"),
     path("coordination/annuaire/rattachements/", upkeep.claim_queue, name="claim_queue"),
     path("coordination/annuaire/rattachements/<uuid:claim_id>/", upkeep.claim_decide, name="claim_decide"),
     path("coordination/annuaire/signalements/", upkeep.upkeep_reports, name="upkeep_reports"),

@@ -5,7 +5,8 @@ import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from directory.models import Activity, ChangeEvent, Territory
+from directory.models import Activity, ChangeEvent, Practitioner, Territory
+from directory.permissions import coordinated_territory_ids
 
 
 def change_events_of_month(*, territory: Territory, month: datetime.date) -> QuerySet[ChangeEvent]:
@@ -21,7 +22,7 @@ def change_events_between(*, territory: Territory, start: datetime.date, end: da
     weekly digest reads a week)."""
     return (
         ChangeEvent.objects.filter(territory=territory, happened_on__gte=start, happened_on__lt=end)
-        .select_related("practitioner__profession")
+        .select_related("practitioner__profession", "successor__profession")
         .prefetch_related(
             Prefetch(
                 "practitioner__activities",
@@ -29,4 +30,26 @@ def change_events_between(*, territory: Territory, start: datetime.date, end: da
             )
         )
         .order_by("happened_on", "id")
+    )
+
+
+SUCCESSION_KINDS = (ChangeEvent.Kind.DEPARTURE, ChangeEvent.Kind.RETIREMENT)
+
+
+def change_events_for_coordinator(user, *, since: datetime.date) -> QuerySet[ChangeEvent]:
+    """The events of the territories ``user`` coordinates since ``since``, newest first (the page where the
+    coordination names who takes over a departure)."""
+    return (
+        ChangeEvent.objects.filter(territory_id__in=coordinated_territory_ids(user), happened_on__gte=since)
+        .select_related("practitioner__profession", "successor", "territory")
+        .order_by("-happened_on", "-id")
+    )
+
+
+def successor_candidates(*, territory_id: int, profession_id: int | None) -> QuerySet[Practitioner]:
+    """Who may take over a departure: the entries of the territory with the same profession, by name."""
+    return (
+        Practitioner.objects.filter(territory_id=territory_id, profession_id=profession_id)
+        .only("id", "first_name", "last_name", "territory_id")
+        .order_by("last_name", "first_name")
     )

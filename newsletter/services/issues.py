@@ -122,6 +122,8 @@ def event_item_text(event: ChangeEvent, *, edition: str) -> tuple[str, str]:
     with_practice, without_practice = _EVENT_TEXTS[event.kind]
     text = with_practice if practice else without_practice
     body = str(text) % {"who": who, "practice": practice, "day": day}
+    if event.successor_id is not None:  # known to the coordination: the patients are told who takes over
+        body += " " + _("%(successor)s prend la suite.") % {"successor": practitioner_label(event.successor)}
     if edition == Edition.PROFESSIONAL and event.note:
         body += "\n\n" + event.note
     return who, body

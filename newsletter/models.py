@@ -186,6 +186,11 @@ class Subscriber(TimestampedModel):
         return self.email
 
     @property
+    def edition_labels(self) -> list[str]:
+        labels = dict(ISSUE_KINDS)
+        return [str(labels.get(value, value)) for value in self.editions]
+
+    @property
     def receives(self) -> bool:
         return self.confirmed_at is not None and self.unsubscribed_at is None and self.hard_bounced_at is None
 

@@ -10,6 +10,7 @@ A refused link answers a French page: 400 tampered, 410 expired, revoked or alre
 import json
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -272,15 +273,15 @@ def coordination_subscribers(request):
     query = request.GET.get("q", "").strip()[:200]
     edition = request.GET.get("edition", "")
     state = request.GET.get("etat", "")
-    rows = list(
-        selectors.subscribers_search(territory, query=query, edition=edition, state=state)[: selectors.PAGE_SIZE + 1]
-    )
+    page = Paginator(
+        selectors.subscribers_search(territory, query=query, edition=edition, state=state), selectors.PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     context = {
         "territory": territory,
         "territories": selectors.newsletter_territories_of(request.user),
         "counts": selectors.subscriber_counts(territory),
-        "rows": rows[: selectors.PAGE_SIZE],
-        "more": len(rows) > selectors.PAGE_SIZE,
+        "rows": page,
+        "page": page,
         "query": query,
         "edition": edition,
         "state": state,

@@ -197,6 +197,17 @@ def test_the_subscribers_list_runs_a_constant_number_of_queries(
         client.get(SUBSCRIBERS)
 
 
+def test_the_subscribers_list_pages_through_every_row(signed_in, coordinator, territory):
+    Subscriber.objects.bulk_create(
+        Subscriber(territory=territory, email=f"a{index:03}@exemple.fr", editions=["public"], source="form")
+        for index in range(120)
+    )
+    client = signed_in(coordinator)
+    third = client.get(SUBSCRIBERS, {"page": 3})
+    assert [row.email for row in third.context["rows"]] == [f"a{index:03}@exemple.fr" for index in range(100, 120)]
+    assert "Page 3 sur 3" in third.content.decode()
+
+
 def _mixed_subscribers_more(territory):
     for index in range(20):
         services.subscription_request(territory=territory, email=f"more{index}@exemple.fr", editions=["public"])

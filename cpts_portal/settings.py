@@ -262,7 +262,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # `celery -A cpts_portal worker` without -Q consumes every queue listed here.
 CELERY_TASK_QUEUES = (Queue("default", routing_key="default"), Queue("outbox", routing_key="outbox"))
-CELERY_TASK_ROUTES = {"notifications.tasks.*": {"queue": "outbox"}}
+# The newsletter's batches deliver mail: they share the outbox queue (each batch is short and the next one waits
+# its turn at the configured rate, so a referral's message never waits behind a whole newsletter).
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.*": {"queue": "outbox"},
+    "newsletter.tasks.send_issue_batch": {"queue": "outbox"},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged task comes back after this delay; it must exceed the longest retry countdown.

@@ -763,6 +763,13 @@ def _seed_directory(territory: Territory, practices: dict[str, Practice]) -> Non
             if (by_ref[ref].pk, kind) not in happened
         ]
     )
+    # A new establishment this month (as the national import announces them): the newsletter says it opens.
+    opened = practices["msp-essarts"]
+    ChangeEvent.objects.get_or_create(
+        practice=opened,
+        kind=ChangeEvent.Kind.NEW_PRACTICE,
+        defaults={"happened_on": _day_of_month_before(today, 0, 1), "territory": territory},
+    )
 
 
 # The demo accounts' own entries: how they work beyond their first channel.

@@ -630,8 +630,16 @@ class ChangeEvent(models.Model):
         RETIREMENT = "retirement", _("Départ en retraite")
         NEW_CPTS_MEMBER = "new_cpts_member", _("Nouveau membre de la CPTS")
         MOVED_PRACTICE = "moved_practice", _("Changement de cabinet")
+        # A practice or establishment the national import finds for the first time in the territory.
+        NEW_PRACTICE = "new_practice", _("Nouvel établissement")
 
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.CASCADE, related_name="change_events")
+    # A person's event names them; a new establishment names the practice instead.
+    practitioner = models.ForeignKey(
+        Practitioner, on_delete=models.CASCADE, related_name="change_events", null=True, blank=True
+    )
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, related_name="change_events", null=True, blank=True
+    )
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     happened_on = models.DateField(_("date"))
     territory = models.ForeignKey(
@@ -655,9 +663,15 @@ class ChangeEvent(models.Model):
         verbose_name_plural = _("changements dans le territoire")
         ordering = ["-happened_on", "-id"]
         indexes = [models.Index(fields=["territory", "happened_on"], name="changeevent_territory_date")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(practitioner__isnull=False) | models.Q(kind="new_practice", practice__isnull=False),
+                name="changeevent_names_someone_or_a_practice",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.happened_on:%d/%m/%Y} {self.get_kind_display()} : {self.practitioner}"
+        return f"{self.happened_on:%d/%m/%Y} {self.get_kind_display()} : {self.practitioner or self.practice}"
 
 
 class EntryRevision(models.Model):

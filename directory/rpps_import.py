@@ -502,6 +502,7 @@ class _Import:
             "imported_action": EntryRevision.Action.IMPORTED.value,
             "arrival": ChangeEvent.Kind.ARRIVAL.value,
             "departure": ChangeEvent.Kind.DEPARTURE.value,
+            "new_practice": ChangeEvent.Kind.NEW_PRACTICE.value,
             "public": Audience.PUBLIC.value,
             "phone": ContactChannel.Kind.PHONE.value,
         }
@@ -1032,9 +1033,20 @@ class _Import:
             """
         )
         departed = {row[0] for row in self.cursor.fetchall()}
+        # A practice or establishment the file brings for the first time, in a territory already loaded before.
+        new_practices = self.sql(
+            """
+            INSERT INTO {event} (kind, happened_on, note, created_at, practitioner_id, practice_id, territory_id)
+            SELECT %(new_practice)s, %(today)s, %(actor_label)s, %(now)s, NULL, s.practice_id, s.territory_id
+            FROM rpps_site s
+            WHERE s.is_new AND s.territory_id IS NOT NULL AND s.territory_id <> ALL(%(initial)s)
+            """,
+            {"initial": initial_ids},
+        )
         return {
             "arrivals": len(arrived),
             "departures": len(departed),
+            "new_practices": new_practices,
             "initial_load": not had_imported,
             "initial_load_territories": [slug for _id, slug in initial],
         }

@@ -85,6 +85,7 @@ class Section(models.TextChoices):
     DEPARTURES = "departures", _("Départs et retraites")
     MOVES = "moves", _("Changements de cabinet")
     NEW_MEMBERS = "new_members", _("Nouveaux membres de la CPTS")
+    NEW_PLACES = "new_places", _("Nouveaux établissements")
     FIGURES = "figures", _("Les chiffres du mois")
     USEFUL = "useful", _("Informations utiles")
 

@@ -22,7 +22,7 @@ def change_events_between(*, territory: Territory, start: datetime.date, end: da
     weekly digest reads a week)."""
     return (
         ChangeEvent.objects.filter(territory=territory, happened_on__gte=start, happened_on__lt=end)
-        .select_related("practitioner__profession", "successor__profession")
+        .select_related("practitioner__profession", "successor__profession", "practice")
         .prefetch_related(
             Prefetch(
                 "practitioner__activities",
@@ -41,7 +41,7 @@ def change_events_for_coordinator(user, *, since: datetime.date) -> QuerySet[Cha
     coordination names who takes over a departure)."""
     return (
         ChangeEvent.objects.filter(territory_id__in=coordinated_territory_ids(user), happened_on__gte=since)
-        .select_related("practitioner__profession", "successor", "territory")
+        .select_related("practitioner__profession", "successor", "territory", "practice")
         .order_by("-happened_on", "-id")
     )
 

@@ -16,7 +16,7 @@ def change_event_successor_set(*, acting_user, event: ChangeEvent, successor: Pr
     territory only; the successor is another entry of that territory."""
     if event.territory_id not in coordinated_territory_ids(acting_user):
         raise ApplicationError(_("Ce changement n'existe pas."), code="not_found")
-    event = ChangeEvent.objects.select_for_update().select_related("practitioner").get(pk=event.pk)
+    event = ChangeEvent.objects.select_for_update(of=("self",)).select_related("practitioner").get(pk=event.pk)
     if event.kind not in SUCCESSION_KINDS:
         raise ApplicationError(_("Seuls un départ ou une retraite ont une suite."), field="successor")
     if successor is not None and (

@@ -4,6 +4,7 @@ names who takes over a departure or a retirement: the newsletter says so."""
 import datetime
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,12 +29,14 @@ def territory_changes(request):
     if request.method == "POST":
         event = events.filter(pk=_int(request.POST.get("event"))).first()
         if event is None:
-            return render(request, "directory/territory_changes.html", _context(events, since), status=404)
+            raise Http404
         chosen = request.POST.get("successor") or ""
-        candidates = successor_candidates(
-            territory_id=event.territory_id, profession_id=event.practitioner.profession_id
-        )
-        successor = candidates.filter(pk=_int(chosen)).first() if chosen else None
+        successor = None
+        if chosen and event.practitioner is not None:
+            candidates = successor_candidates(
+                territory_id=event.territory_id, profession_id=event.practitioner.profession_id
+            )
+            successor = candidates.filter(pk=_int(chosen)).first()
         try:
             if chosen and successor is None:
                 raise ApplicationError(_("Ce professionnel ne peut pas prendre la suite."), field="successor")
@@ -60,7 +63,7 @@ def _context(events, since):
     candidates_of: dict[tuple[int, int], list[Practitioner]] = {}
     for event in events[:300]:
         candidates: list[Practitioner] = []
-        if event.kind in SUCCESSION_KINDS:
+        if event.kind in SUCCESSION_KINDS and event.practitioner is not None:
             key = (event.territory_id, event.practitioner.profession_id)
             if key not in candidates_of:
                 candidates_of[key] = list(successor_candidates(territory_id=key[0], profession_id=key[1]))

@@ -30,6 +30,7 @@ SECTION_OF_KIND = {
     ChangeEvent.Kind.RETIREMENT: Section.DEPARTURES,
     ChangeEvent.Kind.MOVED_PRACTICE: Section.MOVES,
     ChangeEvent.Kind.NEW_CPTS_MEMBER: Section.NEW_MEMBERS,
+    ChangeEvent.Kind.NEW_PRACTICE: Section.NEW_PLACES,
 }
 SECTION_ORDER = list(Section.values)
 MEDICAL_PROFESSION_CODES = {"10", "40"}  # médecin, chirurgien-dentiste: « Dr »
@@ -116,9 +117,18 @@ _EVENT_TEXTS = {
 def event_item_text(event: ChangeEvent, *, edition: str) -> tuple[str, str]:
     """The title and the body of an event's item. Facts of the directory only: the public edition never says
     more than who, where and when (the event's note, written for colleagues, stays in the professional one)."""
+    day = formats.date_format(event.happened_on, "j F Y")
+    if event.practitioner_id is None:  # a new establishment: the place, never a person
+        place = event.practice
+        where = ", ".join(part for part in (place.address, place.city) if part)
+        text = (
+            _("%(name)s ouvre ses portes (%(where)s) : dans l'annuaire depuis le %(day)s.")
+            if where
+            else _("%(name)s ouvre ses portes : dans l'annuaire depuis le %(day)s.")
+        )
+        return place.name, text % {"name": place.name, "where": where, "day": day}
     who = practitioner_label(event.practitioner)
     practice = _practice_name(event.practitioner)
-    day = formats.date_format(event.happened_on, "j F Y")
     with_practice, without_practice = _EVENT_TEXTS[event.kind]
     text = with_practice if practice else without_practice
     body = str(text) % {"who": who, "practice": practice, "day": day}

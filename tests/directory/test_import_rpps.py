@@ -546,6 +546,22 @@ def test_persons_new_to_the_territory_arrive_and_persons_gone_depart(tmp_path, b
     assert ChangeEvent.objects.count() == 2
 
 
+def test_a_practice_new_to_a_territory_already_loaded_is_announced_once(tmp_path, bocage):
+    _import(_extract(tmp_path, [_gp()], name="january.txt"), territory=bocage)
+    assert not ChangeEvent.objects.exists()  # the first load announces no practice either
+
+    february = [_gp(), _gp(rpps=RPPS_B, structure_id="R-NEW")]
+    report = _import(_extract(tmp_path, february, name="february.txt"), territory=bocage)
+
+    assert report["new_practices"] == 1
+    event = ChangeEvent.objects.get(kind=ChangeEvent.Kind.NEW_PRACTICE)
+    assert event.practitioner is None and event.practice.rpps_structure_id == "R-NEW"
+    assert event.territory == bocage and event.happened_on == timezone.localdate()
+    again = _import(_extract(tmp_path, february, name="march.txt"), territory=bocage)
+    assert again["new_practices"] == 0
+    assert ChangeEvent.objects.filter(kind=ChangeEvent.Kind.NEW_PRACTICE).count() == 1
+
+
 def test_a_territory_import_leaves_the_rest_of_the_country_alone(tmp_path, bocage):
     _import(_extract(tmp_path, [_gp(rpps=RPPS_B, structure_id="R-COAST", commune="85234")], name="national.txt"))
 

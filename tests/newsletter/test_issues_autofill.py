@@ -25,6 +25,21 @@ def test_coordinator_opens_an_issue_filled_with_the_month_and_territory_events_o
     assert sections[month_events["member"].pk] == Section.NEW_MEMBERS
 
 
+def test_a_new_establishment_of_the_month_has_its_item_without_naming_anyone(coordinator, month_events, territory):
+    from directory.models import ChangeEvent
+    from tests.factories import PracticeFactory
+
+    place = PracticeFactory(name="Centre de santé du Lac", address="2 rue du Lac", city="Aizenay", territory=territory)
+    ChangeEvent.objects.create(
+        practice=place, kind=ChangeEvent.Kind.NEW_PRACTICE, happened_on=MONTH.replace(day=8), territory=territory
+    )
+    public = issue_open(acting_user=coordinator, month=MONTH, edition=Edition.PUBLIC)
+    item = public.items.get(section=Section.NEW_PLACES)
+    assert item.title == "Centre de santé du Lac"
+    assert item.body.startswith("Centre de santé du Lac ouvre ses portes (2 rue du Lac, Aizenay)")
+    assert item.body.endswith("dans l'annuaire depuis le 8 novembre 2026.")
+
+
 def test_a_second_fill_adds_nothing(coordinator, month_events):
     issue = issue_open(acting_user=coordinator, month=MONTH, edition=Edition.PROFESSIONAL)
     count = issue.items.count()

@@ -26,6 +26,9 @@ urlpatterns = [
     path("feed.atom", public.feed, name="feed"),
     path("numeros/<uuid:public_id>/", public.issue_public, name="issue_public"),
     path("numeros/<uuid:public_id>/pdf/", public.issue_pdf, name="issue_pdf"),
+    path("professionnels/", public.professional_archive_page, name="professional_archive"),
+    path("professionnels/<uuid:public_id>/", public.professional_issue_page, name="professional_issue"),
+    path("professionnels/<uuid:public_id>/pdf/", public.professional_issue_pdf, name="professional_issue_pdf"),
     path("coordination/", c.coordination_issues, name="coordination_issues"),
     path("coordination/<uuid:public_id>/", c.coordination_issue, name="coordination_issue"),
     path(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import ApplicationError
 from core.pages import NOT_FOUND
+from directory.models import RoleGrant
 from directory.permissions import coordinated_territory_ids
 from newsletter.models import Edition, Issue, Item, Section
 
@@ -66,3 +67,34 @@ def issue_for_rendering(issue_id: int) -> Issue:
     """An issue with its items and territory, for the outbox's rendering of one of its messages (a worker, no
     user: the message row names the issue)."""
     return with_items(Issue.objects.filter(pk=issue_id)).select_related("territory").get()
+
+
+def professional_territory_ids(user) -> set[int]:
+    """The territories whose professional edition the user may read on the site: where they work (their entry,
+    a secretary's practices) or hold a territorial role."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    grants = RoleGrant.objects.filter(user=user)
+    ids = set(grants.exclude(territory=None).values_list("territory_id", flat=True))
+    ids |= set(grants.exclude(practitioner=None).values_list("practitioner__territory_id", flat=True))
+    ids |= set(grants.values_list("practices__territory_id", flat=True))
+    ids.discard(None)
+    return ids
+
+
+def professional_archive(user) -> QuerySet[Issue]:
+    """Sent issues of the professional edition of the user's territories, newest first."""
+    return (
+        Issue.objects.filter(
+            edition=Edition.PROFESSIONAL, status=Issue.Status.SENT, territory_id__in=professional_territory_ids(user)
+        )
+        .select_related("territory")
+        .order_by("-month", "-sent_at")
+    )
+
+
+def professional_issue(user, public_id) -> Issue:
+    found = with_items(professional_archive(user).filter(public_id=public_id)).first()
+    if found is None:
+        raise ApplicationError(_("Numéro introuvable."), code=NOT_FOUND)
+    return found

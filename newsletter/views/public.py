@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from core.access import public
+from core.access import authenticated, public
 from core.pages import fetch_or_404
 from newsletter import rendering
-from newsletter.selectors.issues import public_archive, public_issue
+from newsletter.selectors.issues import professional_archive, professional_issue, public_archive, public_issue
 
 ARCHIVE_PAGE_SIZE = 24
 
@@ -78,3 +78,30 @@ class IssueFeed(Feed):
 
 
 feed = public(require_GET(IssueFeed()))
+
+
+# The professional edition, read on the site by the territory's professionals (signed in): the same rendering.
+
+
+@authenticated
+@require_GET
+def professional_archive_page(request):
+    page = Paginator(professional_archive(request.user), ARCHIVE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "newsletter/professional_archive.html", {"page": page})
+
+
+@authenticated
+@require_GET
+def professional_issue_page(request, public_id):
+    issue = fetch_or_404(professional_issue, request.user, public_id)
+    context = {"issue": issue, "web_html": rendering.render_web(issue), "professional": True}
+    return render(request, "newsletter/issue_public.html", context)
+
+
+@authenticated
+@require_GET
+def professional_issue_pdf(request, public_id):
+    issue = fetch_or_404(professional_issue, request.user, public_id)
+    response = HttpResponse(rendering.render_pdf(issue), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="lettre-professionnels-{issue.month:%Y-%m}.pdf"'
+    return response

@@ -163,8 +163,6 @@ def issue_schedule(*, acting_user, issue: Issue, at) -> Issue:
     """The issue leaves by itself at ``at`` (the next resume after that time); it can no longer be edited."""
     check_coordinates(acting_user, issue)
     issue = _locked(issue)
-    if issue.status not in (Status.DRAFT, Status.SCHEDULED):
-        _check_sendable(issue)
     if at is None or at <= timezone.now():
         raise ApplicationError(_("Choisissez une date et une heure à venir."), field="scheduled_for")
     if at > timezone.now() + timedelta(days=92):

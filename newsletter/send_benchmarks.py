@@ -194,7 +194,7 @@ def _publishing_to(url: str) -> Iterator[None]:
 class _Worker:
     """``celery -A cpts_portal worker`` (prefork, ``CONCURRENCY`` children) in a process group of its own."""
 
-    def __init__(self, *, env: dict[str, str], log_path: Path):
+    def __init__(self, *, env: dict[str, str], log_path: Path, concurrency: int):
         self.hostname = f"bench-send-{uuid.uuid4().hex[:8]}@{socket.gethostname()}"
         self.log_path = log_path
         command = [
@@ -204,7 +204,7 @@ class _Worker:
             "-A",
             "cpts_portal",
             "worker",
-            f"--concurrency={CONCURRENCY}",
+            f"--concurrency={concurrency}",
             "--without-mingle",
             "--without-gossip",
             "--without-heartbeat",
@@ -249,14 +249,14 @@ class _Worker:
             self.kill()
 
 
-def _worker_environment(*, database: str, broker_url: str, sink: SmtpSink) -> dict[str, str]:
+def _worker_environment(*, database: str, broker_url: str, sink: SmtpSink, batch_size: int) -> dict[str, str]:
     values = {
         "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE") or "cpts_portal.settings",
         "DATABASE_URL": database_url(connections[DEFAULT_DB_ALIAS].settings_dict, database),
         "REDIS_URL": broker_url,
         "EMAIL_URL": sink.email_url,
         "NEWSLETTER_SEND_RATE_PER_MINUTE": "0",
-        "NEWSLETTER_SEND_BATCH_SIZE": str(BATCH_SIZE),
+        "NEWSLETTER_SEND_BATCH_SIZE": str(batch_size),
         "PYTHONUNBUFFERED": "1",
     }
     env = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
@@ -411,7 +411,15 @@ def _clear(sink: SmtpSink) -> None:
         sink.received.clear()
 
 
-def run(*, subscribers: int = SUBSCRIBERS, killed_subscribers: int = KILLED_SUBSCRIBERS) -> Iterator[dict]:
+def run(
+    *,
+    subscribers: int = SUBSCRIBERS,
+    killed_subscribers: int = KILLED_SUBSCRIBERS,
+    batch_size: int = BATCH_SIZE,
+    concurrency: int = CONCURRENCY,
+) -> Iterator[dict]:
+    """The figures above; the counts, the batch size and the worker's concurrency are parameters for the test
+    (a small run) and for trying other settings."""
     with contextlib.ExitStack() as stack:
         directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-send-")))
         database = stack.enter_context(throwaway_database(BENCH_DATABASE_SUFFIX))
@@ -423,7 +431,7 @@ def run(*, subscribers: int = SUBSCRIBERS, killed_subscribers: int = KILLED_SUBS
         stack.callback(broker.stop)
         broker.wait_ready()
         stack.enter_context(_publishing_to(broker.url))
-        env = _worker_environment(database=database, broker_url=broker.url, sink=sink)
+        env = _worker_environment(database=database, broker_url=broker.url, sink=sink, batch_size=batch_size)
         workers: list[_Worker] = []
 
         @stack.callback
@@ -432,7 +440,8 @@ def run(*, subscribers: int = SUBSCRIBERS, killed_subscribers: int = KILLED_SUBS
                 worker.stop()
 
         def start_worker() -> _Worker:
-            workers.append(_Worker(env=env, log_path=directory / f"worker-{len(workers)}.log"))
+            log_path = directory / f"worker-{len(workers)}.log"
+            workers.append(_Worker(env=env, log_path=log_path, concurrency=concurrency))
             return workers[-1].wait_ready()
 
         # The bare ceiling of the sink, then the portal to the same addresses.
@@ -459,4 +468,4 @@ def run(*, subscribers: int = SUBSCRIBERS, killed_subscribers: int = KILLED_SUBS
         outcome = _kill_test(killed, coordinator, sink, audience, start_worker)
         yield figure("send_killed_worker_duplicates", outcome["duplicates"], "messages", at_most(0))
         yield figure("send_killed_worker_lost", outcome["lost"], "subscribers", at_most(0))
-        yield figure("send_killed_worker_reported_failed", outcome["failed"], "deliveries", at_most(CONCURRENCY))
+        yield figure("send_killed_worker_reported_failed", outcome["failed"], "deliveries", at_most(concurrency))

@@ -450,6 +450,8 @@ def run(
         message = _bare_message(measured, audience[0])
         bare = _bare_throughput(sink, message, [s.email for s in audience], directory)
         _say(f"bare smtplib: {bare:.0f} messages/s ({len(message)} bytes each)")
+        if sink.total() != len(audience):
+            raise RuntimeError(f"The bare loop sent {len(audience)} messages, the sink received {sink.total()}.")
         _clear(sink)
         worker = start_worker()
         portal = _portal_throughput(measured, coordinator, sink, worker, len(audience))

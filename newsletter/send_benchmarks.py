@@ -372,9 +372,9 @@ def _left_by_the_dead(issue: Issue) -> bool:
     return not fresh_left.exists() and not pending_rows.exists()
 
 
-def _kill_test(issue, coordinator, sink: SmtpSink, subscribers: list[Subscriber], start_worker) -> dict[str, int]:
+def _kill_test(issue, coordinator, sink: SmtpSink, subscribers: list[Subscriber], worker, start_worker) -> dict:
+    """``worker`` (running) is killed mid-send; ``start_worker()`` starts the one that takes over."""
     count = len(subscribers)
-    worker = start_worker()
     issue_send(acting_user=coordinator, issue=issue)
     kill_at = max(1, int(count * KILL_AFTER))
     _wait_until(lambda: sink.total() >= kill_at, timeout=60 + count / 20, what=worker.describe, interval=0.005)
@@ -457,7 +457,6 @@ def run(
         portal = _portal_throughput(measured, coordinator, sink, worker, len(audience))
         _say(f"portal: {portal:.0f} messages/s")
         wrong = _not_exactly_once(sink, audience)
-        worker.stop()
         yield figure("send_throughput_portal", portal, f"messages/s ({len(audience)} subscribers)", None)
         yield figure("send_throughput_bare_smtplib", bare, f"messages/s ({len(message) // 1000} kB each)", None)
         yield figure("send_throughput_ratio", portal / bare, "portal / bare smtplib", at_least(RATIO_TARGET))
@@ -467,7 +466,7 @@ def run(
         audience = _audience(everyone, killed_subscribers)
         killed = _issue(territory, datetime.date(2026, 4, 1), coordinator)
         _clear(sink)
-        outcome = _kill_test(killed, coordinator, sink, audience, start_worker)
+        outcome = _kill_test(killed, coordinator, sink, audience, worker, start_worker)  # the same worker
         yield figure("send_killed_worker_duplicates", outcome["duplicates"], "messages", at_most(0))
         yield figure("send_killed_worker_lost", outcome["lost"], "subscribers", at_most(0))
         yield figure("send_killed_worker_reported_failed", outcome["failed"], "deliveries", at_most(concurrency))

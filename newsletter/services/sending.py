@@ -25,6 +25,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -231,16 +232,19 @@ def _queue_step(issue_id: int, chain: uuid.UUID, countdown: float = 0.0) -> None
 def _take_batch(issue: Issue, size: int) -> list[Delivery]:
     """The next deliveries to send: first those a dead step handed to the outbox and nobody tried, then new ones
     (handed to the outbox here). A subscriber who left since the start is skipped."""
+    # Looked up by the outbox row's primary key from each handed delivery: as a semi-join on the issue's key
+    # prefix, a planner misled by the statistics of tables the send has just filled (one row estimated) probed the
+    # outbox's pending rows once per pending delivery, seconds per batch of a 20,000-subscriber send.
+    untried = OutboundMessage.objects.filter(
+        pk=OuterRef("message_id"),
+        idempotency_key__startswith=f"newsletter:{issue.public_id}:",
+        status=OutboundMessage.Status.PENDING,
+        attempts=0,
+    )
     resumable = list(
-        Delivery.objects.filter(
-            issue=issue,
-            status=Delivery.Status.PENDING,
-            message_id__in=OutboundMessage.objects.filter(
-                idempotency_key__startswith=f"newsletter:{issue.public_id}:",
-                status=OutboundMessage.Status.PENDING,
-                attempts=0,
-            ).values("pk"),
-        ).order_by("pk")[:size]
+        Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=False)
+        .filter(Exists(untried))
+        .order_by("pk")[:size]
     )
     fresh = list(
         Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=True)

@@ -411,6 +411,8 @@ CELERY_BEAT_SCHEDULE["newsletter-professional-accounts"] = {
 # (0: as fast as the mail server takes them). Ask your relay what it accepts; 600 a minute is a safe start.
 NEWSLETTER_SEND_BATCH_SIZE = env_int("NEWSLETTER_SEND_BATCH_SIZE", default=100, minimum=1)
 NEWSLETTER_SEND_RATE_PER_MINUTE = env_int("NEWSLETTER_SEND_RATE_PER_MINUTE", default=600, minimum=0)
+# Batches of one issue that leave at once (one per worker process that takes them): the rate above is shared.
+NEWSLETTER_SEND_CHAINS = env_int("NEWSLETTER_SEND_CHAINS", default=2, minimum=1)
 # A send whose chain of batches gave no sign of life for this long is resumed by the next sweep (a worker that
 # starts resumes at once).
 NEWSLETTER_SEND_STALE_SECONDS = env_int("NEWSLETTER_SEND_STALE_SECONDS", default=180, minimum=10)

@@ -311,30 +311,40 @@ def _claim(message_id: int) -> OutboundMessage | None:
     return claimed[0] if claimed else None
 
 
+def _record_failure(message: OutboundMessage, error: Exception) -> str:
+    """Back to pending with a backoff, or failed for good; returns ``refused``, ``failed`` or ``deferred``."""
+    refused = refused_for_good(error)
+    logger.warning("Outbox message %s failed (attempt %s): %s", message.pk, message.attempts, error)
+    final = refused or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    countdown = _backoff_seconds(message.attempts)
+    OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=Status.FAILED if final else Status.PENDING,
+        recipient_refused=refused,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=countdown),
+        updated_at=timezone.now(),
+    )
+    if refused:
+        return "refused"
+    return "failed" if final else "deferred"
+
+
+def _mark_sent(message_id: int) -> None:
+    # FAILED too: a slow send may outlive the sweep's stale-claim limit; having left, the message is sent.
+    OutboundMessage.objects.filter(pk=message_id, status__in=[Status.SENDING, Status.FAILED]).update(
+        status=Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+    )
+
+
 def _deliver_claimed(message: OutboundMessage, *, connection=None) -> str:
     try:
         _send(message, connection=connection)
     except Exception as error:
-        refused = refused_for_good(error)
-        logger.warning("Outbox message %s failed (attempt %s): %s", message.pk, message.attempts, error)
-        final = refused or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-        countdown = _backoff_seconds(message.attempts)
-        OutboundMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
-            status=Status.FAILED if final else Status.PENDING,
-            recipient_refused=refused,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            next_attempt_at=timezone.now() + timedelta(seconds=countdown),
-            updated_at=timezone.now(),
-        )
-        if refused:
-            return "refused"
-        if final:
-            return "failed"
-        raise DeliveryDeferred(countdown) from error
-    # FAILED too: a slow send may outlive the sweep's stale-claim limit; having left, the message is sent.
-    OutboundMessage.objects.filter(pk=message.pk, status__in=[Status.SENDING, Status.FAILED]).update(
-        status=Status.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
-    )
+        outcome = _record_failure(message, error)
+        if outcome == "deferred":
+            raise DeliveryDeferred(_backoff_seconds(message.attempts)) from error
+        return outcome
+    _mark_sent(message.pk)
     return "sent"
 
 
@@ -365,22 +375,36 @@ def messages_deliver_batch(message_ids: Sequence[int]) -> dict[int, str]:
     # Opened here, the session stays open across the batch (a backend closes only what send() itself opened).
     with contextlib.suppress(Exception):
         connection.open()
+    left = None  # the message that left and is not marked sent yet
     try:
         for message_id in message_ids:
-            message = _claim(message_id)
+            # One commit per message, not two: "sent" for the one that left and the claim of the next go
+            # together. A worker killed between the two leaves the one that left in "sending" (reported failed:
+            # it did leave), the next one still pending.
+            with transaction.atomic():
+                if left is not None:
+                    _mark_sent(left)
+                    left = None
+                message = _claim(message_id)
             if message is None:
                 outcomes[message_id] = "skipped"
                 continue
             try:
-                outcomes[message_id] = _deliver_claimed(message, connection=connection)
-            except DeliveryDeferred:
-                outcomes[message_id] = "deferred"
-            if outcomes[message_id] in ("deferred", "failed"):
-                # The session may be broken (a dropped connection, a timeout): the next message opens a new one.
-                with contextlib.suppress(Exception):
-                    connection.close()
-                with contextlib.suppress(Exception):
-                    connection.open()
+                _send(message, connection=connection)
+            except Exception as error:
+                outcomes[message_id] = _record_failure(message, error)
+                if outcomes[message_id] in ("deferred", "failed"):
+                    # The session may be broken (a dropped connection, a timeout): the next one opens a new one.
+                    with contextlib.suppress(Exception):
+                        connection.close()
+                    with contextlib.suppress(Exception):
+                        connection.open()
+                continue
+            outcomes[message_id] = "sent"
+            left = message_id
+        if left is not None:
+            _mark_sent(left)
+            left = None
     finally:
         with contextlib.suppress(Exception):
             connection.close()

@@ -155,7 +155,7 @@ def start_sending(issue: Issue) -> Issue:
     issue.send_chain = uuid.uuid4()
     issue.send_heartbeat_at = now
     issue.save(update_fields=["status", "sending_started_at", "send_chain", "send_heartbeat_at", "updated_at"])
-    _queue_step(issue.pk, issue.send_chain)
+    _queue_chains(issue)
     return issue
 
 
@@ -229,9 +229,8 @@ def _queue_step(issue_id: int, chain: uuid.UUID, countdown: float = 0.0) -> None
     transaction.on_commit(queue)
 
 
-def _take_batch(issue: Issue, size: int) -> list[Delivery]:
-    """The next deliveries to send: first those a dead step handed to the outbox and nobody tried, then new ones
-    (handed to the outbox here). A subscriber who left since the start is skipped."""
+def _untried(issue: Issue):
+    """Deliveries a dead step handed to the outbox and nobody tried yet (their row pending, never attempted)."""
     # Looked up by the outbox row's primary key from each handed delivery: as a semi-join on the issue's key
     # prefix, a planner misled by the statistics of tables the send has just filled (one row estimated) probed the
     # outbox's pending rows once per pending delivery, seconds per batch of a 20,000-subscriber send.
@@ -241,11 +240,31 @@ def _take_batch(issue: Issue, size: int) -> list[Delivery]:
         status=OutboundMessage.Status.PENDING,
         attempts=0,
     )
-    resumable = list(
-        Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=False)
-        .filter(Exists(untried))
-        .order_by("pk")[:size]
+    return Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=False).filter(
+        Exists(untried)
     )
+
+
+def _work_left(issue: Issue) -> bool:
+    """Something a step can still send: a delivery not handed to the outbox yet, or one handed and never tried."""
+    fresh = Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=True)
+    return fresh.exists() or _untried(issue).exists()
+
+
+def _queue_chains(issue: Issue) -> None:
+    """``NEWSLETTER_SEND_CHAINS`` chains carry the same token: batches leave in parallel, one per worker process,
+    while the issue's row lock lets one step at a time hand deliveries out."""
+    for _chain in range(settings.NEWSLETTER_SEND_CHAINS):
+        _queue_step(issue.pk, issue.send_chain)
+
+
+def _take_batch(issue: Issue, size: int) -> list[Delivery]:
+    """The next deliveries to send: first those a dead step handed to the outbox and nobody tried, then new ones
+    (handed to the outbox here). A subscriber who left since the start is skipped."""
+    # Looked up by the outbox row's primary key from each handed delivery: as a semi-join on the issue's key
+    # prefix, a planner misled by the statistics of tables the send has just filled (one row estimated) probed the
+    # outbox's pending rows once per pending delivery, seconds per batch of a 20,000-subscriber send.
+    resumable = list(_untried(issue).order_by("pk")[:size])
     fresh = list(
         Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=True)
         .select_related("subscriber")
@@ -307,11 +326,11 @@ def send_batch(*, issue_id: int, chain: str) -> Step:
         issue = Issue.objects.select_for_update().get(pk=issue_id)
         if str(issue.send_chain) != str(chain) or issue.status != Status.SENDING:
             return Step(stopped=True)
-        left = Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=True).exists()
-        if left:
+        if _work_left(issue):
             step.more = True
             rate = settings.NEWSLETTER_SEND_RATE_PER_MINUTE
-            interval = len(batch) * 60.0 / rate if rate else 0.0
+            # The chains share the rate: each waits as if it sent the others' batches too.
+            interval = settings.NEWSLETTER_SEND_CHAINS * len(batch) * 60.0 / rate if rate else 0.0
             step.countdown = max(0.0, interval - (time.monotonic() - started))
             issue.send_heartbeat_at = timezone.now()
             issue.save(update_fields=["send_heartbeat_at"])
@@ -361,19 +380,12 @@ def sends_resume(*, after_restart: bool = False) -> dict[str, int]:
                 finished += 1
                 continue
             quiet = issue.send_heartbeat_at is None or issue.send_heartbeat_at < now - silent_for
-            work_left = (
-                Delivery.objects.filter(issue=issue, status=Delivery.Status.PENDING, message_id__isnull=True).exists()
-                or OutboundMessage.objects.filter(
-                    idempotency_key__startswith=f"newsletter:{issue.public_id}:",
-                    status=OutboundMessage.Status.PENDING,
-                    attempts=0,
-                ).exists()
-            )
+            work_left = _work_left(issue)
             if work_left and (quiet or after_restart):
                 issue.send_chain = uuid.uuid4()
                 issue.send_heartbeat_at = now
                 issue.save(update_fields=["send_chain", "send_heartbeat_at"])
-                _queue_step(issue.pk, issue.send_chain)
+                _queue_chains(issue)
                 resumed += 1
     return {"started": started, "resumed": resumed, "finished": finished}
 

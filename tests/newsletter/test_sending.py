@@ -120,10 +120,11 @@ def test_a_subscriber_who_leaves_during_the_send_is_skipped(coordinator, draft, 
 
 def test_the_rate_spaces_the_batches(coordinator, draft, audience, sink, settings):
     settings.NEWSLETTER_SEND_BATCH_SIZE = 2
-    settings.NEWSLETTER_SEND_RATE_PER_MINUTE = 60  # 2 messages, then wait about 2 s
+    settings.NEWSLETTER_SEND_RATE_PER_MINUTE = 1  # 2 messages a step, then wait about 2 minutes per chain
+    settings.NEWSLETTER_SEND_CHAINS = 2
     sending.issue_send(acting_user=coordinator, issue=draft)
     steps = run_chain(draft)
-    assert steps[0]["more"] and 1.0 < steps[0]["countdown"] <= 2.0
+    assert steps[0]["more"] and 180 < steps[0]["countdown"] <= 240  # the two chains share the rate
     assert not steps[-1]["more"]
 
 
@@ -232,3 +233,37 @@ def test_an_address_that_cannot_be_sent_to_fails_alone(coordinator, draft, audie
     assert failed.status == Delivery.Status.FAILED and "Adresse e-mail invalide" in failed.error
     assert sink.total() == 3 and draft.status == Issue.Status.SENT
     assert issue_progress(draft).as_dict() == {"total": 4, "sent": 3, "failed": 1, "pending": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_chains_in_parallel_send_each_copy_once(coordinator, draft, audience, sink, settings):
+    """What two worker processes do with the two chains of one send: different batches, nobody twice."""
+    import threading
+
+    from django.db import connection
+
+    settings.NEWSLETTER_SEND_BATCH_SIZE = 1
+    settings.NEWSLETTER_SEND_RATE_PER_MINUTE = 0
+    for number in range(3, 20):
+        subscriber(draft.territory, f"lecteur{number}@exemple.fr")
+    sending.issue_send(acting_user=coordinator, issue=draft)
+    draft.refresh_from_db()
+    errors = []
+
+    def chain():
+        try:
+            while sending.send_batch(issue_id=draft.pk, chain=str(draft.send_chain)).more:
+                pass
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=chain) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert sink.total() == 20 and sink.duplicates() == 0
+    assert issue_progress(draft).as_dict() == {"total": 20, "sent": 20, "failed": 0, "pending": 0}

@@ -297,17 +297,26 @@ def refused_for_good(error: Exception) -> bool:
     return False
 
 
-def _claim(message_id: int) -> OutboundMessage | None:
-    """pending -> sending in one statement that also reads the row: a second claim of the same row gets None."""
+def _claim(message_id: int, *, sent_before: int | None = None) -> OutboundMessage | None:
+    """pending -> sending in one statement that also reads the row: a second claim of the same row gets None.
+
+    ``sent_before``: the message a batch just sent, marked sent in the same statement (one commit per message).
+    """
     table = OutboundMessage._meta.db_table
     now = timezone.now()
-    claimed = list(
-        OutboundMessage.objects.raw(
-            f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608 (the table name is ours)
-            "WHERE id = %s AND status = %s RETURNING *",
-            [Status.SENDING, now, now, message_id, Status.PENDING],
-        )
+    claim = (
+        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1, updated_at = %s "  # noqa: S608 (the table name is ours)
+        "WHERE id = %s AND status = %s RETURNING *"
     )
+    params = [Status.SENDING, now, now, message_id, Status.PENDING]
+    if sent_before is not None:
+        # FAILED too, as in _mark_sent: having left, the message is sent.
+        claim = (
+            f"WITH sent AS (UPDATE {table} SET status = %s, sent_at = %s, last_error = '', updated_at = %s "  # noqa: S608 (the table name is ours)
+            "WHERE id = %s AND status IN (%s, %s)) " + claim
+        )
+        params = [Status.SENT, now, now, sent_before, Status.SENDING, Status.FAILED, *params]
+    claimed = list(OutboundMessage.objects.raw(claim, params))
     return claimed[0] if claimed else None
 
 
@@ -378,14 +387,11 @@ def messages_deliver_batch(message_ids: Sequence[int]) -> dict[int, str]:
     left = None  # the message that left and is not marked sent yet
     try:
         for message_id in message_ids:
-            # One commit per message, not two: "sent" for the one that left and the claim of the next go
-            # together. A worker killed between the two leaves the one that left in "sending" (reported failed:
-            # it did leave), the next one still pending.
-            with transaction.atomic():
-                if left is not None:
-                    _mark_sent(left)
-                    left = None
-                message = _claim(message_id)
+            # One statement and one commit per message, not two: "sent" for the one that left and the claim of
+            # the next go together. A worker killed between the two leaves the one that left in "sending"
+            # (reported failed: it did leave), the next one still pending.
+            message = _claim(message_id, sent_before=left)
+            left = None
             if message is None:
                 outcomes[message_id] = "skipped"
                 continue

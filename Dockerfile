@@ -11,6 +11,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error \
  && mkdir -p static/vendor/htmx static/vendor/pico static/vendor/chartjs \
  && cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/ \
  && cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/ \
+ && cp node_modules/chart.js/dist/chart.umd.min.js.map static/vendor/chartjs/ \
  && cp node_modules/@picocss/pico/css/pico.min.css static/vendor/pico/ \
  && node scripts/build-icon-sprite.mjs static/icons.txt node_modules/bootstrap-icons/icons static/vendor/icons.svg
 

@@ -53,11 +53,12 @@ lock:
 
 # Front-end assets come from the npm registry at build time (package-lock.json), never from a CDN.
 assets: $(VENDOR)/.installed
-$(VENDOR)/.installed: package-lock.json static/icons.txt scripts/build-icon-sprite.mjs
+$(VENDOR)/.installed: package-lock.json static/icons.txt scripts/build-icon-sprite.mjs Makefile
 	npm ci --no-audit --no-fund --loglevel=error
 	mkdir -p $(VENDOR)/htmx $(VENDOR)/pico $(VENDOR)/chartjs
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx/
 	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chartjs/
+	cp node_modules/chart.js/dist/chart.umd.min.js.map $(VENDOR)/chartjs/
 	cp node_modules/@picocss/pico/css/pico.min.css $(VENDOR)/pico/
 	node scripts/build-icon-sprite.mjs static/icons.txt node_modules/bootstrap-icons/icons $(VENDOR)/icons.svg
 	touch $@

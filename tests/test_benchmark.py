@@ -33,9 +33,9 @@ def test_app_without_benchmarks_is_named(db):
 
 DIRECTORY_METRICS = {
     "search_api_specialty_near_over_raw_sql",
-    "search_api_specialty_near_vs_naive_scan",
+    "search_api_specialty_near_queries",
     "search_api_name_over_raw_sql",
-    "search_api_name_vs_naive_scan",
+    "search_api_name_queries",
     "search_page_queries_10_rows",
     "search_page_queries_1000_rows",
     "practitioner_page_queries_10_rows",
@@ -53,9 +53,13 @@ def test_directory_benchmark_prints_json_figures_from_a_throwaway_database():
 
     figures = [json.loads(line) for line in out.getvalue().splitlines()]
     by_metric = {figure["metric"]: figure for figure in figures}
+    assert figures[0]["metric"] == "directory_scale_practitioners" and figures[0]["value"] == 300
     assert set(by_metric) >= DIRECTORY_METRICS
+    assert not any("naive" in metric for metric in by_metric)
     for figure in figures:
         assert set(figure) == {"metric", "value", "unit", "target"}
+        assert figure["target"] is None or figure["target"].startswith(("<= ", ">= ")), figure
+    assert meets(by_metric["search_api_specialty_near_queries"]["value"], "<= 12")
     for metric in DIRECTORY_METRICS:
         assert by_metric[metric]["value"] is not None and by_metric[metric]["value"] > 0, metric
     # Query counts do not grow with the rows.
@@ -70,6 +74,17 @@ def test_directory_benchmark_prints_json_figures_from_a_throwaway_database():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_database WHERE datname LIKE %s", [f"{database}_bench%"])
         assert cursor.fetchone()[0] == 0
+
+
+def test_directory_benchmark_says_first_that_its_default_scale_is_small():
+    from directory.benchmarks import run
+
+    figures = run()
+    first = next(figures)  # printed before anything is seeded
+    figures.close()
+
+    assert first["metric"] == "directory_scale_practitioners" and first["value"] == 20_000
+    assert "24 000 activités" in first["unit"] and "--scale 1000000" in first["unit"]
 
 
 REFERRALS_METRICS = {

@@ -381,16 +381,32 @@ def professions_matching(query: str) -> list[Profession]:
 
 def specialties_and_professions_matching(query: str) -> tuple[list[Specialty], list[Profession]]:
     """Both of the above in one query (a UNION), for the search page whose query count is budgeted."""
+    found = _specialty_and_profession_rows(query)
+    return found["specialty"], found["profession"]
+
+
+def _specialty_and_profession_rows(query: str, *, code: str = "") -> dict[str, list]:
+    """What ``specialties_and_professions_matching`` finds for ``query`` and, with ``code``, the specialty whose
+    code it is (case aside) and the profession whose code it is: one UNION, one query, whatever is asked.
+
+    Returns lists under "specialty" and "profession" (label matches) and, with ``code``, "specialty_code" and
+    "profession_code" (the row of that code, if any); every row only has its pk, code and label."""
     columns = ("pk", "code", "label", "table")
-    specialties = _matching_label_or_synonym(Specialty, query).annotate(table=Value("specialty")).values(*columns)
-    professions = _matching_label_or_synonym(Profession, query).annotate(table=Value("profession")).values(*columns)
-    found_specialties, found_professions = [], []
-    for row in specialties.order_by().union(professions.order_by(), all=True).order_by("label"):
-        if row["table"] == "specialty":
-            found_specialties.append(Specialty(pk=row["pk"], code=row["code"], label=row["label"]))
-        else:
-            found_professions.append(Profession(pk=row["pk"], code=row["code"], label=row["label"]))
-    return found_specialties, found_professions
+    parts = [
+        _matching_label_or_synonym(Specialty, query).annotate(table=Value("specialty")).values(*columns),
+        _matching_label_or_synonym(Profession, query).annotate(table=Value("profession")).values(*columns),
+    ]
+    if code:
+        parts += [
+            Specialty.objects.filter(code__iexact=code).annotate(table=Value("specialty_code")).values(*columns),
+            Profession.objects.filter(code=code).annotate(table=Value("profession_code")).values(*columns),
+        ]
+    first, *others = [part.order_by() for part in parts]
+    found: dict[str, list] = {"specialty": [], "profession": [], "specialty_code": [], "profession_code": []}
+    for row in first.union(*others, all=True).order_by("label", "code"):
+        model = Specialty if row["table"].startswith("specialty") else Profession
+        found[row["table"]].append(model(pk=row["pk"], code=row["code"], label=row["label"]))
+    return found
 
 
 # --- Entries --------------------------------------------------------------------------------------------------
@@ -582,26 +598,25 @@ def _name_matches(query: str) -> Q:
 
 def _specialties_named(specialty: str) -> tuple[list[Specialty], list[Profession]]:
     """A code of the nomenclature (a savoir-faire "SM04" or a profession "60") names exactly one; a text, those
-    whose label or a synonym it names."""
-    by_code = Specialty.objects.filter(code__iexact=specialty).first()
-    if by_code is not None:
-        return [by_code], []
-    profession = Profession.objects.filter(code=specialty).first()
-    if profession is not None:
-        return [], [profession]
-    return specialties_and_professions_matching(specialty)
+    whose label or a synonym it names. One query for the three readings."""
+    found = _specialty_and_profession_rows(specialty, code=specialty)
+    if found["specialty_code"]:
+        return found["specialty_code"][:1], []
+    if found["profession_code"]:
+        return [], found["profession_code"][:1]
+    return found["specialty"], found["profession"]
 
 
 def _practising(specialties: list[Specialty], professions: list[Profession]) -> Q:
     """Practitioners with one of the specialties, or of one of the professions (by their profession, or by a
     specialty of that profession for entries whose profession is not filled in)."""
     profession_ids = [profession.pk for profession in professions]
-    with_specialty = Specialty.objects.filter(
-        Q(pk__in=[specialty.pk for specialty in specialties]) | Q(profession__in=profession_ids)
-    )
-    condition = Q(
-        pk__in=Practitioner.specialties.through.objects.filter(specialty__in=with_specialty).values("practitioner")
-    )
+    # The specialty ids straight on the link table (no join to the specialties unless a profession asks for
+    # it): a join fewer leaves the planner free to start from the circle of a search near a place.
+    with_specialty = Q(specialty__in=[specialty.pk for specialty in specialties])
+    if profession_ids:
+        with_specialty |= Q(specialty__profession__in=profession_ids)
+    condition = Q(pk__in=Practitioner.specialties.through.objects.filter(with_specialty).values("practitioner"))
     if profession_ids:
         condition |= Q(profession__in=profession_ids)
     return condition
@@ -707,8 +722,9 @@ def practitioners_search(
         if centre is None:
             results.unknown_place = True
             return results
-        # The practices in the circle, found once (GiST index) and reused by the page's and its activities' queries.
-        near = list(_practices_near(centre, radius_km))
+        # The practices in the circle (GiST indexes) as a subquery of the page's query: their ids never travel
+        # to Python and back. The page's activities are then those of its practitioners within the radius.
+        near = _practices_near(centre, radius_km)
         counted = practitioners.filter(pk__in=Activity.objects.filter(practice__in=near).values("practitioner"))
         practitioners = (
             practitioners.filter(activities__practice__in=near)
@@ -718,8 +734,8 @@ def practitioners_search(
             .order_by(*_response_first(sort), "distance_m", "last_name", "first_name", "pk")
         )
         activities = (
-            activities.filter(practice__in=near)
-            .annotate(distance_m=_earth_distance_m(centre.latitude, centre.longitude, prefix="practice__"))
+            activities.annotate(distance_m=_earth_distance_m(centre.latitude, centre.longitude, prefix="practice__"))
+            .filter(distance_m__lte=radius_km * 1000)
             .order_by("distance_m", "practice__name")
         )
     else:

@@ -134,6 +134,20 @@ def test_a_specialty_code_and_a_postal_code_work_as_well(client, entries):
     assert _names(response) == ["Rousseau", "Morel", "Le Goff"]
 
 
+def test_a_profession_code_names_the_profession_and_the_specialty_search_stays_within_its_query_budget(
+    client, signed_in, entries, gp, django_assert_max_num_queries
+):
+    colleague = signed_in(gp)
+    # Session, account, roles, second factor, audience, the specialty's three readings (one UNION), the
+    # commune, the page with the circle as a subquery, specialties, activities, first channels, portal use.
+    with django_assert_max_num_queries(12):
+        near = colleague.get(URL, {"specialty": "cardio", "commune": "85191", "radius_km": 100})
+    assert near.status_code == 200 and _names(near)[0] == "Rousseau"
+
+    physicians = client.get(URL, {"specialty": "10", "commune": "85000", "radius_km": 100}).json()
+    assert "Rousseau" in [result["last_name"] for result in physicians["results"]]
+
+
 def test_the_public_gets_the_public_phone_first_and_a_colleague_the_professional_line(client, signed_in, entries, gp):
     anonymous = client.get(URL, {"q": "Rousseau"}).json()["results"][0]["first_channel"]
     professional = signed_in(gp).get(URL, {"q": "Rousseau"}).json()["results"][0]["first_channel"]

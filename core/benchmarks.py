@@ -52,3 +52,21 @@ def replay(statements: list[str]) -> None:
             cursor.execute(statement)
             if cursor.description is not None:
                 cursor.fetchall()
+
+
+def benchmark_client_settings():
+    """The settings a benchmark's ``django.test.Client`` needs under the production settings: it calls itself
+    "testserver" (a host ``ALLOWED_HOSTS`` does not list), speaks plain HTTP on loopback (which
+    ``SECURE_SSL_REDIRECT`` would send to HTTPS), and the pages name their static files without the manifest of
+    ``collectstatic`` (a checkout that has not run it can still count queries). Use as a context manager."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    return override_settings(
+        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+    )

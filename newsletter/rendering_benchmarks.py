@@ -13,14 +13,13 @@ import statistics
 import time
 from collections.abc import Iterator
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.benchmarks import at_most, figure
+from core.benchmarks import at_most, benchmark_client_settings, figure
 from directory.benchmarks.databases import throwaway_database
 from directory.models import Territory
 from newsletter.models import Edition, Issue, Item, Section
@@ -59,8 +58,7 @@ def _queries(client, url) -> int:
 
 
 def run() -> Iterator[dict]:
-    allowed_hosts = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
-    with throwaway_database(BENCH_DATABASE_SUFFIX), allowed_hosts:
+    with throwaway_database(BENCH_DATABASE_SUFFIX), benchmark_client_settings():
         territory = Territory.objects.create(name="CPTS de mesure", slug="mesure-lettre")
         small = _issue(territory, datetime.date(2026, 1, 1), 10)
         big = _issue(territory, datetime.date(2026, 2, 1), 200)

@@ -27,14 +27,13 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
-from core.benchmarks import at_least, at_most, captured_statements, figure, replay, seconds
+from core.benchmarks import at_least, at_most, benchmark_client_settings, captured_statements, figure, replay, seconds
 from directory.benchmarks.databases import throwaway_database
 from directory.benchmarks.search import UnusedRpps, rolled_back
 from directory.models import Activity, Commune, Practice, Practitioner, Territory
@@ -299,7 +298,7 @@ def run(scale: int | None = None) -> Iterator[dict]:
     # About 50 slots a month for each practitioner, as a GP publishing two or three a working day.
     practitioners = max(200, min(20_000, scale // 50))
     patterns = PATTERNS if scale >= NATIONAL_SCALE else max(20, min(PATTERNS // 10, scale // 100))
-    allowed_hosts = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
+    allowed_hosts = benchmark_client_settings()  # the test client under the production settings
     with throwaway_database(BENCH_DATABASE_SUFFIX), allowed_hosts:
         _RPPS.numbers = None  # a run of its own: the last run's numbers belong to a dropped database
         measured, rest = _territories()

@@ -24,15 +24,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
 from accounts.services import user_create
-from core.benchmarks import at_most, captured_statements, figure, replay, seconds
+from core.benchmarks import at_most, benchmark_client_settings, captured_statements, figure, replay, seconds
 from directory.benchmarks.databases import throwaway_database
 from directory.models import (
     Absence,
@@ -328,17 +327,7 @@ def run(scale: int | None = None) -> Iterator[dict]:
         unit = "professionnels (--scale)"
     yield figure("directory_scale_practitioners", scale, unit, None)
     repeats = REPEATS_SMALL if scale < SMALL_SCALE else REPEATS
-    # The test client calls itself "testserver": a host the deployment's ALLOWED_HOSTS does not list; it speaks
-    # plain HTTP on loopback, which the production settings would redirect to HTTPS. The pages name their static
-    # files without the manifest of ``collectstatic``: a checkout that has not run it can still count queries.
-    client_settings = override_settings(
-        ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"],
-        SECURE_SSL_REDIRECT=False,
-        STORAGES={
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        },
-    )
+    client_settings = benchmark_client_settings()
     with throwaway_database(BENCH_DATABASE_SUFFIX), client_settings:
         # A tenth of the directory first, measured; then the other nine tenths (another seed: new RPPS numbers,
         # the same national mix), measured again in the same run: the growth figures compare the two.

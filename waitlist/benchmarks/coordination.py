@@ -7,14 +7,13 @@ import sys
 import uuid
 from collections.abc import Iterator
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
-from core.benchmarks import at_most, figure
+from core.benchmarks import at_most, benchmark_client_settings, figure
 from directory.benchmarks.databases import throwaway_database
 from directory.models import Commune, Territory
 from directory.scale import measured_user
@@ -65,7 +64,7 @@ def _queries(client: Client, url: str) -> int | None:
 
 
 def figures(scale: int | None = None) -> Iterator[dict]:
-    allowed_hosts = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
+    allowed_hosts = benchmark_client_settings()  # the test client under the production settings
     counts: dict[tuple[str, int], int | None] = {}
     with throwaway_database(BENCH_DATABASE_SUFFIX), allowed_hosts:
         territory = Territory.objects.create(name="CPTS de la mesure", slug=f"mesure-{uuid.uuid4().hex[:6]}")

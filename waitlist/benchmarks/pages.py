@@ -16,15 +16,14 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.test import Client, override_settings
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.roles import Role
-from core.benchmarks import at_most, figure
+from core.benchmarks import at_most, benchmark_client_settings, figure
 from directory.benchmarks.databases import throwaway_database
 from directory.benchmarks.search import UnusedRpps, rolled_back
 from directory.models import Activity, Commune, Practice, Practitioner, Specialty, Territory
@@ -183,6 +182,6 @@ def _query_figures() -> Iterator[dict]:
 
 def figures(scale: int | None = None) -> Iterator[dict]:
     """The pages' query counts (``scale`` does not apply: 10 and 1,000 entries)."""
-    allowed_hosts = override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"])
+    allowed_hosts = benchmark_client_settings()  # the test client under the production settings
     with throwaway_database(BENCH_DATABASE_SUFFIX), allowed_hosts:
         yield from _query_figures()

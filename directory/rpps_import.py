@@ -50,7 +50,7 @@ from datetime import datetime
 from datetime import time as day_time
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -554,12 +554,16 @@ class _Import:
         # compilation costs more than it saves on these one-off statements.
         self.sql("SET LOCAL work_mem = '256MB'")
         self.sql("SET LOCAL jit = off")
+        self.keep_temporary_tables_in_memory()
         # The temporary tables are analysed for their sizes and rough distributions: a small sample is enough.
         self.sql("SET LOCAL default_statistics_target = 10")
         with self.timed("read_and_copy"):
             self.stage(reader)
         if reader.accepted == 0:
             raise _wrong_file(_("aucune ligne d'activité valide."))
+        # Into an empty directory, the secondary indexes and foreign keys of the tables written are set aside and
+        # built once at the end (a sort per index, one join per key) rather than maintained row by row.
+        deferred = self.set_aside_indexes() if self.directory_is_empty() else None
         report = {
             "lines": reader.lines,
             "created": 0,
@@ -590,11 +594,71 @@ class _Import:
             report.update(self.revisions())
         with self.timed("statistics"):
             report.update(self.line_statistics())
+        if deferred is not None:
+            with self.timed("indexes"):
+                self.rebuild_indexes(deferred)
         self.sql("DROP VIEW rpps_line")
         for name in reversed(self.temp_tables):
             self.sql(f"DROP TABLE {name}")
         report["seconds"] = self.seconds
         return report
+
+    # Tables the import writes, whose secondary indexes and foreign keys a first load builds at the end.
+    BULK_TABLES = ("practitioner", "practice", "activity", "practitioner_specialty", "channel", "revision")
+
+    def directory_is_empty(self) -> bool:
+        """No practitioner, practice or activity yet: the first national load (or a territory's, on a new site)."""
+        return not self.value(
+            """
+            SELECT EXISTS (SELECT 1 FROM {practitioner}) OR EXISTS (SELECT 1 FROM {practice})
+                OR EXISTS (SELECT 1 FROM {activity})
+            """
+        )
+
+    def set_aside_indexes(self) -> tuple[list[str], list[str]]:
+        """Drops the indexes that back no constraint and the foreign keys of ``BULK_TABLES``; returns the
+        statements that put them back. Primary keys and unique constraints stay (the inserts rely on them). The
+        tables are locked for the transaction (DDL): an empty directory has no reader to keep waiting."""
+        tables = [self.tables[name] for name in self.BULK_TABLES]
+        self.sql(
+            """
+            SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            WHERE i.indrelid = ANY(%(tables)s::regclass[])
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+            ORDER BY i.indexrelid
+            """,
+            {"tables": tables},
+        )
+        indexes = self.cursor.fetchall()
+        self.sql(
+            """
+            SELECT format('ALTER TABLE %%s DROP CONSTRAINT %%I', c.conrelid::regclass, c.conname),
+                format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', c.conrelid::regclass, c.conname,
+                       pg_get_constraintdef(c.oid))
+            FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.conrelid = ANY(%(tables)s::regclass[])
+            ORDER BY c.oid
+            """,
+            {"tables": tables},
+        )
+        foreign_keys = self.cursor.fetchall()
+        for drop, _create in foreign_keys + indexes:
+            self.sql(drop)
+        return [create for _drop, create in indexes], [create for _drop, create in foreign_keys]
+
+    def rebuild_indexes(self, deferred: tuple[list[str], list[str]]) -> None:
+        indexes, foreign_keys = deferred
+        self.sql("SET LOCAL maintenance_work_mem = '256MB'")
+        for statement in indexes + foreign_keys:
+            self.sql(statement)
+
+    def keep_temporary_tables_in_memory(self) -> None:
+        """Room for the staging table and its derived tables in the session's own buffers (8 MB by default):
+        each step reads them again, and a national file's staging is some 450 MB. Only settable before the
+        session's first temporary table; a session that already had one (a test run) keeps its setting."""
+        with contextlib.suppress(DatabaseError), transaction.atomic():
+            self.sql("SET LOCAL temp_buffers = '1GB'")
 
     def stage(self, reader: _ExtractReader) -> None:
         self.sql("DROP VIEW IF EXISTS rpps_line")

@@ -56,7 +56,7 @@ from datetime import datetime
 from datetime import time as day_time
 from pathlib import Path
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -560,7 +560,6 @@ class _Import:
         # compilation costs more than it saves on these one-off statements.
         self.sql("SET LOCAL work_mem = '256MB'")
         self.sql("SET LOCAL jit = off")
-        self.keep_temporary_tables_in_memory()
         # The temporary tables are analysed for their sizes and rough distributions: a small sample is enough.
         self.sql("SET LOCAL default_statistics_target = 10")
         with self.timed("read_and_copy"):
@@ -658,13 +657,6 @@ class _Import:
         self.sql("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in indexes + foreign_keys:
             self.sql(statement)
-
-    def keep_temporary_tables_in_memory(self) -> None:
-        """Room for the staging table and its derived tables in the session's own buffers (8 MB by default):
-        each step reads them again, and a national file's staging is some 450 MB. Only settable before the
-        session's first temporary table; a session that already had one (a test run) keeps its setting."""
-        with contextlib.suppress(DatabaseError), transaction.atomic():
-            self.sql("SET LOCAL temp_buffers = '1GB'")
 
     def stage(self, reader: _ExtractReader) -> None:
         self.sql("DROP VIEW IF EXISTS rpps_line")

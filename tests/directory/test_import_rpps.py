@@ -249,6 +249,35 @@ def test_second_run_of_the_same_file_changes_nothing(tmp_path, bocage):
     assert _database_state() == before
 
 
+def _indexes_and_foreign_keys():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT 'index', pg_get_indexdef(i.indexrelid) FROM pg_index i
+            JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname LIKE 'directory\\_%%'
+            UNION ALL
+            SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+            JOIN pg_class t ON t.oid = c.conrelid WHERE t.relname LIKE 'directory\\_%%'
+            """
+        )
+        return sorted(cursor.fetchall())
+
+
+def test_a_first_load_into_an_empty_directory_puts_back_every_index_and_foreign_key(tmp_path, bocage):
+    path = tmp_path / "extract.txt"
+    write_extract(path, lines=300, seed=3, communes=["85191", "85155", "85300"])
+    before = _indexes_and_foreign_keys()
+    assert sum(kind == "index" for kind, _definition in before) > 40
+
+    report = _import(path)
+
+    assert "indexes" in report["seconds"]  # the empty directory's path was taken
+    assert _indexes_and_foreign_keys() == before
+    assert "indexes" not in _import(path)["seconds"]
+
+
 def test_national_data_are_updated_and_what_the_cpts_entered_is_kept(tmp_path, communes, territory):
     user = UserFactory(email="alice@cpts.test")
     manual_practice = PracticeFactory(name="Cabinet secondaire", territory=territory)

@@ -120,7 +120,9 @@ def _unsubscribe(request, token):
         subscriber = services.subscriber_for_link(purpose=services.UNSUBSCRIBE_PURPOSE, token=token)
         if request.method == "POST":
             services.subscription_unsubscribe(subscriber=subscriber, only=only)
-            return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber, "only": only})
+            return render(
+                request, "newsletter/unsubscribed.html", {"subscriber": subscriber, "digest_only": bool(only)}
+            )
         if subscriber.unsubscribed_at is not None or (only and DIGEST not in subscriber.editions):
             services.subscription_unsubscribe(subscriber=subscriber, only=only)  # refuses: already unsubscribed
     except ApplicationError as error:
@@ -128,7 +130,7 @@ def _unsubscribe(request, token):
     context = {
         "subscriber": subscriber,
         "token": token,
-        "only": only,
+        "digest_only": bool(only),
         "manage_url": services.manage_url(subscriber),
     }
     return render(request, "newsletter/unsubscribe.html", context)

@@ -64,9 +64,10 @@ def test_a_gp_works_her_week_and_her_secretary_cancels_a_booking(
     seen = slot_publish(acting_user=gp, start=_at(day, 7), duration_minutes=20, audiences=["sas"])
     seen_booking = _book(seen, regulator)
     now = timezone.now()
-    Slot.objects.filter(pk=seen.pk).update(
-        starts_at=now - datetime.timedelta(hours=1), ends_at=now - datetime.timedelta(minutes=40)
-    )
+    # Not before today's midnight: just after midnight on a Monday, an hour ago is last week, off the page.
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    starts_at = max(now - datetime.timedelta(hours=1), midnight)
+    Slot.objects.filter(pk=seen.pk).update(starts_at=starts_at, ends_at=starts_at + datetime.timedelta(minutes=20))
     ahead = slot_publish(acting_user=gp, start=_at(day, 18), duration_minutes=20, audiences=["sas"])
     ahead_booking = _book(ahead, regulator)
 

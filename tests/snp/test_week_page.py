@@ -55,9 +55,11 @@ def booking(regulator, slot, commune):
 def _started(slot):
     """The visit's time has come (the slot was published ahead, as the service requires)."""
     now = timezone.now()
-    Slot.objects.filter(pk=slot.pk).update(
-        starts_at=now - datetime.timedelta(minutes=30), ends_at=now - datetime.timedelta(minutes=10)
-    )
+    # Half an hour ago, but not before today's midnight: just after midnight on a Monday it would fall last week,
+    # off the page.
+    midnight = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time()))
+    starts_at = max(now - datetime.timedelta(minutes=30), midnight)
+    Slot.objects.filter(pk=slot.pk).update(starts_at=starts_at, ends_at=starts_at + datetime.timedelta(minutes=20))
 
 
 # --- Seeing the week -----------------------------------------------------------------------------------------------

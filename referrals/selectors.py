@@ -42,8 +42,8 @@ def referrals_visible_to(user: User | Actor) -> QuerySet[Referral]:
     if not getattr(actor.user, "is_authenticated", False):
         return Referral.objects.none()
     condition = actor.recipient_condition
-    if actor.entry is not None:
-        condition |= Q(sender=actor.entry)
+    if actor.entry_id is not None:
+        condition |= Q(sender_id=actor.entry_id)
     return Referral.objects.filter(condition).select_related(
         "sender", "recipient_practitioner", "recipient_practice", "pathway"
     )
@@ -205,10 +205,10 @@ def referrals_sent_by(
 ) -> QuerySet[Referral]:
     """The GP's own requests, overdue first (``newest``: the most recently sent first); ``patient``: those whose
     patient's names hold the words typed (``patients_named``)."""
-    own_entry = actor_for(user).entry
-    if own_entry is None:
+    own_entry_id = actor_for(user).entry_id
+    if own_entry_id is None:
         return Referral.objects.none()
-    referrals = Referral.objects.filter(sender=own_entry).select_related(
+    referrals = Referral.objects.filter(sender_id=own_entry_id).select_related(
         "recipient_practitioner", "recipient_practice", "pathway", "handled_by", "appointment_site"
     )
     if status:

@@ -439,7 +439,3 @@ def bounce_record(*, message_public_id=None, email: str = "", kind: str, detail:
             if kind == Bounce.Kind.HARD and subscriber.hard_bounced_at is None:
                 Subscriber.objects.filter(pk=subscriber.pk).update(hard_bounced_at=timezone.now())
     return bounce
-
-
-def is_digest(issue: Issue) -> bool:
-    return issue.edition == DIGEST
